@@ -1,0 +1,250 @@
+"""Hydra entry points with structured-config validation and one-line errors.
+
+Every entry point is ``@hydra_app("name")`` over a function taking the typed config:
+
+    @hydra_app("toy")
+    def main(cfg: ToyConfig) -> None: ...
+
+Before Hydra runs, the command line is composed once per sweep value (Hydra's own
+compose API), converted to the schema dataclass and validated, so a mistyped key, a
+wrong type or an out-of-range value exits 2 with one line naming the key, the value and
+what is allowed, and never after a sweep has half run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from collapselab.errors import UserError
+
+T = TypeVar("T")
+
+# configs/ sits at the repository root, beside src/ (editable install) unless overridden.
+CONFIG_DIR = Path(os.environ.get("COLLAPSELAB_CONFIGS", Path(__file__).resolve().parents[3] / "configs"))
+
+
+def fail(msg: str, code: int = 2) -> None:
+    """Print a one-line error and exit non-zero."""
+    print(f"error: {msg}", file=sys.stderr)
+    sys.exit(code)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _explain(exc: BaseException) -> str:
+    """Turn a Hydra / OmegaConf composition error into one readable line."""
+    from hydra.errors import MissingConfigException, OverrideParseException
+    from omegaconf.errors import ConfigAttributeError, ConfigKeyError, ValidationError
+
+    if isinstance(exc, MissingConfigException):
+        missing = (exc.missing_cfg_file or "").replace("\\", "/")
+        group, _, name = missing.rpartition("/")
+        opts = ", ".join(sorted(exc.options or []))
+        if group:
+            return f"{group}={name} is unknown (available: {opts})"
+        return str(exc).splitlines()[0]
+    if isinstance(exc, OverrideParseException):
+        return f"cannot parse override: {str(exc).splitlines()[0]}"
+    cause = exc.__cause__ or exc
+    full_key = getattr(cause, "full_key", None)
+    first = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
+    if isinstance(cause, (ConfigAttributeError, ConfigKeyError)) and full_key:
+        return f"unknown config key '{full_key}'{_known_keys_hint(cause)}"
+    if isinstance(cause, ValidationError) and full_key:
+        return f"{full_key}: {first}"
+    # composition errors raised while loading a group file carry the inner message
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    key_line = next((ln for ln in lines if ln.startswith("full_key:")), None)
+    msg = next((ln for ln in lines[1:] if not ln.startswith(("full_key", "object_type", "reference_type"))), lines[0])
+    return f"{key_line.split(':', 1)[1].strip()}: {msg}" if key_line else (lines[0] if lines else repr(exc))
+
+
+def _known_keys_hint(cause: BaseException) -> str:
+    obj_type = getattr(cause, "object_type", None)
+    if obj_type is not None and dataclasses.is_dataclass(obj_type):
+        return f" (known keys: {', '.join(f.name for f in dataclasses.fields(obj_type))})"
+    return ""
+
+
+def _unknown_keys(node: Any, schema: Any, prefix: str = "") -> list[str]:
+    """Keys present in a composed config that the schema does not declare (``+key=`` adds them silently)."""
+    from omegaconf import DictConfig
+
+    if not dataclasses.is_dataclass(schema) or not isinstance(node, DictConfig):
+        return []
+    fields = {f.name: f for f in dataclasses.fields(schema)}
+    out = []
+    for key in node.keys():
+        full = f"{prefix}{key}"
+        if key not in fields:
+            out.append(full)
+            continue
+        sub = getattr(schema, key, None) if not isinstance(schema, type) else None
+        sub_type = type(sub) if sub is not None else fields[key].type
+        if dataclasses.is_dataclass(sub_type):
+            out += _unknown_keys(node[key], sub_type, full + ".")
+    return out
+
+
+def collect_problems(obj: Any, prefix: str = "") -> list[str]:
+    """Walk a config dataclass tree, gathering ``problems()`` of every node (full dotted keys)."""
+    out: list[str] = []
+    if not dataclasses.is_dataclass(obj):
+        return out
+    if hasattr(obj, "problems"):
+        out += [f"{prefix}{p}" for p in obj.problems()]
+    for f in dataclasses.fields(obj):
+        out += collect_problems(getattr(obj, f.name), f"{prefix}{f.name}.")
+    return out
+
+
+def to_typed(cfg: Any, schema: type[T] | None = None) -> T:
+    """DictConfig -> schema dataclass, checked for unknown keys and out-of-range values."""
+    from omegaconf import OmegaConf
+
+    obj = OmegaConf.to_object(cfg)
+    if schema is None:
+        schema = type(obj)
+    unknown = _unknown_keys(cfg, type(obj))
+    if unknown:
+        known = ", ".join(f.name for f in dataclasses.fields(type(obj)))
+        raise UserError(f"unknown config key '{unknown[0]}' (known keys at top level: {known})")
+    problems = collect_problems(obj)
+    if problems:
+        raise UserError("; ".join(problems))
+    return obj  # type: ignore[return-value]
+
+
+def compose(config_name: str, overrides: list[str] | None = None, config_dir: Path | None = None) -> Any:
+    """Compose ``configs/<config_name>.yaml`` with overrides and return the validated dataclass.
+
+    Used by tests and by library code that needs another stage's config. Raises UserError.
+    """
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    config_dir = Path(config_dir or CONFIG_DIR)
+    _import_schemas()
+    was = GlobalHydra.instance().is_initialized()
+    if was:  # called from inside a running app: compose in a clean context, then leave it as found
+        hydra_state = GlobalHydra.instance().hydra
+        GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(str(config_dir), version_base=None):
+            try:
+                cfg = hydra_compose(config_name, overrides=list(overrides or []))
+            except UserError:
+                raise
+            except Exception as e:  # noqa: BLE001 - every composition error becomes one line
+                raise UserError(_explain(e)) from None
+            try:
+                return to_typed(cfg)
+            except UserError:
+                raise
+            except Exception as e:  # noqa: BLE001
+                raise UserError(_explain(e)) from None
+    finally:
+        if was:
+            GlobalHydra.instance().initialize(hydra_state)
+
+
+def _sweep_variants(overrides: list[str]) -> list[list[str]]:
+    """One override list per sweep value (others at their first value), so each value is checked."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:
+        parsed = OverridesParser.create().parse_overrides(overrides)
+    except Exception as e:  # noqa: BLE001
+        raise UserError(_explain(e)) from None
+    choices: list[list[str]] = []
+    for ov in parsed:
+        if ov.is_sweep_override():
+            vals = [str(v) for v in ov.sweep_string_iterator()]
+            key = ov.get_key_element()
+            choices.append([f"{key}={v}" for v in vals] or [ov.input_line])
+        else:
+            choices.append([ov.input_line])
+    base = [c[0] for c in choices]
+    variants = [base]
+    for i, c in enumerate(choices):
+        for v in c[1:]:
+            variants.append(base[:i] + [v] + base[i + 1 :])
+    return variants
+
+
+def prevalidate(config_name: str, argv: list[str], config_dir: Path | None = None) -> None:
+    from hydra._internal.utils import get_args_parser
+
+    args = get_args_parser().parse_args(argv)
+    if args.help or args.hydra_help or args.info or args.cfg or args.shell_completion:
+        return
+    overrides = [o for o in args.overrides if not o.lstrip("+~").startswith("hydra")]
+    for variant in _sweep_variants(overrides):
+        compose(args.config_name or config_name, variant, config_dir)
+
+
+_SCHEMA_MODULES: list[str] = []
+
+
+def register_schema(name: str, node: type, module: str | None = None) -> None:
+    """Store a schema dataclass in Hydra's ConfigStore as ``<name>_schema``."""
+    from hydra.core.config_store import ConfigStore
+
+    ConfigStore.instance().store(name=f"{name}_schema", node=node)
+
+
+def _import_schemas() -> None:
+    import collapselab.config  # noqa: F401 - registering the schemas is an import side effect
+
+
+# --------------------------------------------------------------------------- the decorator
+
+
+def hydra_app(config_name: str) -> Callable[[Callable[[Any], Any]], Callable[[], None]]:
+    """Make ``fn(cfg: Schema)`` a Hydra app over ``configs/<config_name>.yaml`` with one-line errors."""
+
+    def deco(fn: Callable[[Any], Any]) -> Callable[[], None]:
+        @functools.wraps(fn)
+        def entry() -> None:
+            import hydra
+
+            _import_schemas()
+            try:
+                prevalidate(config_name, sys.argv[1:])
+            except UserError as e:
+                fail(str(e))
+
+            def task(cfg: Any) -> Any:
+                try:
+                    return fn(to_typed(cfg))
+                except UserError as e:
+                    fail(str(e))
+
+            hydra.main(version_base=None, config_path=str(CONFIG_DIR), config_name=config_name)(task)()
+
+        return entry
+
+    return deco
+
+
+def run_dir() -> Path:
+    """The current Hydra job's output folder (``hydra.run.dir`` or the sweep's job folder)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    try:
+        return Path(HydraConfig.get().runtime.output_dir)
+    except ValueError:  # not inside a Hydra app (library use, tests)
+        return Path.cwd()
+
+
+def as_dict(obj: Any) -> dict:
+    """A config dataclass as a plain dict (for metadata, hashing and W&B config)."""
+    return dataclasses.asdict(obj)

@@ -1,0 +1,41 @@
+"""Schema pieces shared by every entry point, and small checks that ``problems()`` methods use.
+
+A schema dataclass may define ``problems(self) -> list[str]``; each string starts with the
+field name (the walker prefixes the dotted path), e.g. ``"beta=-1.0: must be >= 0"``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def positive(name: str, value: float | int, *, strict: bool = True) -> list[str]:
+    """``[]`` if value > 0 (or >= 0 when ``strict=False``), else one problem line."""
+    ok = isinstance(value, (int, float)) and not math.isnan(value) and (value > 0 if strict else value >= 0)
+    return [] if ok else [f"{name}={value!r}: must be {'>' if strict else '>='} 0"]
+
+
+def between(name: str, value: float | int, lo: float, hi: float) -> list[str]:
+    ok = isinstance(value, (int, float)) and lo <= value <= hi
+    return [] if ok else [f"{name}={value!r}: must be between {lo} and {hi}"]
+
+
+def choice(name: str, value: Any, allowed: list[Any] | tuple[Any, ...]) -> list[str]:
+    return [] if value in allowed else [f"{name}={value!r}: must be one of {', '.join(map(str, allowed))}"]
+
+
+@dataclass
+class LoggerConfig:
+    """Where metrics go besides the local JSON files. ``logger=none`` turns W&B off."""
+
+    backend: str = "wandb"  # wandb | none
+    mode: str = "offline"  # offline (default: runs land in the run dir; `wandb sync` uploads) | online
+    project: str = "collapselab"
+    entity: str | None = None
+    group: str | None = None  # W&B run group; sweeps set it so their runs compare side by side
+    tags: list[str] = field(default_factory=list)
+
+    def problems(self) -> list[str]:
+        return choice("backend", self.backend, ("wandb", "none")) + choice("mode", self.mode, ("offline", "online"))

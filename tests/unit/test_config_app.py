@@ -1,0 +1,73 @@
+"""The config machinery: unknown keys, wrong types, out-of-range values and unknown group
+options all become one-line UserErrors naming the key; sweeps are checked value by value."""
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from collapselab.config import compose, positive, register_schema
+from collapselab.config.app import prevalidate
+from collapselab.errors import UserError
+
+
+@dataclass
+class _Part:
+    rank: int = 8
+
+    def problems(self):
+        return [] if self.rank >= 1 else [f"rank={self.rank}: must be >= 1"]
+
+
+@dataclass
+class _Cfg:
+    beta: float = 0.1
+    seed: int = 0
+    part: _Part = field(default_factory=_Part)
+
+    def problems(self):
+        return positive("beta", self.beta, strict=False)
+
+
+register_schema("cltest", _Cfg)
+
+
+@pytest.fixture()
+def cdir(tmp_path):
+    (tmp_path / "part").mkdir()
+    (tmp_path / "cltest.yaml").write_text("defaults:\n  - cltest_schema\n  - part: small\n  - _self_\nbeta: 0.2\n")
+    (tmp_path / "part" / "small.yaml").write_text("rank: 4\n")
+    (tmp_path / "part" / "broken.yaml").write_text("rank: 4\nranq: 5\n")
+    return tmp_path
+
+
+def test_compose_gives_typed_config(cdir):
+    cfg = compose("cltest", ["seed=3"], cdir)
+    assert isinstance(cfg, _Cfg) and cfg.beta == 0.2 and cfg.seed == 3 and cfg.part.rank == 4
+
+
+@pytest.mark.parametrize(
+    "override, expected",
+    [
+        ("betta=1", "unknown config key 'betta'"),
+        ("+betta=1", "unknown config key 'betta'"),
+        ("part.rnk=2", "unknown config key 'part.rnk'"),
+        ("beta=abc", "beta:"),
+        ("seed=1.5", "seed:"),
+        ("beta=-1", "beta=-1.0: must be >= 0"),
+        ("part.rank=0", "part.rank=0: must be >= 1"),
+        ("part=huge", "part=huge is unknown (available: broken, small)"),
+        ("part=broken", "part.ranq"),
+    ],
+)
+def test_bad_input_is_one_line_naming_the_key(cdir, override, expected):
+    with pytest.raises(UserError) as e:
+        compose("cltest", [override], cdir)
+    msg = str(e.value)
+    assert expected in msg, msg
+    assert "\n" not in msg
+
+
+def test_every_sweep_value_is_checked(cdir):
+    prevalidate("cltest", ["-m", "beta=0.1,0.5"], cdir)  # all fine
+    with pytest.raises(UserError, match=r"beta=-2.0"):
+        prevalidate("cltest", ["-m", "beta=0.1,-2", "seed=1,2"], cdir)
