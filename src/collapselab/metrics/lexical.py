@@ -1,0 +1,71 @@
+"""Lexical (surface-form) diversity of a set of completions; complements Experiment 3 (sec. 3.3)."""
+
+from __future__ import annotations
+
+import gzip
+
+import numpy as np
+
+from collapselab.metrics.semantic import _check_texts
+
+
+def _tokens(text: str) -> list[str]:
+    return text.lower().split()
+
+
+def distinct_n(texts: list[str], n: int) -> float:
+    """Distinct-n: unique n-grams / total n-grams, pooled over all texts (Li et al. 2016).
+
+    Tokenisation: lowercase, split on whitespace (punctuation stays attached). N-grams never
+    cross text boundaries. texts: N >= 1 -> float in [0, 1]; 0.0 if no text has n tokens.
+    """
+    texts = _check_texts(texts, 1)
+    if n < 1:
+        raise ValueError(f"n={n}: must be >= 1")
+    seen: set[tuple[str, ...]] = set()
+    total = 0
+    for t in texts:
+        toks = _tokens(t)
+        grams = [tuple(toks[i:i + n]) for i in range(len(toks) - n + 1)]
+        total += len(grams)
+        seen.update(grams)
+    return len(seen) / total if total else 0.0
+
+
+def self_bleu(texts: list[str], max_refs: int | None = None, seed: int = 0) -> float:
+    """Self-BLEU (Zhu et al. 2018): mean sentence BLEU of each text against all the others.
+
+    texts: N >= 2 -> float in [0, 1] (sacrebleu's 0-100 divided by 100; higher = less diverse).
+    sacrebleu defaults (13a tokeniser, exp smoothing). With ``max_refs`` set, each text is scored
+    against a random subset of at most ``max_refs`` other texts (seeded) to bound the cost.
+    Identical texts give 1.0.
+    """
+    texts = _check_texts(texts, 2)
+    if max_refs is not None and max_refs < 1:
+        raise ValueError(f"max_refs={max_refs}: must be >= 1 or None")
+    from sacrebleu.metrics import BLEU
+
+    bleu = BLEU(effective_order=True)
+    rng = np.random.default_rng(seed)
+    n = len(texts)
+    scores = []
+    for i, hyp in enumerate(texts):
+        others = [j for j in range(n) if j != i]
+        if max_refs is not None and len(others) > max_refs:
+            others = sorted(rng.choice(others, size=max_refs, replace=False).tolist())
+        scores.append(min(1.0, bleu.sentence_score(hyp, [texts[j] for j in others]).score / 100.0))
+    return float(np.mean(scores))
+
+
+def compression_ratio(texts: list[str]) -> float:
+    """gzip-compressed size / raw UTF-8 size of the texts joined by newlines (higher = more diverse).
+
+    Texts are sorted before joining so the value does not depend on their order; gzip level 9,
+    mtime 0 (deterministic). All texts empty -> 0.0. Note gzip's ~20-byte header makes very small
+    inputs score above 1.
+    """
+    texts = _check_texts(texts, 1)
+    raw = "\n".join(sorted(texts)).encode("utf-8")
+    if not raw.strip():
+        return 0.0
+    return len(gzip.compress(raw, compresslevel=9, mtime=0)) / len(raw)

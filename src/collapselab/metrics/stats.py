@@ -1,0 +1,60 @@
+"""Percentile-bootstrap confidence intervals for per-completion and set-level metrics."""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+from tqdm.auto import tqdm
+
+
+def _check_boot(n_boot: int, alpha: float) -> None:
+    if n_boot < 1:
+        raise ValueError(f"n_boot={n_boot}: must be >= 1")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha={alpha}: must be in (0, 1)")
+
+
+def bootstrap_ci(values, stat: Callable = np.mean, n_boot: int = 1000, alpha: float = 0.05,
+                 seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap (1 - alpha) interval of ``stat`` over ``values``.
+
+    values: [N] numbers; nan entries (e.g. completions with no tokens) are dropped first.
+    Resamples N values with replacement ``n_boot`` times in one [n_boot, N] array and calls
+    ``stat(samples, axis=1)`` (numpy reductions), falling back to one call per resample if
+    ``stat`` takes no ``axis``. Returns (lo, hi) = the alpha/2 and 1 - alpha/2 percentiles.
+    """
+    _check_boot(n_boot, alpha)
+    v = np.asarray(values, dtype=float).ravel()
+    v = v[~np.isnan(v)]
+    if v.size == 0:
+        raise ValueError("values: need at least one non-nan value for a bootstrap interval")
+    rng = np.random.default_rng(seed)
+    samples = v[rng.integers(0, v.size, size=(n_boot, v.size))]
+    try:
+        stats = np.asarray(stat(samples, axis=1), dtype=float)
+        if stats.shape != (n_boot,):
+            raise TypeError
+    except TypeError:
+        stats = np.array([stat(s) for s in samples], dtype=float)
+    lo, hi = np.percentile(stats, [100 * alpha / 2, 100 * (1 - alpha / 2)])
+    return float(lo), float(hi)
+
+
+def bootstrap_ci_texts(texts: Sequence[str], fn: Callable[[list[str]], float], n_boot: int = 200,
+                       seed: int = 0, alpha: float = 0.05) -> tuple[float, float]:
+    """Percentile bootstrap interval of a set-level text metric ``fn(texts) -> float``
+    (distinct_n, self_bleu, compression_ratio, ...): resample the N texts with replacement,
+    recompute ``fn`` on each resample, take the alpha/2 and 1 - alpha/2 percentiles.
+    Note duplicates from resampling bias set-level diversity metrics downwards; compare
+    intervals computed the same way, not against the point estimate alone."""
+    _check_boot(n_boot, alpha)
+    texts = list(texts)
+    if not texts:
+        raise ValueError("texts: need at least one text for a bootstrap interval")
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(texts), size=(n_boot, len(texts)))
+    stats = np.array([float(fn([texts[i] for i in row]))
+                      for row in tqdm(idx, desc="bootstrap", leave=False, disable=n_boot < 50)])
+    lo, hi = np.nanpercentile(stats, [100 * alpha / 2, 100 * (1 - alpha / 2)])
+    return float(lo), float(hi)
