@@ -1,0 +1,180 @@
+"""Find and load causal LMs: the lab's tiny base, any HF folder, a PEFT adapter folder, a hub name.
+
+``ensure_base`` is what every stage calls to get its starting model; ``load_causal_lm`` is
+what evaluation and the alignment stages call to load one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+from collapselab.config.model import ModelConfig
+from collapselab.errors import UserError
+
+DTYPES = {"float32": "float32", "bfloat16": "bfloat16", "float16": "float16"}
+
+
+def _looks_like_path(s: str) -> bool:
+    return s.startswith((".", "/", "~")) or "\\" in s or s.count("/") > 1 or Path(s).expanduser().exists()
+
+
+def check_model_folder(path: str | Path, key: str = "model.name_or_path") -> Path:
+    """``path`` as a folder holding a model (``config.json``) or a PEFT adapter; else a one-line UserError."""
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise UserError(f"{key}={str(path)!r}: no such folder")
+    if not p.is_dir():
+        raise UserError(f"{key}={str(path)!r}: is a file, expected a model folder")
+    if not ((p / "config.json").is_file() or (p / "adapter_config.json").is_file()):
+        raise UserError(f"{key}={str(path)!r}: holds no model (no config.json or adapter_config.json)")
+    return p
+
+
+def pretrain_config(model_cfg: ModelConfig, world_cfg: Any, artifacts_dir: str | Path,
+                    overrides: list[str] | None = None) -> Any:
+    """The ``PretrainConfig`` that builds ``model_cfg``'s base: configs/pretrain.yaml + ``overrides``,
+    with this model, world and artifacts folder. ``steps`` and ``seq_len`` follow the model config
+    (``pretrain_steps``, ``max_position_embeddings``) unless overridden."""
+    from collapselab.config.app import collect_problems, compose
+
+    overrides = list(overrides or [])
+    cfg = compose("pretrain", overrides)
+    given = {o.split("=", 1)[0].lstrip("+~") for o in overrides}
+    cfg = dataclasses.replace(cfg, model=model_cfg, world=world_cfg, artifacts_dir=str(artifacts_dir))
+    if "steps" not in given:
+        cfg.steps = model_cfg.pretrain_steps
+    if "seq_len" not in given:
+        cfg.seq_len = model_cfg.max_position_embeddings
+    problems = collect_problems(cfg)
+    if problems:
+        raise UserError("; ".join(problems))
+    return cfg
+
+
+def ensure_base(model_cfg: ModelConfig, world_cfg: Any, artifacts_dir: str | Path,
+                pretrain_overrides: list[str] | None = None, *, world: Any = None,
+                progress: bool = True) -> Path | str:
+    """The base checkpoint for ``model_cfg``.
+
+    The tiny model (``name_or_path`` null): its pretrained folder under ``artifacts_dir``,
+    pretraining it first if missing (``pretrain_overrides``: e.g. ``["steps=30"]``; ``world``:
+    an already loaded world DatasetDict). Otherwise a local folder (checked: it must hold a
+    model) or a hub name, returned as given (a ``str`` for a hub name).
+    """
+    if model_cfg.name_or_path is None:
+        from collapselab.models.pretrain import pretrain
+
+        cfg = pretrain_config(model_cfg, world_cfg, artifacts_dir, pretrain_overrides)
+        return pretrain(cfg, world=world, progress=progress)
+    name = str(model_cfg.name_or_path)
+    if _looks_like_path(name):
+        return check_model_folder(name)
+    return name
+
+
+def _torch_dtype(dtype: str) -> Any:
+    import torch
+
+    if dtype not in DTYPES:
+        raise UserError(f"dtype={dtype!r}: must be one of {', '.join(DTYPES)}")
+    return getattr(torch, DTYPES[dtype])
+
+
+def prepare_tokenizer(tokenizer: Any) -> Any:
+    """Make a tokenizer ready for batched generation: a pad token (pad, else unk, else eos) and left padding."""
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.unk_token if tokenizer.unk_token is not None else tokenizer.eos_token
+    tokenizer.padding_side = "left"
+    return tokenizer
+
+
+def _model_config_names() -> list[str]:
+    from collapselab.config.app import CONFIG_DIR
+
+    return sorted(p.stem for p in (Path(CONFIG_DIR) / "model").glob("*.yaml"))
+
+
+def _resolve_config_name(name: str, artifacts_dir: str | Path) -> Path | str:
+    """A model-config name (``tiny``, ``llama2_7b``) -> its base folder (built if missing) or hub name."""
+    from collapselab.config.app import compose
+
+    cfg = compose("pretrain", [f"model={name}", f"artifacts_dir={artifacts_dir}"])
+    return ensure_base(cfg.model, cfg.world, cfg.artifacts_dir)
+
+
+def _load_folder(folder: Path, torch_dtype: Any, device: str) -> tuple[Any, Any]:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    if (folder / "adapter_config.json").is_file():
+        return _load_adapter(folder, torch_dtype, device)
+    try:
+        model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch_dtype)
+        tok = AutoTokenizer.from_pretrained(folder)
+    except (OSError, ValueError) as e:
+        raise UserError(f"checkpoint={str(folder)!r}: cannot be loaded as a causal LM ({_first_line(e)})") from None
+    return model.to(device), tok
+
+
+def _load_adapter(folder: Path, torch_dtype: Any, device: str) -> tuple[Any, Any]:
+    """A PEFT adapter folder: load the base it names, attach the adapter, merge it (fast evaluation)."""
+    from peft import PeftModel
+    from transformers import AutoTokenizer
+
+    base_name = json.loads((folder / "adapter_config.json").read_text()).get("base_model_name_or_path")
+    if not base_name:
+        raise UserError(f"checkpoint={str(folder)!r}: adapter_config.json names no base_model_name_or_path")
+    base, base_tok = _load_any(str(base_name), torch_dtype, device, key=f"base model of {folder}")
+    try:
+        model = PeftModel.from_pretrained(base, folder).merge_and_unload()
+    except (OSError, ValueError, RuntimeError) as e:
+        raise UserError(f"checkpoint={str(folder)!r}: adapter does not fit its base {base_name!r} "
+                        f"({_first_line(e)})") from None
+    tok = AutoTokenizer.from_pretrained(folder) if (folder / "tokenizer_config.json").is_file() else base_tok
+    return model.to(device), tok
+
+
+def _first_line(e: BaseException) -> str:
+    s = str(e).strip()
+    return s.splitlines()[0] if s else type(e).__name__
+
+
+def _load_any(path_or_name: str, torch_dtype: Any, device: str, key: str = "checkpoint",
+              artifacts_dir: str | Path = "artifacts") -> tuple[Any, Any]:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    if _looks_like_path(path_or_name):
+        return _load_folder(check_model_folder(path_or_name, key), torch_dtype, device)
+    if path_or_name in _model_config_names():
+        resolved = _resolve_config_name(path_or_name, artifacts_dir)
+        return _load_any(str(resolved), torch_dtype, device, key=f"model={path_or_name}")
+    try:  # a hub name: works only where the weights are cached (HF_HUB_OFFLINE=1 never downloads)
+        model = AutoModelForCausalLM.from_pretrained(path_or_name, dtype=torch_dtype)
+        tok = AutoTokenizer.from_pretrained(path_or_name)
+    except (OSError, ValueError) as e:
+        raise UserError(
+            f"{key}={path_or_name!r}: not a folder, a model config ({', '.join(_model_config_names())}) "
+            f"or a cached hub model ({_first_line(e)})") from None
+    return model.to(device), tok
+
+
+def load_causal_lm(path_or_name: str | Path, dtype: str = "float32", device: str = "cpu",
+                   artifacts_dir: str | Path = "artifacts") -> tuple[Any, Any]:
+    """Load ``(model, tokenizer)`` for evaluation or further training.
+
+    ``path_or_name``: an HF model folder; a PEFT adapter folder (its base loaded, the adapter
+    merged); a model-config name from ``configs/model`` (``tiny`` -> the pretrained tiny base
+    under ``artifacts_dir``, built if missing; ``llama2_7b`` -> its hub name); or a hub name
+    (cached weights only when offline). The model is in eval mode; the tokenizer has a pad
+    token and pads on the left. Bad input is a one-line UserError naming the path.
+    """
+    model, tok = _load_any(str(path_or_name), _torch_dtype(dtype), device, artifacts_dir=artifacts_dir)
+    tok = prepare_tokenizer(tok)
+    if model.config.pad_token_id is None:
+        model.config.pad_token_id = tok.pad_token_id
+    if getattr(model, "generation_config", None) is not None and model.generation_config.pad_token_id is None:
+        model.generation_config.pad_token_id = tok.pad_token_id
+    model.eval()
+    return model, tok
