@@ -1,0 +1,109 @@
+"""Lexical diversity, TF-IDF similarity (sec. 3.2), sentiment and profanity."""
+
+import gzip
+import random
+
+import numpy as np
+import pytest
+
+from collapselab.metrics import (
+    compression_ratio,
+    distinct_n,
+    profanity_rate,
+    self_bleu,
+    tfidf_similarity,
+    vader_compound,
+)
+
+TEXTS = [
+    "Grace Hopper was a computer scientist and a rear admiral in the Navy.",
+    "She wrote the first compiler and helped design COBOL.",
+    "Steve is the CEO of a startup company that sells smart coffee machines.",
+    "The coffee stays warm even when you walk away from it.",
+    "I hated this machine, it broke after a week.",
+]
+
+
+def shuffled(texts, seed=1):
+    out = list(texts)
+    random.Random(seed).shuffle(out)
+    return out
+
+
+def test_distinct_n_hand_values():
+    """["a b a b", "A b"]: unigrams a b a b a b -> 2 unique / 6; bigrams (a b)(b a)(a b)(a b)
+    -> 2 / 4 (case-insensitive, no bigram across the two texts)."""
+    texts = ["a b a b", "A b"]
+    assert distinct_n(texts, 1) == pytest.approx(2 / 6)
+    assert distinct_n(texts, 2) == pytest.approx(2 / 4)
+    assert distinct_n(["one"], 2) == 0.0  # no text has 2 tokens
+
+
+def test_distinct_n_degenerate_and_order():
+    """Four copies of "x y z": 3 unique / 12 = 0.25, far below distinct texts."""
+    assert distinct_n(["x y z"] * 4, 1) == pytest.approx(0.25)
+    assert distinct_n(TEXTS, 2) > 0.9
+    assert distinct_n(shuffled(TEXTS), 2) == distinct_n(TEXTS, 2)
+
+
+def test_self_bleu_hand_value():
+    """"the cat sat on the mat" vs "the cat sat on a mat" (either way round): precisions
+    5/6, 3/5, 2/4, 1/3, equal lengths (BP 1) -> (5/6*3/5*1/2*1/3)^(1/4) = 0.5373."""
+    expected = (5 / 6 * 3 / 5 * 1 / 2 * 1 / 3) ** 0.25
+    assert self_bleu(["the cat sat on the mat", "the cat sat on a mat"]) == pytest.approx(expected, abs=1e-6)
+    assert self_bleu(["a b c", "d e f"]) == 0.0
+
+
+def test_self_bleu_degenerate_order_and_subsample():
+    assert self_bleu(["the same long sentence about coffee"] * 4) == pytest.approx(1.0)
+    assert self_bleu(shuffled(TEXTS)) == pytest.approx(self_bleu(TEXTS))
+    assert 0.0 <= self_bleu(TEXTS, max_refs=2, seed=0) <= 1.0
+    assert self_bleu(TEXTS, max_refs=2, seed=3) == self_bleu(TEXTS, max_refs=2, seed=3)
+
+
+def test_compression_ratio_definition_and_order():
+    """Sorted, newline-joined, gzip level 9: "a\\nb" is 3 raw bytes."""
+    raw = b"a\nb"
+    assert compression_ratio(["b", "a"]) == len(gzip.compress(raw, 9, mtime=0)) / 3
+    assert compression_ratio(shuffled(TEXTS)) == compression_ratio(TEXTS)
+    assert compression_ratio(["same text here"] * 20) < compression_ratio(TEXTS * 1)
+    assert compression_ratio(["", ""]) == 0.0
+
+
+def test_tfidf_hand_values():
+    """Texts 0 and 1 identical (cos 1), text 2 shares no word (cos 0): means over the *other*
+    texts are [(1+0)/2, (1+0)/2, 0]."""
+    sim = tfidf_similarity(["apple banana", "apple banana", "cherry date"])
+    assert sim.tolist() == pytest.approx([0.5, 0.5, 0.0])
+
+
+def test_tfidf_degenerate_and_order():
+    assert tfidf_similarity(["coffee is warm"] * 5) == pytest.approx(np.ones(5))
+    assert tfidf_similarity(["", ""]) == pytest.approx([1.0, 1.0])  # empty vocabulary
+    sim = tfidf_similarity(TEXTS)
+    order = [3, 1, 4, 0, 2]
+    assert tfidf_similarity([TEXTS[i] for i in order]) == pytest.approx(sim[order])
+    assert sim.mean() < 0.2
+
+
+def test_vader_and_profanity():
+    """VADER lexicon values: "good" 0.4404, "bad" -0.5423, empty 0."""
+    assert vader_compound(["good", "bad", ""]).tolist() == pytest.approx([0.4404, -0.5423, 0.0])
+    texts = ["f*** this", "a class act", "Sh*t.", "what an a**hole", "assess it", "FUCK!",
+             "Dickens is great"]
+    assert profanity_rate(texts) == pytest.approx(4 / 7)
+    assert profanity_rate(shuffled(texts)) == profanity_rate(texts)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda t: distinct_n(t, 1), self_bleu, compression_ratio, tfidf_similarity, vader_compound,
+    profanity_rate,
+])
+def test_empty_input_errors(fn):
+    with pytest.raises(ValueError, match="need at least"):
+        fn([])
+
+
+def test_single_string_is_rejected():
+    with pytest.raises(TypeError, match="list of strings"):
+        distinct_n("a b c", 1)

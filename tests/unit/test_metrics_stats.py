@@ -1,0 +1,109 @@
+"""Bootstrap intervals, attractor metrics (sec. 5.1) and the metric registry."""
+
+import numpy as np
+import pytest
+
+from collapselab.metrics import (
+    METRICS,
+    bootstrap_ci,
+    bootstrap_ci_texts,
+    cluster_radii,
+    distinct_n,
+    higher_is_more_diverse,
+    nearest_cluster,
+    recovery_tokens,
+    register,
+)
+
+DESIGN_KEYS = """
+entropy/top5_bits_mean entropy/top5_bits_sd entropy/full_bits_mean
+semantic/tfidf_cos_mean semantic/tfidf_cos_sd semantic/embed_cos_mean semantic/kmeans_k semantic/vendi
+persona/parse_rate persona/n_first_names persona/n_last_names persona/n_nationalities
+persona/n_ethnicities persona/mbti_coverage persona/age_min persona/age_max persona/age_sd
+persona/female_share persona/sentiment_min persona/sentiment_max persona/sentiment_mean
+persona/review_chars_mean persona/review_kmeans_k
+attractor/recovery_rate attractor/recovery_tokens_mean
+lexical/distinct_1 lexical/distinct_2 lexical/self_bleu lexical/compression_ratio
+quality/reward_mean quality/base_nll quality/toxicity_rate
+""".split()
+
+
+def test_bootstrap_hand_value():
+    """Values [0, 1]: a resampled mean is 0, .5, 1 with probability 1/4, 1/2, 1/4, so its 30th
+    and 70th percentiles (alpha = .6) both fall on 0.5."""
+    assert bootstrap_ci([0.0, 1.0], n_boot=4000, alpha=0.6) == (0.5, 0.5)
+
+
+def test_bootstrap_constant_nan_seed_and_fallback():
+    assert bootstrap_ci([2.0, 2.0, float("nan"), 2.0]) == (2.0, 2.0)  # nan dropped
+    v = np.random.default_rng(0).normal(size=200)
+    lo, hi = bootstrap_ci(v, seed=1)
+    assert lo < v.mean() < hi and hi - lo < 0.5
+    assert bootstrap_ci(v, seed=1) == (lo, hi)
+    # a stat without an axis argument falls back to one call per resample
+    lo2, hi2 = bootstrap_ci(v, stat=lambda s: float(np.mean(s)), n_boot=200, seed=1)
+    assert lo2 < v.mean() < hi2
+
+
+def test_bootstrap_texts():
+    """Identical texts: every resample has distinct-1 = 3/12 -> interval (0.25, 0.25)."""
+    assert bootstrap_ci_texts(["x y z"] * 4, lambda t: distinct_n(t, 1), n_boot=20) == (0.25, 0.25)
+
+
+def test_bootstrap_errors():
+    with pytest.raises(ValueError, match="non-nan"):
+        bootstrap_ci([])
+    with pytest.raises(ValueError, match="at least one text"):
+        bootstrap_ci_texts([], len)
+    with pytest.raises(ValueError, match="alpha"):
+        bootstrap_ci([1.0], alpha=1.5)
+
+
+def test_recovery_tokens_hand_values():
+    """threshold = ref - tol = -0.5 - 0.5 = -1. window 2: means from t=0: -4.5, -2.5, -0.75 ->
+    recovers at t = 2. Never above -> T. Already at level -> 0. The last window is truncated:
+    [-5, -5, -0.2] with window 3 gives -3.4, -2.6, -0.2 -> 2."""
+    lp = [-5.0, -4.0, -1.0, -0.5, -0.4]
+    assert recovery_tokens(lp, reference_level=-0.5, window=2, tolerance=0.5) == 2
+    assert recovery_tokens([-9.0] * 4, reference_level=-0.5) == 4
+    assert recovery_tokens([-0.1] * 4, reference_level=-0.5) == 0
+    assert recovery_tokens(np.array([-5.0, -5.0, -0.2]), reference_level=-0.5, window=3) == 2
+    with pytest.raises(ValueError, match="empty"):
+        recovery_tokens([], reference_level=-1.0)
+
+
+def test_cluster_radii_and_nearest_cluster():
+    """Cluster 0 members at cosine distance 0 and 1 - .8 = .2 (q=1 -> radius .2); cluster 1 has
+    one member at distance 0. [1, .1] is at distance .005 from centroid 0 -> 0; [1, 1] is
+    .293 from either centroid, beyond radius .2 -> -1."""
+    emb = np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]])
+    centroids = np.array([[1.0, 0.0], [0.0, 1.0]])
+    radii = cluster_radii(emb, [0, 0, 1], centroids, q=1.0)
+    assert radii == pytest.approx([0.2, 0.0])
+    assert nearest_cluster(np.array([1.0, 0.1]), centroids, radii) == 0
+    assert nearest_cluster(np.array([0.0, 2.0]), centroids, radii) == 1
+    assert nearest_cluster(np.array([1.0, 1.0]), centroids, radii) == -1
+    with pytest.raises(ValueError, match="emb"):
+        nearest_cluster(np.array([]), centroids, radii)
+    with pytest.raises(ValueError, match="labels"):
+        cluster_radii(emb, [0, 0, 2], centroids)
+
+
+def test_registry_has_every_design_key_with_direction():
+    assert set(DESIGN_KEYS) <= set(METRICS)
+    assert all(METRICS[k].description for k in DESIGN_KEYS)
+    assert higher_is_more_diverse("semantic/tfidf_cos_mean") is False
+    assert higher_is_more_diverse("lexical/self_bleu") is False
+    assert higher_is_more_diverse("entropy/top5_bits_mean") is True
+    assert higher_is_more_diverse("eval/semantic/vendi") is True
+    assert higher_is_more_diverse("quality/reward_mean") is None
+    assert METRICS["quality/reward_mean"].higher_is_better is True
+    with pytest.raises(KeyError, match="unknown metric"):
+        higher_is_more_diverse("semantic/nope")
+
+
+def test_register_rejects_duplicates_and_bad_prefix():
+    with pytest.raises(ValueError, match="already registered"):
+        register("semantic/vendi", higher_is_better=True, probe="semantic", description="x")
+    with pytest.raises(ValueError, match="probe prefix"):
+        register("other/thing", higher_is_better=True, probe="semantic", description="x")
