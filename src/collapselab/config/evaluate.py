@@ -1,0 +1,157 @@
+"""Schemas for the evaluation harness (``eval/evaluate.py``) and the comparison report (``eval/compare.py``).
+
+Defaults follow the paper's protocol: Experiment 3 (100 completions of 64 tokens of
+"Steve is the CEO of a startup company" at T=1), Experiment 2 (200 completions of 128
+tokens of "Grace Hopper was"), Experiment 1 (100 personas, one per generation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from collapselab.config.app import register_schema
+from collapselab.config.common import LoggerConfig, choice, positive
+
+PROBE_NAMES = ("entropy", "semantic", "persona", "attractor", "lexical", "quality")
+PROMPT_FORMATS = ("auto", "plain", "chat")
+
+try:  # the world schema lives in its own module (another area); evaluation needs it for ground truth
+    from collapselab.config.world import WorldConfig
+except ImportError:  # pragma: no cover - only while the world area is absent
+
+    @dataclass
+    class WorldConfig:  # type: ignore[no-redef]
+        seed: int = 0
+
+
+def _sampling_problems(n_samples: int, max_new_tokens: int, temperature: float) -> list[str]:
+    out = [] if isinstance(n_samples, int) and n_samples >= 2 else [f"n_samples={n_samples!r}: must be >= 2"]
+    return out + positive("max_new_tokens", max_new_tokens) + positive("temperature", temperature)
+
+
+@dataclass
+class EntropyProbeConfig:
+    """Experiment 3: token-level entropy (eq. 3.2)."""
+
+    prompt: str | None = None  # None: world.prompts.STEVE_PROMPT
+    n_samples: int = 100
+    max_new_tokens: int = 64
+    temperature: float = 1.0
+    top_k: int = 5  # eq. 3.2 uses the top five tokens
+
+    def problems(self) -> list[str]:
+        return _sampling_problems(self.n_samples, self.max_new_tokens, self.temperature) + positive("top_k", self.top_k)
+
+
+@dataclass
+class SemanticProbeConfig:
+    """Experiment 2: whole-completion embeddings, k-means, t-SNE, TF-IDF similarity."""
+
+    prompt: str | None = None  # None: world.prompts.BIO_PROMPT
+    n_samples: int = 200
+    max_new_tokens: int = 128
+    temperature: float = 1.0
+    k_min: int = 2
+    k_max: int = 10
+    tsne_perplexity: float = 30.0
+
+    def problems(self) -> list[str]:
+        out = _sampling_problems(self.n_samples, self.max_new_tokens, self.temperature)
+        if not (2 <= self.k_min <= self.k_max):
+            out.append(f"k_min={self.k_min}, k_max={self.k_max}: need 2 <= k_min <= k_max")
+        return out + positive("tsne_perplexity", self.tsne_perplexity)
+
+
+@dataclass
+class PersonaProbeConfig:
+    """Experiment 1: one persona + review per generation."""
+
+    n_samples: int = 100
+    max_new_tokens: int = 256
+    temperature: float = 1.0
+    k_min: int = 2
+    k_max: int = 10
+    tsne_perplexity: float = 30.0
+
+    def problems(self) -> list[str]:
+        out = _sampling_problems(self.n_samples, self.max_new_tokens, self.temperature)
+        if not (2 <= self.k_min <= self.k_max):
+            out.append(f"k_min={self.k_min}, k_max={self.k_max}: need 2 <= k_min <= k_max")
+        return out + positive("tsne_perplexity", self.tsne_perplexity)
+
+
+@dataclass
+class AttractorProbeConfig:
+    """Section 5.1: perturb the model's own first sentence with a negation and see where it goes."""
+
+    n_perturbations: int = 50  # taken from the semantic probe's completions
+    max_new_tokens: int = 64
+    temperature: float = 1.0
+    radius_quantile: float = 0.9  # a cluster's radius: this quantile of its members' distances to the centroid
+    window: int = 4  # recovery_tokens: moving-average window over sampled-token log-probs
+    tolerance: float = 0.5  # nats below the reference level that still count as recovered
+
+    def problems(self) -> list[str]:
+        out = _sampling_problems(self.n_perturbations, self.max_new_tokens, self.temperature)
+        out = [p.replace("n_samples", "n_perturbations", 1) for p in out]
+        if not 0 < self.radius_quantile <= 1:
+            out.append(f"radius_quantile={self.radius_quantile}: must be in (0, 1]")
+        return out + positive("window", self.window) + positive("tolerance", self.tolerance, strict=False)
+
+
+@dataclass
+class EvaluateConfig:
+    """``python eval/evaluate.py checkpoints=[A,B] probes=[entropy,semantic]``."""
+
+    checkpoints: list[str] = field(default_factory=list)  # paths, training run folders, or model-config names
+    probes: list[str] = field(default_factory=lambda: list(PROBE_NAMES))
+    prompt_format: str = "auto"  # auto | plain | chat
+    seed: int = 0
+    batch_size: int = 200  # prompts per forward pass while sampling (default: a whole probe's set)
+    n_boot: int = 1000  # bootstrap resamples for the 95% confidence intervals
+    n_boot_slow: int = 100  # resamples for the costly statistics (Vendi, self-BLEU)
+    device: str = "auto"  # auto | cpu | cuda
+    dtype: str = "float32"
+    artifacts_dir: str = "artifacts"
+    cache_dir: str | None = None  # None: <artifacts_dir>/eval_cache (shared by reruns in new run dirs)
+    reward_model: str | None = None  # a sequence-classification checkpoint folder; None: skip quality/reward_mean
+    base_model: str | None = "auto"  # auto: the checkpoint's base from collapselab.json; None: skip quality/base_nll
+    tsne: bool = True  # t-SNE figures (costly on CPU for large sets)
+    entropy: EntropyProbeConfig = field(default_factory=EntropyProbeConfig)
+    semantic: SemanticProbeConfig = field(default_factory=SemanticProbeConfig)
+    persona: PersonaProbeConfig = field(default_factory=PersonaProbeConfig)
+    attractor: AttractorProbeConfig = field(default_factory=AttractorProbeConfig)
+    world: WorldConfig = field(default_factory=WorldConfig)
+    logger: LoggerConfig = field(default_factory=LoggerConfig)
+
+    def problems(self) -> list[str]:
+        out = []
+        if not self.checkpoints:
+            out.append("checkpoints=[]: give at least one checkpoint path, training run folder or model name")
+        for p in self.probes:
+            if p not in PROBE_NAMES:
+                out.append(f"probes={p!r}: unknown probe (allowed: {', '.join(PROBE_NAMES)})")
+        if len(set(self.probes)) != len(self.probes):
+            out.append(f"probes={self.probes}: each probe at most once")
+        out += choice("prompt_format", self.prompt_format, PROMPT_FORMATS)
+        out += choice("device", self.device, ("auto", "cpu", "cuda"))
+        out += choice("dtype", self.dtype, ("float32", "bfloat16", "float16"))
+        out += positive("batch_size", self.batch_size) + positive("n_boot", self.n_boot)
+        out += positive("n_boot_slow", self.n_boot_slow)
+        return out
+
+
+@dataclass
+class CompareConfig:
+    """``python eval/compare.py inputs=['outputs/eval/**/metrics.json']``."""
+
+    inputs: list[str] = field(default_factory=list)  # folders (searched for metrics.json) or globs
+    metrics: list[str] = field(default_factory=list)  # empty: every metric found
+    logger: LoggerConfig = field(default_factory=lambda: LoggerConfig(backend="none"))
+
+    def problems(self) -> list[str]:
+        return [] if self.inputs else ["inputs=[]: give metrics.json files, folders or globs"]
+
+
+register_schema("evaluate", EvaluateConfig)
+register_schema("compare", CompareConfig)

@@ -1,0 +1,187 @@
+"""Probe registry and the context a probe runs in.
+
+A probe is ``fn(ctx: ProbeContext) -> ProbeResult`` registered by name with
+``@register_probe("entropy", headline="entropy/top5_bits_mean")``; the headline metric is
+the one the acceptance check ranks checkpoints by (its diversity direction comes from
+``collapselab.metrics.higher_is_more_diverse``). A duplicate name is an error.
+
+Probes never sample directly: ``ctx.samples("steve" | "bio" | "persona")`` returns the
+cached set for this checkpoint (generating missing batches), so probes that share a set
+(semantic, attractor and lexical all read "bio") sample it once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from collapselab.errors import UserError
+from collapselab.probes.cache import SampleCache
+from collapselab.probes.checkpoints import Checkpoint
+from collapselab.probes.generation import LanguageModel, Sample
+
+
+@dataclass
+class ProbeResult:
+    """What one probe returns: flat metrics, rows for samples.jsonl, and saved figure files."""
+
+    metrics: dict[str, float] = field(default_factory=dict)
+    samples: list[dict[str, Any]] = field(default_factory=list)
+    figures: dict[str, Path] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)  # per-checkpoint data for cross-checkpoint figures
+
+
+@dataclass(frozen=True)
+class ProbeInfo:
+    name: str
+    fn: Callable[[ProbeContext], ProbeResult]
+    headline: str  # the metric the acceptance check ranks checkpoints by
+
+
+PROBES: dict[str, ProbeInfo] = {}
+
+
+def register_probe(name: str, *, headline: str) -> Callable:
+    def deco(fn: Callable[[ProbeContext], ProbeResult]) -> Callable[[ProbeContext], ProbeResult]:
+        if name in PROBES:
+            raise ValueError(f"probe {name!r} is already registered")
+        PROBES[name] = ProbeInfo(name, fn, headline)
+        return fn
+
+    return deco
+
+
+@dataclass
+class SampleSpec:
+    """One named sample set: prompt text, how many, how long, at which temperature."""
+
+    prompt: str
+    n: int
+    max_new_tokens: int
+    temperature: float
+    top_k: int = 5
+
+
+@dataclass
+class ProbeContext:
+    """Everything a probe needs for one checkpoint."""
+
+    lm: LanguageModel
+    cfg: Any  # EvaluateConfig
+    ckpt: Checkpoint
+    out_dir: Path  # <run dir>/<checkpoint name>
+    cache: SampleCache
+    prompt_format: str  # plain | chat (resolved)
+    world: Any = None  # a loaded world (DatasetDict) or None
+    memo: dict[str, Any] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)  # samples per set, for metadata
+    loader: Callable[[str], LanguageModel] | None = None  # path -> model (quality's base model)
+
+    def load_lm(self, path: str) -> LanguageModel:
+        if self.loader is None:
+            raise UserError(f"base_model={path!r}: no model loader in this context")
+        return self.loader(path)
+
+    # ------------------------------------------------------------------ sample sets
+    def spec(self, name: str) -> SampleSpec:
+        from collapselab.world import prompts as wp
+
+        c = self.cfg
+        if name == "steve":
+            e = c.entropy
+            return SampleSpec(e.prompt or wp.STEVE_PROMPT, e.n_samples, e.max_new_tokens, e.temperature, e.top_k)
+        if name == "bio":
+            s = c.semantic
+            return SampleSpec(s.prompt or wp.BIO_PROMPT, s.n_samples, s.max_new_tokens, s.temperature)
+        if name == "persona":
+            p = c.persona
+            return SampleSpec(self.persona_prompt(), p.n_samples, p.max_new_tokens, p.temperature)
+        raise KeyError(name)
+
+    def persona_prompt(self) -> str:
+        """Experiment 1 prompt: the plain header a base model continues, or the chat request (footnote 3)."""
+        from collapselab.world import prompts as wp
+
+        if self.prompt_format == "chat":
+            text = self.lm.chat_prompt(wp.PERSONA_INSTRUCTION)
+            if text is None:
+                raise UserError(f"prompt_format=chat: {self.ckpt.name} has no chat template (use plain or auto)")
+            return text
+        return wp.PERSONA_PROMPT
+
+    def samples(self, name: str) -> list[Sample]:
+        """The named set for this checkpoint, read from the cache or generated (batched, resumable)."""
+        sp = self.spec(name)
+        return self.generate(name, [sp.prompt] * sp.n, sp.max_new_tokens, sp.temperature, sp.top_k)
+
+    def generate(
+        self, name: str, prompts: list[str], max_new_tokens: int, temperature: float, top_k: int = 5
+    ) -> list[Sample]:
+        """Cached sampling of arbitrary prompts (one completion each)."""
+        key = {
+            "probe": name,
+            "checkpoint": self.ckpt.fingerprint,
+            "prompts": prompts if len(set(prompts)) > 1 else [prompts[0], len(prompts)],
+            "max_new_tokens": max_new_tokens,
+            "temperature": temperature,
+            "top_k": top_k,
+            "seed": self.cfg.seed,
+            "batch_size": self.cfg.batch_size,
+        }
+        if name not in self.memo:
+
+            def make(start: int, stop: int, seed: int) -> list[Sample]:
+                return self.lm.sample(
+                    prompts[start:stop], max_new_tokens=max_new_tokens, temperature=temperature, seed=seed, top_k=top_k
+                )
+
+            self.memo[name] = self.cache.get(
+                key, len(prompts), make, self.cfg.batch_size, desc=f"{self.ckpt.name}/{name}"
+            )
+            self.counts[name] = len(prompts)
+        return self.memo[name]
+
+    def figure_path(self, name: str) -> Path:
+        d = self.out_dir / "figures"
+        d.mkdir(parents=True, exist_ok=True)
+        return d / f"{name}.png"
+
+
+def add_ci(
+    metrics: dict[str, float],
+    key: str,
+    values: Any,
+    cfg: Any,
+    stat: Callable = np.mean,
+    n_boot: int | None = None,
+) -> None:
+    """Add ``<key>_ci_lo`` / ``<key>_ci_hi``: percentile-bootstrap 95% interval of ``stat`` over ``values``."""
+    from collapselab.metrics import bootstrap_ci
+
+    vals = np.asarray(values, dtype=float)
+    if vals.size == 0 or np.isnan(vals).all():
+        return
+    lo, hi = bootstrap_ci(vals, stat, n_boot=n_boot or cfg.n_boot, alpha=0.05, seed=cfg.seed)
+    metrics[f"{key}_ci_lo"], metrics[f"{key}_ci_hi"] = lo, hi
+
+
+def add_index_ci(
+    metrics: dict[str, float], key: str, n: int, fn: Callable[[np.ndarray], float], cfg: Any, n_boot: int
+) -> None:
+    """95% interval of a set-level statistic ``fn(indices)`` by resampling item indices with replacement.
+
+    Resampling duplicates items, which shifts set-level diversity statistics (distinct-n, Vendi,
+    self-BLEU) away from the full-set value; the percentiles are therefore re-centred on the
+    point estimate (the bootstrap median is moved onto it), keeping the bootstrap spread.
+    """
+    if n < 2:
+        return
+    point = float(fn(np.arange(n)))
+    rng = np.random.default_rng(cfg.seed)
+    stats = np.array([fn(rng.integers(0, n, size=n)) for _ in range(n_boot)], dtype=float)
+    lo, med, hi = np.nanpercentile(stats, [2.5, 50, 97.5])
+    metrics[f"{key}_ci_lo"], metrics[f"{key}_ci_hi"] = point - (med - lo), point + (hi - med)

@@ -1,0 +1,167 @@
+"""Turn ``checkpoints=[...]`` entries into named, loadable checkpoints.
+
+An entry is a training run folder (``<artifacts>/<algo>/<hash>/`` with ``checkpoints/step-*``:
+all complete checkpoints in step order), a single checkpoint folder (HF model or PEFT
+adapter), a model-config name (``configs/model/<name>.yaml``), or a hub name (``org/model``)
+when the hub is reachable. Anything else is a one-line UserError.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from collapselab.errors import UserError
+
+ALIGNED_ALGOS = ("sft", "ppo", "dpo")
+_MODEL_FILES = ("config.json", "adapter_config.json")
+
+
+@dataclass
+class Checkpoint:
+    """A checkpoint to evaluate. ``name`` is unique within a run and safe as a folder name."""
+
+    spec: str  # what the user wrote
+    path: str  # folder, or a hub / model-config-resolved name
+    name: str
+    step: int | None = None
+    algo: str | None = None
+    beta: float | None = None
+    base_model: str | None = None
+    model_name: str | None = None
+    run: str | None = None  # the training run folder it came from, if any
+    fingerprint: str = ""  # path + file sizes and mtimes: the sample cache key
+
+    @property
+    def aligned(self) -> bool:
+        """True for SFT/PPO/DPO checkpoints and for models whose name says "chat"."""
+        if self.algo in ALIGNED_ALGOS:
+            return True
+        return any("chat" in (s or "").lower() for s in (self.model_name, self.spec, Path(self.path).name))
+
+    def meta(self) -> dict:
+        return {
+            "checkpoint": self.path,
+            "spec": self.spec,
+            "name": self.name,
+            "step": self.step,
+            "algo": self.algo,
+            "beta": self.beta,
+            "base_model": self.base_model,
+            "model_name": self.model_name,
+            "run": self.run,
+        }
+
+
+def safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "model"
+
+
+def fingerprint(path: str | Path) -> str:
+    """Hash of a folder's path and its files' names, sizes and mtimes (a changed checkpoint gets a new key)."""
+    p = Path(path)
+    h = hashlib.sha256(str(p.resolve() if p.exists() else path).encode())
+    if p.is_dir():
+        for f in sorted(p.rglob("*")):
+            if f.is_file():
+                st = f.stat()
+                h.update(f"{f.relative_to(p)}:{st.st_size}:{st.st_mtime_ns}".encode())
+    return h.hexdigest()[:16]
+
+
+def holds_model(path: Path) -> bool:
+    return path.is_dir() and any((path / f).is_file() for f in _MODEL_FILES)
+
+
+def read_ckpt_meta(path: Path) -> dict:
+    f = path / "collapselab.json"
+    if not f.is_file():
+        return {}
+    try:
+        return json.loads(f.read_text())
+    except json.JSONDecodeError as e:
+        raise UserError(f"checkpoints={str(path)!r}: collapselab.json is not valid JSON ({e})") from None
+
+
+def _from_folder(spec: str, path: Path, run: Path | None = None) -> Checkpoint:
+    meta = read_ckpt_meta(path)
+    step = meta.get("step")
+    algo = meta.get("algo")
+    beta = meta.get("beta")
+    if algo is not None and step is not None:
+        name = f"{algo}-b{beta:g}-step{int(step):06d}" if beta is not None else f"{algo}-step{int(step):06d}"
+    elif run is not None:
+        name = f"{run.name}-{path.name}"
+    else:
+        name = path.name
+    return Checkpoint(
+        spec=spec,
+        path=str(path),
+        name=safe_name(name),
+        step=None if step is None else int(step),
+        algo=algo,
+        beta=None if beta is None else float(beta),
+        base_model=meta.get("base_model"),
+        model_name=meta.get("model_name"),
+        run=str(run) if run is not None else None,
+        fingerprint=fingerprint(path),
+    )
+
+
+def _run_checkpoints(spec: str, run: Path) -> list[Checkpoint]:
+    """All complete ``checkpoints/step-*`` folders of a training run, in step order."""
+    folders = [p for p in (run / "checkpoints").glob("step-*") if holds_model(p)]
+    if not folders:
+        raise UserError(f"checkpoints={spec!r}: training run folder holds no complete checkpoints/step-* folder")
+    cks = [_from_folder(spec, p, run) for p in folders]
+    return sorted(cks, key=lambda c: (c.step if c.step is not None else -1, c.name))
+
+
+def resolve_checkpoints(
+    specs: list[str], model_resolver: Callable[[str], str] | None = None, known_models: set[str] | None = None
+) -> list[Checkpoint]:
+    """Resolve every entry; names are made unique (``-2``, ``-3`` suffixes) in order.
+
+    ``model_resolver(name) -> path`` turns a model-config name into a loadable path (``ensure_base``).
+    """
+    out: list[Checkpoint] = []
+    for spec in specs:
+        p = Path(spec).expanduser()
+        if p.is_dir() and (p / "checkpoints").is_dir():
+            out += _run_checkpoints(spec, p)
+        elif p.exists():
+            if not holds_model(p):
+                raise UserError(
+                    f"checkpoints={spec!r}: holds no model (expected config.json or adapter_config.json, "
+                    "or a training run folder with checkpoints/)"
+                )
+            out.append(_from_folder(spec, p))
+        elif known_models is not None and spec in known_models and model_resolver is not None:
+            path = str(model_resolver(spec))
+            ck = _from_folder(spec, Path(path)) if Path(path).is_dir() else Checkpoint(spec, path, safe_name(spec))
+            ck.name, ck.model_name = safe_name(spec), ck.model_name or spec
+            ck.fingerprint = ck.fingerprint or fingerprint(path)
+            out.append(ck)
+        elif _looks_like_hub_name(spec) and os.environ.get("HF_HUB_OFFLINE", "0") not in ("1", "true"):
+            out.append(Checkpoint(spec=spec, path=spec, name=safe_name(spec), fingerprint=fingerprint(spec)))
+        else:
+            names = ", ".join(sorted(known_models or [])) or "none"
+            raise UserError(
+                f"checkpoints={spec!r}: no such checkpoint folder, and not a model-config name (known: {names})"
+            )
+    seen: dict[str, int] = {}
+    for ck in out:
+        n = seen.get(ck.name, 0) + 1
+        seen[ck.name] = n
+        if n > 1:
+            ck.name = f"{ck.name}-{n}"
+    return out
+
+
+def _looks_like_hub_name(spec: str) -> bool:
+    return bool(re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", spec)) and not spec.startswith((".", "/"))

@@ -1,0 +1,191 @@
+"""The evaluation harness: checkpoints x probes -> metrics.json, samples.jsonl, figures, one W&B run.
+
+``evaluate(cfg, out_dir)`` resolves ``cfg.checkpoints`` (paths, training run folders, model
+names), loads each model once, runs the probes in order and writes, per checkpoint,
+``<out_dir>/<checkpoint name>/{metrics.json, samples.jsonl, figures/*.png}`` atomically.
+Generated samples are cached under ``<artifacts_dir>/eval_cache`` keyed by the checkpoint's
+files and the generation config, so a rerun (or a killed run, rerun) generates only what is
+missing. Metrics are written locally before anything goes to W&B.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from collapselab.config import as_dict
+from collapselab.errors import UserError
+from collapselab.io import atomic_write_json, atomic_write_text, check_writable
+from collapselab.probes.base import PROBES, ProbeContext
+from collapselab.probes.cache import SampleCache
+from collapselab.probes.checkpoints import Checkpoint, resolve_checkpoints
+from collapselab.probes.generation import HFLanguageModel, LanguageModel
+
+LMFactory = Callable[[Checkpoint], LanguageModel]
+
+
+@dataclass
+class EvalReport:
+    """What ``evaluate`` returns: per checkpoint name, its metrics dict (with "meta"), and where they went."""
+
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    out_dir: Path | None = None
+    generated: int = 0  # samples generated in this call (0 when everything came from the cache)
+
+
+def resolve_device(device: str) -> str:
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def hf_factory(cfg: Any) -> LMFactory:
+    """Load a checkpoint with ``models.load_causal_lm`` (PEFT adapters merged) behind ``HFLanguageModel``."""
+
+    def load(ck: Checkpoint) -> LanguageModel:
+        from collapselab.models import load_causal_lm
+
+        model, tok = load_causal_lm(ck.path, dtype=cfg.dtype, device=resolve_device(cfg.device),
+                                    artifacts_dir=cfg.artifacts_dir)
+        return HFLanguageModel(model, tok, name=ck.name)
+
+    return load
+
+
+def resolve_format(cfg_format: str, ck: Checkpoint, lm: LanguageModel) -> str:
+    """auto: chat when the tokenizer has a chat template and the checkpoint is aligned, else plain."""
+    if cfg_format != "auto":
+        return cfg_format
+    has_template = lm.chat_prompt("x") is not None
+    return "chat" if has_template and ck.aligned else "plain"
+
+
+def _known_models() -> set[str]:
+    from collapselab.config.app import CONFIG_DIR
+
+    return {p.stem for p in (Path(CONFIG_DIR) / "model").glob("*.yaml")}
+
+
+def _model_resolver(cfg: Any) -> Callable[[str], str]:
+    def resolve(name: str) -> str:
+        from collapselab.models import ensure_base, model_config
+
+        mc = model_config(name)
+        return str(ensure_base(mc, cfg.world, cfg.artifacts_dir))
+
+    return resolve
+
+
+def _finite(metrics: dict[str, Any]) -> tuple[dict[str, float], list[str]]:
+    """Split into finite numbers (kept) and the names of undefined (nan/inf) ones."""
+    keep, undefined = {}, []
+    for k, v in metrics.items():
+        if v is None or (isinstance(v, float) and not math.isfinite(v)):
+            undefined.append(k)
+        else:
+            keep[k] = float(v)
+    return keep, undefined
+
+
+def evaluate(
+    cfg: Any,
+    out_dir: str | Path,
+    lm_factory: LMFactory | None = None,
+    checkpoints: list[Checkpoint] | None = None,
+) -> EvalReport:
+    """Run ``cfg.probes`` on every checkpoint; write results under ``out_dir``; log one W&B run."""
+    from collapselab import meta as provenance
+    from collapselab.probes import figures
+    from collapselab.seed import seed_everything
+    from collapselab.tracking import Tracker
+
+    out_dir = check_writable(out_dir, "hydra.run.dir")
+    cache = SampleCache(check_writable(cfg.cache_dir or Path(cfg.artifacts_dir) / "eval_cache", "cache_dir"))
+    if checkpoints is None:
+        checkpoints = resolve_checkpoints(cfg.checkpoints, _model_resolver(cfg), _known_models())
+    for p in cfg.probes:
+        if p not in PROBES:
+            raise UserError(f"probes={p!r}: unknown probe (allowed: {', '.join(PROBES)})")
+    lm_factory = lm_factory or hf_factory(cfg)
+    report = EvalReport(out_dir=Path(out_dir))
+    resolved = as_dict(cfg)
+    tracker = Tracker(cfg.logger, out_dir, name="evaluate", config=resolved, job_type="eval")
+    # curves against training step only when steps increase along the evaluation order
+    steps = [ck.step for ck in checkpoints]
+    by_step = all(s is not None for s in steps) and all(a < b for a, b in zip(steps, steps[1:]))
+    entropy_boxes: dict[str, list[float]] = {}
+    table_rows: list[tuple[str, dict[str, float]]] = []
+    base_lms: dict[str, LanguageModel] = {}
+    try:
+        for i, ck in enumerate(checkpoints):
+            t0 = time.perf_counter()
+            seed_everything(cfg.seed)
+            lm = lm_factory(ck)
+
+            def load_base(path: str) -> LanguageModel:
+                if path not in base_lms:
+                    base_lms[path] = lm_factory(Checkpoint(spec=path, path=path, name="base"))
+                return base_lms[path]
+
+            ck_dir = Path(out_dir) / ck.name
+            ck_dir.mkdir(parents=True, exist_ok=True)
+            fmt = resolve_format(cfg.prompt_format, ck, lm)
+            ctx = ProbeContext(lm=lm, cfg=cfg, ckpt=ck, out_dir=ck_dir, cache=cache, prompt_format=fmt,
+                               loader=load_base)
+            before = cache.generated
+            metrics: dict[str, Any] = {}
+            rows: list[dict] = []
+            figs: dict[str, Path] = {}
+            probe_seconds: dict[str, float] = {}
+            for name in cfg.probes:
+                tp = time.perf_counter()
+                res = PROBES[name].fn(ctx)
+                probe_seconds[name] = round(time.perf_counter() - tp, 3)
+                metrics.update(res.metrics)
+                rows += res.samples
+                figs.update(res.figures)
+                if name == "entropy":
+                    entropy_boxes[ck.name] = res.data.get("top5_bits", [])
+            flat, undefined = _finite(metrics)
+            out = dict(flat)
+            out["meta"] = {
+                **ck.meta(),
+                "prompt_format": fmt,
+                "probes": list(cfg.probes),
+                "config": resolved,
+                "seed": cfg.seed,
+                "sample_counts": dict(ctx.counts),
+                "generated": cache.generated - before,
+                "undefined_metrics": undefined,
+                "probe_seconds": probe_seconds,
+                "seconds": round(time.perf_counter() - t0, 3),
+                "git": provenance.git_hash(),
+                "versions": provenance.package_versions(),
+            }
+            atomic_write_text(ck_dir / "samples.jsonl", "".join(json.dumps(r, default=str) + "\n" for r in rows))
+            atomic_write_json(ck_dir / "metrics.json", out)
+            report.results[ck.name] = out
+            table_rows.append((ck.name, flat))
+            step = ck.step if by_step else i
+            tracker.log({f"eval/{k}": v for k, v in flat.items()} | {"eval/train_step": ck.step or 0}, step=step)
+            tracker.log_images({f"eval/{ck.name}/{k}": p for k, p in figs.items()}, step=step)
+        if entropy_boxes:
+            box = figures.entropy_boxplot(entropy_boxes, Path(out_dir) / "entropy_boxplot.png")
+            tracker.log_images({"eval/entropy/boxplot": box})
+        keys = sorted({k for _, m in table_rows for k in m})
+        tracker.log_table("eval/checkpoints", ["checkpoint", *keys],
+                          [[n, *[m.get(k) for k in keys]] for n, m in table_rows])
+        tracker.summary({f"eval/{n}/{k}": v for n, m in table_rows for k, v in m.items()})
+    finally:
+        tracker.finish()
+    report.generated = cache.generated
+    atomic_write_json(Path(out_dir) / "summary.json", {n: {k: v for k, v in m.items() if k != "meta"}
+                                                        for n, m in report.results.items()})
+    return report

@@ -1,0 +1,108 @@
+"""Experiment 1 (sec. 3.1, 4.1): customer personas with a review of the paper's product.
+
+One persona per generation (never many in one context). Plain format continues
+``PERSONA_PROMPT``; chat format sends ``PERSONA_INSTRUCTION`` through the tokenizer's chat
+template (footnote 3). Attributes come from ``world.persona.parse_persona``; generations that
+do not parse are counted (``persona/n_unparsed``, ``persona/parse_rate``), never dropped
+silently. Review sentences are embedded and clustered (optimal k, Figure 9); for the tiny
+world the attribute distributions are compared to the ground truth (total variation).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from collapselab.probes import figures
+from collapselab.probes.base import ProbeContext, ProbeResult, add_ci, register_probe
+
+TRUTH_ATTRIBUTES = ("nationality", "ethnicity", "mbti", "gender", "first_name", "last_name", "age")
+
+
+def parse_all(ctx: ProbeContext, samples: list) -> list[dict | None]:
+    from collapselab.world.persona import parse_persona
+
+    out = []
+    for s in samples:
+        p = parse_persona(s.text)
+        if p is None and ctx.prompt_format == "plain":  # the header may hold the start of the persona
+            p = parse_persona(s.prompt + s.text)
+        out.append(p)
+    return out
+
+
+def truth_distances(ctx: ProbeContext, parsed: list[dict | None]) -> dict[str, float]:
+    """``persona/<attr>_tv_truth``: TV distance between the model's and the world's attribute distribution."""
+    try:
+        from collapselab.world import ground_truth
+    except ImportError:
+        return {}
+    from collapselab.metrics import attribute_distribution, total_variation
+
+    try:
+        truth = ground_truth(ctx.cfg.world)
+    except Exception:  # noqa: BLE001 - a world without ground truth (real models) simply has no such keys
+        return {}
+    truth = truth.get("persona", truth) if isinstance(truth, dict) else {}
+    out = {}
+    if not any(p is not None for p in parsed):
+        return out
+    for key in TRUTH_ATTRIBUTES:
+        t = truth.get(key)
+        if not isinstance(t, dict) or not t:
+            continue
+        model = attribute_distribution(parsed, key)
+        if model:
+            norm = _casefold_keys
+            out[f"persona/{key}_tv_truth"] = float(total_variation(norm(model), norm(t)))
+    return out
+
+
+def _casefold_keys(d: dict) -> dict:
+    out: dict[Any, float] = {}
+    for k, v in d.items():
+        kk = " ".join(k.split()).casefold() if isinstance(k, str) else k
+        out[kk] = out.get(kk, 0.0) + float(v)
+    return out
+
+
+@register_probe("persona", headline="persona/n_first_names")
+def persona_probe(ctx: ProbeContext) -> ProbeResult:
+    from collapselab.metrics import (
+        best_kmeans, embed_texts, persona_stats, review_sentences, tsne_2d, vader_compound,
+    )
+
+    samples = ctx.samples("persona")
+    parsed = parse_all(ctx, samples)
+    ok = [p for p in parsed if p is not None]
+    m = dict(persona_stats(parsed, len(samples)))
+    m["persona/n_unparsed"] = float(len(samples) - len(ok))
+    reviews = [p.get("review") or "" for p in ok]
+    nonempty = [r for r in reviews if r.strip()]
+    sent = np.asarray(vader_compound(nonempty), dtype=float) if nonempty else np.array([])
+    add_ci(m, "persona/sentiment_mean", sent, ctx.cfg)
+    add_ci(m, "persona/review_chars_mean", [len(r) for r in reviews], ctx.cfg)
+    ages = [p["age"] for p in ok if isinstance(p.get("age"), int) and not isinstance(p.get("age"), bool)]
+    if len(ages) >= 2:
+        add_ci(m, "persona/age_sd", ages, ctx.cfg, stat=np.std)
+    m.update(truth_distances(ctx, parsed))
+    figs: dict[str, Any] = {}
+    sentences = review_sentences(nonempty)
+    if len(sentences) >= 3:
+        emb = np.asarray(embed_texts(sentences), dtype=float)
+        c = ctx.cfg.persona
+        k, labels, _ = best_kmeans(emb, k_min=c.k_min, k_max=c.k_max, seed=ctx.cfg.seed)
+        m["persona/review_kmeans_k"] = float(k)
+        if ctx.cfg.tsne:
+            xy = tsne_2d(emb, perplexity=c.tsne_perplexity, seed=ctx.cfg.seed)
+            figs["persona/review_tsne"] = figures.scatter_clusters(
+                xy, labels, None, f"{ctx.ckpt.name}: review sentences, k={k}", ctx.figure_path("persona_review_tsne")
+            )
+    if ok:
+        figs["persona/attributes"] = figures.persona_panels(ok, sent, ctx.ckpt.name, ctx.figure_path("persona_attributes"))
+    rows = [
+        {"probe": "persona", "i": i, "prompt": s.prompt, "text": s.text, "parsed": p}
+        for i, (s, p) in enumerate(zip(samples, parsed, strict=True))
+    ]
+    return ProbeResult(m, rows, figs, data={"sentiment": sent.tolist()})

@@ -1,0 +1,75 @@
+"""Quality beside diversity: reward-model score, NLL under the base model, profanity.
+
+Over the semantic probe's "Grace Hopper was" completions and, when sampled, the persona ones.
+- ``quality/reward_mean``: mean score of a sequence-classification reward model
+  (``reward_model=<folder>``); the key is absent when none is configured.
+- ``quality/base_nll``: mean per-token NLL (nats) of the completions under the base model
+  (``base_model=auto`` reads it from the checkpoint's collapselab.json; absent if unknown).
+- ``quality/toxicity_rate``: share of completions with a profane word (``metrics.profanity_rate``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from collapselab.errors import UserError
+from collapselab.probes.base import ProbeContext, ProbeResult, add_ci, register_probe
+
+
+def _texts(ctx: ProbeContext) -> tuple[list[str], list[str]]:
+    sets = ["bio"] + (["persona"] if "persona" in ctx.cfg.probes else [])
+    prompts, texts = [], []
+    for name in sets:
+        for s in ctx.samples(name):
+            prompts.append(s.prompt)
+            texts.append(s.text)
+    return prompts, texts
+
+
+def reward_scores(path: str, prompts: list[str], texts: list[str], batch_size: int = 16) -> np.ndarray:
+    """[N] scores of a sequence-classification reward model (logit of label 0) for prompt + completion."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    p = Path(path)
+    if not (p / "config.json").is_file():
+        raise UserError(f"reward_model={path!r}: not a model folder (no config.json)")
+    tok = AutoTokenizer.from_pretrained(p)
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    model = AutoModelForSequenceClassification.from_pretrained(p).eval()
+    if model.config.pad_token_id is None:
+        model.config.pad_token_id = tok.pad_token_id
+    out = []
+    with torch.inference_mode():
+        for i in range(0, len(texts), batch_size):
+            batch = [a + b for a, b in zip(prompts[i : i + batch_size], texts[i : i + batch_size], strict=True)]
+            enc = tok(batch, return_tensors="pt", padding=True, truncation=True)
+            out.append(model(**enc).logits[:, 0].float())
+    return torch.cat(out).numpy()
+
+
+@register_probe("quality", headline="quality/toxicity_rate")
+def quality_probe(ctx: ProbeContext) -> ProbeResult:
+    from collapselab.metrics import is_profane, profanity_rate
+
+    prompts, texts = _texts(ctx)
+    m: dict[str, float] = {"quality/toxicity_rate": float(profanity_rate(texts))}
+    add_ci(m, "quality/toxicity_rate", [float(is_profane(t)) for t in texts], ctx.cfg)
+    if ctx.cfg.reward_model:
+        r = reward_scores(ctx.cfg.reward_model, prompts, texts)
+        m["quality/reward_mean"] = float(r.mean())
+        add_ci(m, "quality/reward_mean", r, ctx.cfg)
+    base = ctx.cfg.base_model
+    if base == "auto":
+        base = ctx.ckpt.base_model
+    if base:
+        base_lm = ctx.memo.get(("base_lm", base))
+        if base_lm is None:
+            base_lm = ctx.load_lm(base)
+        nll = np.asarray(base_lm.continuation_nll(prompts, texts), dtype=float)
+        m["quality/base_nll"] = float(np.nanmean(nll))
+        add_ci(m, "quality/base_nll", nll, ctx.cfg)
+    return ProbeResult(m)

@@ -1,0 +1,88 @@
+"""Experiment 2 (sec. 3.2, 4.2): semantic diversity of "Grace Hopper was" completions.
+
+Whole generations (prompt + completion, as the paper embeds the full output) are embedded
+with SBERT (all-MiniLM-L6-v2); k-means with k chosen by silhouette; t-SNE (perplexity 30)
+coloured by cluster (Figure 10). TF-IDF similarity: each generation's mean cosine similarity
+to all the others, then mean and sd over generations (paper: 0.16 base, 0.35 aligned).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from collapselab.probes import figures
+from collapselab.probes.base import ProbeContext, ProbeResult, add_ci, add_index_ci, register_probe
+
+
+def bio_clusters(ctx: ProbeContext) -> dict[str, Any]:
+    """Embeddings [N, 384], k-means labels [N], centroids [K, 384] and radii [K] of the bio set (memoised)."""
+    if "bio_clusters" in ctx.memo:
+        return ctx.memo["bio_clusters"]
+    from collapselab.metrics import best_kmeans, cluster_radii, embed_texts
+
+    samples = ctx.samples("bio")
+    texts = [s.prompt + s.text for s in samples]
+    emb = np.asarray(embed_texts(texts), dtype=float)
+    c = ctx.cfg.semantic
+    k, labels, sil = best_kmeans(emb, k_min=c.k_min, k_max=c.k_max, seed=ctx.cfg.seed)
+    labels = np.asarray(labels, dtype=int)
+    centroids = np.stack([emb[labels == j].mean(0) for j in range(int(labels.max()) + 1)])
+    radii = cluster_radii(emb, labels, centroids, q=ctx.cfg.attractor.radius_quantile)
+    out = {"texts": texts, "emb": emb, "k": int(k), "labels": labels, "silhouette": float(sil),
+           "centroids": centroids, "radii": radii}
+    ctx.memo["bio_clusters"] = out
+    return out
+
+
+def fact_accuracy(texts: list[str]) -> dict[str, float]:
+    """Tiny world only: ``world.bio.fact_accuracy(text) -> (n_true, n_false)`` pooled over the texts.
+
+    ``semantic/fact_accuracy`` = true facts / facts stated; ``semantic/facts_per_text`` = facts
+    stated per generation. Empty when the world has no checker or no fact was stated.
+    """
+    try:
+        from collapselab.world.bio import fact_accuracy as check
+    except ImportError:
+        return {}
+    counts = np.array([check(t) for t in texts], dtype=float).reshape(-1, 2)  # [N, (true, false)]
+    stated = counts.sum()
+    out = {"semantic/facts_per_text": float(stated / len(texts))}
+    if stated > 0:
+        out["semantic/fact_accuracy"] = float(counts[:, 0].sum() / stated)
+    return out
+
+
+@register_probe("semantic", headline="semantic/tfidf_cos_mean")
+def semantic_probe(ctx: ProbeContext) -> ProbeResult:
+    from collapselab.metrics import mean_pairwise_cosine, tfidf_similarity, tsne_2d, vendi_score
+
+    cl = bio_clusters(ctx)
+    texts, emb = cl["texts"], cl["emb"]
+    sims = np.asarray(tfidf_similarity(texts), dtype=float)  # [N]
+    m = {
+        "semantic/tfidf_cos_mean": float(sims.mean()),
+        "semantic/tfidf_cos_sd": float(sims.std()),
+        "semantic/embed_cos_mean": float(mean_pairwise_cosine(emb)),
+        "semantic/kmeans_k": float(cl["k"]),
+        "semantic/silhouette": cl["silhouette"],
+        "semantic/vendi": float(vendi_score(emb)),
+    }
+    add_ci(m, "semantic/tfidf_cos_mean", sims, ctx.cfg)
+    n = len(texts)
+    add_index_ci(m, "semantic/embed_cos_mean", n, lambda idx: mean_pairwise_cosine(emb[idx]), ctx.cfg,
+                 ctx.cfg.n_boot_slow)
+    add_index_ci(m, "semantic/vendi", n, lambda idx: vendi_score(emb[idx]), ctx.cfg, ctx.cfg.n_boot_slow)
+    m.update(fact_accuracy(texts))
+    figs = {}
+    if ctx.cfg.tsne:
+        xy = tsne_2d(emb, perplexity=ctx.cfg.semantic.tsne_perplexity, seed=ctx.cfg.seed)
+        title = f"{ctx.ckpt.name}: k={cl['k']}, TF-IDF cos {m['semantic/tfidf_cos_mean']:.2f}"
+        figs["semantic/tsne"] = figures.scatter_clusters(xy, cl["labels"], sims, title, ctx.figure_path("semantic_tsne"))
+    rows = [
+        {"probe": "semantic", "i": i, "prompt": ctx.samples("bio")[i].prompt, "text": ctx.samples("bio")[i].text,
+         "cluster": int(cl["labels"][i]), "tfidf_cos": float(sims[i])}
+        for i in range(n)
+    ]
+    return ProbeResult(m, rows, figs)
