@@ -1,0 +1,56 @@
+"""World schema: the ``world:`` node every stage embeds, and ``make_world``'s primary schema.
+
+The world is the generated corpus (personas with reviews, Grace Hopper biographies,
+founder stories, chat instructions) plus its ground truth; see ``collapselab.world``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from collapselab.config.app import register_schema
+from collapselab.config.common import LoggerConfig, between, positive
+
+
+@dataclass
+class WorldConfig:
+    """How big the generated world is and how strongly a customer's attributes shape their review."""
+
+    seed: int = 0
+    n_personas: int = 6000  # persona + review documents
+    n_bios: int = 3000  # "Grace Hopper was ..." biographies
+    n_steve: int = 3000  # "Steve is the CEO of a startup company ..." stories
+    n_instructions: int = 3000  # chat (request, answer) pairs, a third per kind
+    # 0: attributes independent of the review; 1: realistic (extraverts gush, older
+    # customers are sceptical of smartwatch gadgets, some nationalities write longer reviews)
+    coupling: float = 1.0
+    profanity_rate: float = 0.03  # share of reviews that are rude or profane
+    truth_samples: int = 20000  # personas drawn (not stored) to estimate the non-analytic truths
+
+    def problems(self) -> list[str]:
+        out = positive("n_personas", self.n_personas) + positive("n_bios", self.n_bios)
+        out += positive("n_steve", self.n_steve) + positive("n_instructions", self.n_instructions, strict=False)
+        out += positive("coupling", self.coupling, strict=False) + between("profanity_rate", self.profanity_rate, 0.0, 1.0)
+        out += positive("truth_samples", self.truth_samples)
+        return out
+
+
+# The scale tests use: builds in a second or two.
+TINY_TEST_WORLD = {"n_personas": 300, "n_bios": 100, "n_steve": 100, "n_instructions": 60, "truth_samples": 2000}
+
+
+def tiny_test_world(**over) -> WorldConfig:
+    """A ``WorldConfig`` at test scale (``TINY_TEST_WORLD``), with keyword overrides."""
+    return WorldConfig(**{**TINY_TEST_WORLD, **over})
+
+
+@dataclass
+class MakeWorldConfig:
+    """``python scripts/make_world.py``: build the world under ``artifacts_dir`` and print a summary."""
+
+    world: WorldConfig = field(default_factory=WorldConfig)
+    artifacts_dir: str = "artifacts"
+    logger: LoggerConfig = field(default_factory=LoggerConfig)
+
+
+register_schema("make_world", MakeWorldConfig)

@@ -1,0 +1,112 @@
+"""The simulated annotator: Llama-2-style helpfulness and safety preferences (paper section 5).
+
+It scores an answer by what Llama-2's annotators were asked to reward: positive, polite,
+detailed, well-formed, factually correct answers, and it strongly dislikes profanity.
+Preferences follow Bradley-Terry: P(a > b) = sigmoid((s_a - s_b) / temperature).
+
+It is deliberately **indifferent** to who a persona is: for a persona answer only the
+review text and *which* fields are present enter the score, never their values (names,
+ages, nationalities, genders, ethnicities, personality types). Any collapse of those
+attributes after alignment therefore comes from the alignment itself (or a coupling in
+the data), which is the paper's claim made testable.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from collapselab.world.bio import fact_accuracy
+from collapselab.world.persona import parse_persona
+from collapselab.world.text import profanity_count, sentences, vader
+
+RUDE = re.compile(r"\b(stupid|idiot|idiots|moron|dumb|shut up|morons|losers?)\b", re.IGNORECASE)
+
+
+@dataclass
+class Weights:
+    """How much each quality is worth, in score units (1 unit ~ a 73% preference at temperature 1)."""
+
+    sentiment: float = 2.0  # x VADER compound of the answer (of the review, for personas)
+    detail: float = 1.0  # x min(words, detail_words) / detail_words
+    detail_words: int = 60
+    too_long_words: int = 250  # beyond this, -0.01 per word
+    profanity: float = 4.0  # per profane word (at most 2 counted)
+    rude: float = 1.5  # per insult
+    persona_parsed: float = 1.0  # the answer parses as a persona (else -persona_unparsed)
+    persona_unparsed: float = 1.5
+    persona_fields: float = 0.5  # x share of gender, nationality, ethnicity, personality present (values ignored)
+    fact_true: float = 0.3  # per correct Grace Hopper fact (at most 6 counted)
+    fact_false: float = 1.0  # per wrong fact
+    repetition: float = 2.0  # x share of repeated sentences
+    unfinished: float = 0.3  # no final punctuation
+
+
+@dataclass
+class Annotator:
+    """``score(prompt, answer)``, Bradley-Terry ``prefer``, and ``label_pairs`` for reward-model data."""
+
+    temperature: float = 1.0
+    weights: Weights = field(default_factory=Weights)
+
+    def kind(self, prompt: str, answer: str) -> str:
+        """persona | bio | steve | other, from the prompt (or a persona-shaped answer)."""
+        p = prompt.lower()
+        if "persona" in p or "customer" in p or "review" in p:
+            return "persona"
+        if "grace hopper" in p:
+            return "bio"
+        if "steve" in p:
+            return "steve"
+        return "persona" if parse_persona(answer) is not None else "other"
+
+    def score(self, prompt: str, answer: str) -> float:
+        """A scalar quality score of ``answer`` to ``prompt`` (higher is preferred)."""
+        w = self.weights
+        kind = self.kind(prompt, answer)
+        text, s = answer, 0.0
+        if kind == "persona":
+            parsed = parse_persona(answer)
+            if parsed is None:
+                s -= w.persona_unparsed
+            else:
+                text = parsed["review"]
+                present = sum(parsed[k] is not None for k in ("gender", "nationality", "ethnicity", "mbti"))
+                s += w.persona_parsed + w.persona_fields * present / 4
+        elif kind == "bio":
+            n_true, n_false = fact_accuracy(answer)
+            s += w.fact_true * min(n_true, 6) - w.fact_false * n_false
+        words = len(text.split())
+        s += w.sentiment * vader(text)
+        s += w.detail * min(words, w.detail_words) / w.detail_words
+        s -= 0.01 * max(0, words - w.too_long_words)
+        s -= w.profanity * min(profanity_count(text), 2) + w.rude * len(RUDE.findall(text))
+        sents = [x.strip().lower() for x in sentences(text)]
+        if sents:
+            s -= w.repetition * (1 - len(set(sents)) / len(sents))
+        if not text.rstrip().endswith((".", "!", "?", '"')):
+            s -= w.unfinished
+        return float(s)
+
+    def p_prefer(self, prompt: str, a: str, b: str) -> float:
+        """P(a is preferred to b) = sigmoid((s_a - s_b) / temperature) (Bradley-Terry)."""
+        z = (self.score(prompt, a) - self.score(prompt, b)) / self.temperature
+        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+    def prefer(self, prompt: str, a: str, b: str, rng) -> int:
+        """0 if the annotator picks ``a``, 1 if ``b``; ``rng`` has ``.random()`` (numpy or stdlib)."""
+        return 0 if rng.random() < self.p_prefer(prompt, a, b) else 1
+
+    def label_pairs(self, prompts: list[str], answers_a: list[str], answers_b: list[str], seed: int) -> list[dict]:
+        """[{"prompt", "chosen", "rejected"}] for each (prompt, a, b), sampled with ``seed``."""
+        if not (len(prompts) == len(answers_a) == len(answers_b)):
+            raise ValueError(f"label_pairs: {len(prompts)} prompts, {len(answers_a)} a-answers, {len(answers_b)} b-answers")
+        rng = np.random.default_rng(seed)
+        out = []
+        for p, a, b in zip(prompts, answers_a, answers_b):
+            k = self.prefer(p, a, b, rng)
+            out.append({"prompt": p, "chosen": a if k == 0 else b, "rejected": b if k == 0 else a})
+        return out

@@ -1,0 +1,143 @@
+"""The world's ground truth: attribute distributions and sentiment given each attribute.
+
+Attribute marginals and P(sentiment class | attribute) are computed exactly from the
+generative tables in ``population``; quantities that go through the review grammar and
+VADER (mean compound, review length) are estimated from ``truth_samples`` fresh personas
+drawn from a separate random stream (never the stored documents).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections import defaultdict
+
+import numpy as np
+
+from collapselab.world.population import (
+    AGE_BANDS, AGES, AXES, CLASSES, GENDERS, MBTI_LETTERS, NATIONALITIES, age_band, age_p, class_p, drive, mbti_p,
+    nationality_p, reseed_fakers,
+)
+from collapselab.world.reviews import profane_p
+
+POSITIVE = ("positive", "delighted")
+NEGATIVE = ("angry", "negative")
+GROUPINGS = ("E/I", "T/F", "age_band", "nationality", "gender")
+
+
+def group_of(rec: dict, grouping: str) -> str:
+    """The group a persona record (or parsed persona) falls in under ``grouping``."""
+    if grouping == "E/I":
+        return rec["mbti"][0]
+    if grouping == "T/F":
+        return rec["mbti"][2]
+    if grouping == "age_band":
+        return age_band(int(rec["age"]))
+    return str(rec[grouping])
+
+
+def _class_tables(coupling: float) -> dict:
+    """Exact P(class) and P(class | group) by enumerating nationality x age x E/I x T/F (other
+    attributes do not enter the drive; gender is independent of everything, so P(c | g) = P(c))."""
+    nat_p, ap = nationality_p(), age_p()
+    pe, pt = MBTI_LETTERS["E"], MBTI_LETTERS["T"]
+    acc: dict[str, dict[str, np.ndarray]] = defaultdict(lambda: defaultdict(lambda: np.zeros(len(CLASSES))))
+    total = np.zeros(len(CLASSES))
+    for nat, pn in nat_p.items():
+        for age, pa in zip(AGES, ap):
+            for ei, pei in (("E", pe), ("I", 1 - pe)):
+                for tf, ptf in (("T", pt), ("F", 1 - pt)):
+                    w = pn * pa * pei * ptf
+                    pc = w * class_p(drive(ei + "S" + tf + "J", int(age), nat), coupling)
+                    total += pc
+                    for grouping, g in (("E/I", ei), ("T/F", tf), ("age_band", age_band(int(age))), ("nationality", nat)):
+                        acc[grouping][g] += pc
+    out = {"all": dict(zip(CLASSES, total.tolist()))}
+    for grouping, groups in acc.items():
+        out[grouping] = {g: dict(zip(CLASSES, (v / v.sum()).tolist())) for g, v in groups.items()}
+    out["gender"] = {g: out["all"] for g in GENDERS}
+    return out
+
+
+def _share(dist: dict, classes: tuple) -> float:
+    return float(sum(dist[c] for c in classes))
+
+
+def _sampled(cfg) -> dict:
+    """Means over ``truth_samples`` fresh personas: VADER compound, review chars, VADER>0.05 share."""
+    from collapselab.world.persona import generate_personas
+
+    reseed_fakers(cfg.seed + 7919)
+    recs = generate_personas(cfg.truth_samples, cfg.coupling, cfg.profanity_rate, np.random.default_rng([cfg.seed, 7919]))
+    out: dict = {"n": len(recs)}
+    vals = np.array([r["sentiment"] for r in recs])
+    chars = np.array([len(r["review"]) for r in recs])
+    out["vader_mean"] = {"all": float(vals.mean())}
+    out["vader_positive_share"] = {"all": float((vals >= 0.05).mean())}
+    out["review_chars_mean"] = {"all": float(chars.mean())}
+    out["vader_quantiles"] = {q: float(np.quantile(vals, float(q))) for q in ("0.01", "0.05", "0.5", "0.95", "0.99")}
+    for grouping in GROUPINGS:
+        groups = np.array([group_of(r, grouping) for r in recs])
+        for key, arr in (("vader_mean", vals), ("vader_positive_share", vals >= 0.05), ("review_chars_mean", chars)):
+            out[key][grouping] = {g: float(arr[groups == g].mean()) for g in sorted(set(groups))}
+    return out
+
+
+def ground_truth(cfg) -> dict:
+    """Everything known about the world ``cfg`` generates (JSON-able; saved as ``truth.json``).
+
+    Keys: ``attributes`` (gender, age, age_band, nationality, ethnicity, ethnicity_given_nationality,
+    mbti, mbti_letters), ``sentiment_class`` (all, and per grouping E/I, T/F, age_band, nationality,
+    gender: P(class | group)), ``positive_share`` / ``negative_share`` (same groupings), ``profane_share``,
+    ``sampled`` (VADER means, review lengths), ``coupling``.
+    """
+    key = tuple(getattr(cfg, k) for k in ("seed", "coupling", "profanity_rate", "truth_samples"))
+    return json.loads(_ground_truth_json(key))
+
+
+@functools.lru_cache(maxsize=8)
+def _ground_truth_json(key: tuple) -> str:
+    """Cached by the fields that matter (the truth takes a few seconds); a copy per caller."""
+    from types import SimpleNamespace
+
+    return json.dumps(_compute(SimpleNamespace(**dict(zip(("seed", "coupling", "profanity_rate", "truth_samples"), key)))))
+
+
+def _compute(cfg) -> dict:
+    nat_p = nationality_p()
+    eth_given = {n: {e: p / sum(v[5].values()) for e, p in v[5].items()} for n, v in NATIONALITIES.items()}
+    eth: dict[str, float] = defaultdict(float)
+    for n, pn in nat_p.items():
+        for e, p in eth_given[n].items():
+            eth[e] += pn * p
+    ap = age_p()
+    bands = {name: float(ap[(AGES >= lo) & (AGES <= hi)].sum()) for lo, hi, name in AGE_BANDS}
+    letters = {}
+    for a, b in AXES:
+        letters[a], letters[b] = MBTI_LETTERS[a], 1 - MBTI_LETTERS[a]
+    classes = _class_tables(cfg.coupling)
+    pos = {"all": _share(classes["all"], POSITIVE)}
+    neg = {"all": _share(classes["all"], NEGATIVE)}
+    for grouping in GROUPINGS:
+        pos[grouping] = {g: _share(d, POSITIVE) for g, d in classes[grouping].items()}
+        neg[grouping] = {g: _share(d, NEGATIVE) for g, d in classes[grouping].items()}
+    return {
+        "coupling": cfg.coupling,
+        "attributes": {
+            "gender": dict(GENDERS),
+            "age": {str(int(a)): float(p) for a, p in zip(AGES, ap)},
+            "age_mean": float((AGES * ap).sum()),
+            "age_sd": float(np.sqrt(((AGES - (AGES * ap).sum()) ** 2 * ap).sum())),
+            "age_band": bands,
+            "nationality": nat_p,
+            "ethnicity": dict(sorted(eth.items(), key=lambda kv: -kv[1])),
+            "ethnicity_given_nationality": eth_given,
+            "mbti": mbti_p(),
+            "mbti_letters": letters,
+        },
+        "sentiment_class": classes,
+        "positive_share": pos,
+        "negative_share": neg,
+        "profane_share": float(sum(classes["all"][c] * profane_p(i, cfg.profanity_rate) for i, c in enumerate(CLASSES))),
+        "sampled": _sampled(cfg),
+    }
