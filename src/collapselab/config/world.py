@@ -25,7 +25,7 @@ class WorldConfig:
     # customers are sceptical of smartwatch gadgets, some nationalities write longer reviews)
     coupling: float = 1.0
     profanity_rate: float = 0.03  # share of reviews that are rude or profane
-    truth_samples: int = 20000  # personas drawn (not stored) to estimate the non-analytic truths
+    truth_samples: int = 10000  # personas drawn (not stored) to estimate the non-analytic truths
 
     def problems(self) -> list[str]:
         out = positive("n_personas", self.n_personas) + positive("n_bios", self.n_bios)

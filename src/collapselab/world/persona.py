@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 
-from collapselab.world.population import CLASSES, class_p, draw_attributes, drive
+from collapselab.world.population import CLASSES, class_p, draw_attributes, draw_index, drive
 from collapselab.world.prompts import PERSONA_PROMPT
 from collapselab.world.reviews import write_review
 from collapselab.world.text import vader
@@ -31,7 +31,7 @@ def generate_personas(n: int, coupling: float, profanity_rate: float, rng: np.ra
     out = []
     for a in draw_attributes(n, rng):
         p = class_p(drive(a["mbti"], a["age"], a["nationality"]), coupling)
-        cls = int(rng.choice(len(CLASSES), p=p))
+        cls = draw_index(np.cumsum(p), rng)
         r = write_review(a, cls, coupling, profanity_rate, rng)
         out.append({**a, **r, "sentiment": vader(r["review"]), "sentiment_class": CLASSES[cls]})
     return out

@@ -133,7 +133,7 @@ def sigmoid(x: float) -> float:
 
 
 # ------------------------------------------------------------------ names
-_NAME_TABLES: dict[tuple[str, str], tuple[list[str], np.ndarray]] = {}
+_NAME_TABLES: dict[tuple[str, str], tuple[list[str], np.ndarray]] = {}  # (names, cumulative probabilities)
 
 
 def _table(locale: str, which: str, romanized: bool) -> tuple[list[str], np.ndarray] | None:
@@ -177,7 +177,7 @@ def _pool(locale: str, which: str, how: str) -> tuple[list[str], np.ndarray]:
             names = sorted({fn() for _ in range(400)})
             t = (names, np.full(len(names), 1.0 / len(names)))
         names = [_clean(n, how) for n in t[0]]
-        _NAME_TABLES[key] = (names, t[1])
+        _NAME_TABLES[key] = (names, np.cumsum(t[1]))
     return _NAME_TABLES[key]
 
 
@@ -194,9 +194,14 @@ def draw_name(locale: str, how: str, gender: str, rng: np.random.Generator) -> t
     """(first, last) from Faker's ``locale`` name lists (with their weights); ``other``
     gender draws from either list."""
     g = gender if gender != "other" else ("female" if rng.random() < 0.5 else "male")
-    firsts, pf = _pool(locale, g, how)
-    lasts, pl = _pool(locale, "last_" + g, how)
-    return firsts[int(rng.choice(len(firsts), p=pf))], lasts[int(rng.choice(len(lasts), p=pl))]
+    firsts, cf = _pool(locale, g, how)
+    lasts, cl = _pool(locale, "last_" + g, how)
+    return firsts[draw_index(cf, rng)], lasts[draw_index(cl, rng)]
+
+
+def draw_index(cdf: np.ndarray, rng: np.random.Generator) -> int:
+    """One draw from the categorical with cumulative probabilities ``cdf`` (rng.choice is ~50x slower)."""
+    return min(int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right")), len(cdf) - 1)
 
 
 def reseed_fakers(seed: int) -> None:
@@ -215,7 +220,7 @@ def draw_attributes(n: int, rng: np.random.Generator) -> list[dict]:
     for i in range(n):
         nat = str(nats[i])
         _, loc, how, _, _, eth_p, eth_loc = NATIONALITIES[nat]
-        eth = str(rng.choice(list(eth_p), p=np.array(list(eth_p.values())) / sum(eth_p.values())))
+        eth = list(eth_p)[draw_index(np.cumsum(list(eth_p.values())), rng)]
         loc = eth_loc.get(eth, loc)
         how = "latin" if loc != NATIONALITIES[nat][1] else how
         first, last = draw_name(loc, how, str(genders[i]), rng)
