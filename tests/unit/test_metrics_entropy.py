@@ -54,6 +54,16 @@ def test_topk_k2_and_batch_shape_and_order_invariance():
     assert torch.allclose(topk_entropy_bits(x[..., torch.randperm(50)]), h, atol=1e-6)
 
 
+def test_top5_matches_literal_eq_31_32():
+    """The implementation skips the full softmax; compare with eq. 3.1 then top-5, renormalise,
+    eq. 3.2 done literally, at T = 0.7."""
+    x = torch.randn(4, 100, generator=torch.Generator().manual_seed(1)) * 3
+    p = torch.softmax(x / 0.7, dim=-1).topk(5, dim=-1).values
+    p = p / p.sum(-1, keepdim=True)
+    literal = -(p * torch.log2(p)).sum(-1)
+    assert torch.allclose(topk_entropy_bits(x, temperature=0.7), literal, atol=1e-5)
+
+
 def test_full_entropy_hand_values():
     """Uniform over 8 = 3 bits; [0, 0, -inf] = 1 bit."""
     assert full_entropy_bits(torch.zeros(8)).item() == pytest.approx(3.0, abs=1e-6)

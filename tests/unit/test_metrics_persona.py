@@ -75,10 +75,13 @@ def test_persona_stats_errors():
 
 def test_attribute_distribution():
     """first_name: Ana x2 (case-folded), Li, Omar -> .5/.25/.25; mbti upper-cased; missing ages skipped."""
-    assert attribute_distribution(PARSED, "first_name") == pytest.approx({"Ana": 0.5, "Li": 0.25, "Omar": 0.25})
+    expected = {"Ana": 0.5, "Li": 0.25, "Omar": 0.25}
+    assert attribute_distribution(PARSED, "first_name") == pytest.approx(expected)
     assert attribute_distribution(PARSED, "mbti") == pytest.approx({"INTJ": 0.5, "ENFP": 0.25, "XXXX": 0.25})
     assert attribute_distribution(PARSED, "age") == pytest.approx({20: 1 / 3, 40: 1 / 3, 30: 1 / 3})
     assert attribute_distribution([None], "age") == {}
+    with pytest.raises(ValueError, match="no generations"):
+        attribute_distribution([], "age")
 
 
 def test_review_sentences():

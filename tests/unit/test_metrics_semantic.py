@@ -66,11 +66,11 @@ def test_best_kmeans_finds_blobs_and_caps_k():
     rng = np.random.default_rng(0)
     centers = np.eye(3)
     x = np.concatenate([c + 0.01 * rng.standard_normal((8, 3)) for c in centers])
-    k, labels, sil = best_kmeans(x, seed=0)
+    k, labels, sil = best_kmeans(x, k_max=6, seed=0)
     assert k == 3 and sil > 0.9
     assert [len(set(labels[i * 8:(i + 1) * 8])) for i in range(3)] == [1, 1, 1]
     assert len(set(labels)) == 3
-    k2, _, _ = best_kmeans(x[rng.permutation(24)], seed=0)
+    k2, _, _ = best_kmeans(x[rng.permutation(24)], k_max=6, seed=0)
     assert k2 == 3
     # 3 distinct points: k is capped at n - 1 = 2
     assert best_kmeans(np.eye(3))[0] == 2
@@ -80,9 +80,9 @@ def test_best_kmeans_finds_blobs_and_caps_k():
 
 def test_tsne_shape_and_seed():
     x = np.random.default_rng(0).standard_normal((12, 5))
-    y = tsne_2d(x, perplexity=30, seed=0)  # perplexity capped below n
+    y = tsne_2d(x, perplexity=30, seed=0, max_iter=250)  # perplexity capped below n
     assert y.shape == (12, 2) and np.isfinite(y).all()
-    assert tsne_2d(x, perplexity=30, seed=0) == pytest.approx(y)
+    assert tsne_2d(x, perplexity=30, seed=0, max_iter=250) == pytest.approx(y)
 
 
 @pytest.mark.parametrize("fn", [mean_pairwise_cosine, vendi_score, best_kmeans, tsne_2d])

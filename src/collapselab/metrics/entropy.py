@@ -13,7 +13,8 @@ def _check_logits(logits: Tensor, temperature: float) -> None:
     if not isinstance(logits, Tensor):
         raise TypeError(f"logits must be a torch.Tensor, got {type(logits).__name__}")
     if logits.ndim == 0 or logits.shape[-1] == 0 or logits.numel() == 0:
-        raise ValueError(f"logits must have shape [..., V] with V >= 1 and no empty dims, got {tuple(logits.shape)}")
+        shape = tuple(logits.shape)
+        raise ValueError(f"logits must have shape [..., V] with no empty dimension, got {shape}")
     if not temperature > 0:
         raise ValueError(f"temperature={temperature}: must be > 0")
 
@@ -31,16 +32,16 @@ def topk_entropy_bits(logits: Tensor, k: int = 5, temperature: float = 1.0) -> T
     Pr(tok) = softmax(logits / T) over the full vocabulary (eq. 3.1); the k largest are kept and
     renormalised to sum 1; H = -sum_j p_j log2 p_j. -inf logits are fine (probability 0).
     If V < k, the whole vocabulary is used. A row of all -inf logits raises ValueError.
+    Computed without materialising the full softmax: softmax is monotone, and the renormalised
+    top-k of softmax(l / T) equals softmax over the top-k logits / T (the partition cancels).
     """
     _check_logits(logits, temperature)
     if k < 1:
         raise ValueError(f"k={k}: must be >= 1")
-    x = logits.detach().float() / temperature
-    if torch.isneginf(x).all(-1).any():
+    top_logits = logits.detach().topk(min(k, logits.shape[-1]), dim=-1).values.float()
+    if torch.isneginf(top_logits[..., 0]).any():
         raise ValueError("logits: a row is all -inf (no token has probability > 0)")
-    probs = torch.softmax(x, dim=-1)  # eq. 3.1 over the full vocabulary
-    top = probs.topk(min(k, probs.shape[-1]), dim=-1).values
-    top = top / top.sum(-1, keepdim=True)
+    top = torch.softmax(top_logits / temperature, dim=-1)  # eq. 3.1, renormalised over the top k
     return _entropy_bits(top)  # eq. 3.2
 
 
@@ -66,7 +67,10 @@ def completion_means(per_token: Tensor | np.ndarray, mask: Tensor | np.ndarray) 
     A completion with no generated tokens gives nan. Values at masked-out positions are ignored,
     even if nan/inf.
     """
-    v = per_token.detach().cpu().double().numpy() if isinstance(per_token, Tensor) else np.asarray(per_token, float)
+    if isinstance(per_token, Tensor):
+        v = per_token.detach().cpu().double().numpy()
+    else:
+        v = np.asarray(per_token, float)
     m = mask.detach().cpu().numpy() if isinstance(mask, Tensor) else np.asarray(mask)
     m = m.astype(bool)
     if v.ndim != 2 or v.shape[0] == 0:

@@ -6,7 +6,7 @@ import gzip
 
 import numpy as np
 
-from collapselab.metrics.semantic import _check_texts
+from collapselab.metrics._checks import check_texts
 
 
 def _tokens(text: str) -> list[str]:
@@ -19,7 +19,7 @@ def distinct_n(texts: list[str], n: int) -> float:
     Tokenisation: lowercase, split on whitespace (punctuation stays attached). N-grams never
     cross text boundaries. texts: N >= 1 -> float in [0, 1]; 0.0 if no text has n tokens.
     """
-    texts = _check_texts(texts, 1)
+    texts = check_texts(texts, 1)
     if n < 1:
         raise ValueError(f"n={n}: must be >= 1")
     seen: set[tuple[str, ...]] = set()
@@ -40,7 +40,7 @@ def self_bleu(texts: list[str], max_refs: int | None = None, seed: int = 0) -> f
     against a random subset of at most ``max_refs`` other texts (seeded) to bound the cost.
     Identical texts give 1.0.
     """
-    texts = _check_texts(texts, 2)
+    texts = check_texts(texts, 2)
     if max_refs is not None and max_refs < 1:
         raise ValueError(f"max_refs={max_refs}: must be >= 1 or None")
     from sacrebleu.metrics import BLEU
@@ -64,7 +64,7 @@ def compression_ratio(texts: list[str]) -> float:
     mtime 0 (deterministic). All texts empty -> 0.0. Note gzip's ~20-byte header makes very small
     inputs score above 1.
     """
-    texts = _check_texts(texts, 1)
+    texts = check_texts(texts, 1)
     raw = "\n".join(sorted(texts)).encode("utf-8")
     if not raw.strip():
         return 0.0

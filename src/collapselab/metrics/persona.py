@@ -30,7 +30,7 @@ def _parsed_only(parsed, n_total):
     if total < len(parsed):
         raise ValueError(f"n_total={n_total}: must be >= len(parsed)={len(parsed)}")
     ok = [p for p in parsed if p is not None]
-    for i, p in enumerate(ok):
+    for p in ok:
         if not isinstance(p, dict):
             raise TypeError(f"parsed entries must be dict or None, got {type(p).__name__}")
     return ok, total
@@ -81,9 +81,9 @@ def attribute_distribution(parsed: list[dict | None], key: str) -> dict:
 
     Only parsed personas with a non-None, non-empty value count; string values are compared
     case- and space-insensitively and reported in their first-seen spelling. Shares sum to 1;
-    empty dict if no persona has the attribute. MBTI values are upper-cased.
+    empty dict if no persona has the attribute. MBTI values are upper-cased. Empty list -> ValueError.
     """
-    ok, _ = _parsed_only(parsed, None if parsed else 1)
+    ok, _ = _parsed_only(parsed, None)
     counts: dict = {}
     spelling: dict = {}
     for p in ok:

