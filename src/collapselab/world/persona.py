@@ -22,18 +22,20 @@ LABELS = {"first_name": "First name", "last_name": "Last name", "gender": "Gende
 GENDER_LABEL = {"female": "Female", "male": "Male", "other": "Non-binary"}
 
 
-def generate_personas(n: int, coupling: float, profanity_rate: float, rng: np.random.Generator) -> list[dict]:
+def generate_personas(n: int, coupling: float, profanity_rate: float, rng: np.random.Generator,
+                      sentiment: bool = True) -> list[dict]:
     """``n`` customers with a review. Sentiment class ~ P(class | attributes) (``population.class_p``).
 
     Each record: the FIELDS plus ``sentiment`` (VADER compound of the review), ``sentiment_class``
     (angry | negative | mixed | positive | delighted), ``n_sentences``, ``profane``.
+    ``sentiment=False`` skips VADER (the slow part) and leaves ``sentiment`` None.
     """
     out = []
     for a in draw_attributes(n, rng):
         p = class_p(drive(a["mbti"], a["age"], a["nationality"]), coupling)
         cls = draw_index(np.cumsum(p), rng)
         r = write_review(a, cls, coupling, profanity_rate, rng)
-        out.append({**a, **r, "sentiment": vader(r["review"]), "sentiment_class": CLASSES[cls]})
+        out.append({**a, **r, "sentiment": vader(r["review"]) if sentiment else None, "sentiment_class": CLASSES[cls]})
     return out
 
 
