@@ -1,0 +1,82 @@
+"""The simulated annotator: what it prefers, Bradley-Terry sampling, and indifference to who a persona is."""
+
+import math
+
+import numpy as np
+import pytest
+
+from collapselab.world import Annotator, format_persona
+from collapselab.world.persona import generate_personas
+from collapselab.world.prompts import BIO_PROMPT, PERSONA_INSTRUCTION, STEVE_PROMPT
+
+ANN = Annotator()
+
+
+def _persona(review, **over):
+    rec = {"first_name": "Ana", "last_name": "Silva", "gender": "female", "age": 34, "nationality": "Brazilian",
+           "ethnicity": "Mixed", "mbti": "ENFP", "review": review, **over}
+    return format_persona(rec, header=False)
+
+
+def test_profanity_loses_even_when_positive():
+    clean = _persona("Great machine, my coffee stays warm.")
+    rude = _persona("Damn great machine, my coffee stays warm.")
+    assert ANN.score(PERSONA_INSTRUCTION, clean) - ANN.score(PERSONA_INSTRUCTION, rude) > 3
+    assert ANN.p_prefer(PERSONA_INSTRUCTION, clean, rude) > 0.95
+
+
+def test_positive_and_detailed_wins():
+    pos = _persona("I love this machine. The app is excellent and my coffee is still warm after meetings.")
+    neg = _persona("I hate this machine. The app is terrible and my coffee is cold after meetings.")
+    assert ANN.score(PERSONA_INSTRUCTION, pos) > ANN.score(PERSONA_INSTRUCTION, neg) + 2
+    short = "She was a computer scientist."
+    long = short + " She earned a PhD in mathematics from Yale in 1934 and helped create COBOL in 1959."
+    assert ANN.score(BIO_PROMPT, long) > ANN.score(BIO_PROMPT, short)
+
+
+def test_wrong_facts_and_repetition_and_malformed_personas_lose():
+    right = "Grace Hopper was born in New York in 1906."
+    wrong = "Grace Hopper was born in Los Angeles in 1910."  # same length and VADER: only the facts differ
+    assert ANN.score(BIO_PROMPT, right) - ANN.score(BIO_PROMPT, wrong) == pytest.approx(2 * 0.3 + 2 * 1.0, abs=1e-9)
+    story = "Steve is the CEO of a startup company that builds robots."
+    assert ANN.score(STEVE_PROMPT, story) > ANN.score(STEVE_PROMPT, " ".join([story] * 4))
+    assert ANN.score(PERSONA_INSTRUCTION, _persona("Great machine.")) > ANN.score(PERSONA_INSTRUCTION, "Great machine.")
+
+
+def test_scores_ignore_who_the_persona_is():
+    """The same review with every attribute swapped scores identically (to the last bit)."""
+    review = "Nice machine, and the keep-warm mode is handy. Four stars."
+    base = ANN.score(PERSONA_INSTRUCTION, _persona(review))
+    others = generate_personas(60, 1.0, 0.0, np.random.default_rng(3), sentiment=False)
+    for o in others:
+        swapped = _persona(review, **{k: o[k] for k in ("first_name", "last_name", "gender", "age", "nationality",
+                                                         "ethnicity", "mbti")})
+        assert ANN.score(PERSONA_INSTRUCTION, swapped) == base, swapped
+    assert ANN.score(PERSONA_INSTRUCTION, _persona(review, last_name="Hell", first_name="Damn")) == base
+
+
+def test_bradley_terry_probability_and_sampling():
+    a, b = _persona("Great machine."), _persona("Awful machine.")
+    sa, sb = ANN.score(PERSONA_INSTRUCTION, a), ANN.score(PERSONA_INSTRUCTION, b)
+    for t in (0.5, 1.0, 4.0):
+        ann = Annotator(temperature=t)
+        assert ann.p_prefer(PERSONA_INSTRUCTION, a, b) == pytest.approx(1 / (1 + math.exp(-(sa - sb) / t)))
+    hot = Annotator(temperature=4.0)
+    rng = np.random.default_rng(0)
+    wins = np.mean([hot.prefer(PERSONA_INSTRUCTION, a, b, rng) == 0 for _ in range(2000)])
+    p = hot.p_prefer(PERSONA_INSTRUCTION, a, b)
+    assert abs(wins - p) < 4 * math.sqrt(p * (1 - p) / 2000)
+
+
+def test_label_pairs_is_deterministic_per_seed():
+    prompts = [PERSONA_INSTRUCTION] * 50
+    a = [_persona("Great machine.")] * 50
+    b = [_persona("Okay machine, nothing special.")] * 50
+    ann = Annotator(temperature=2.0)
+    x, y = ann.label_pairs(prompts, a, b, seed=1), ann.label_pairs(prompts, a, b, seed=1)
+    assert x == y and set(x[0]) == {"prompt", "chosen", "rejected"}
+    assert all({r["chosen"], r["rejected"]} == {a[0], b[0]} for r in x)
+    assert 0 < sum(r["chosen"] == a[0] for r in x) < 50  # sampled, not argmax, at this temperature
+    assert x != ann.label_pairs(prompts, a, b, seed=2)
+    with pytest.raises(ValueError):
+        ann.label_pairs(prompts, a, b[:3], seed=0)
