@@ -13,18 +13,15 @@ from typing import Any
 
 from collapselab.config.app import register_schema
 from collapselab.config.common import LoggerConfig, choice, positive
-
-try:
-    from collapselab.config.world import WorldConfig
-except ImportError:  # pragma: no cover - the world schema lands separately
-    WorldConfig = None  # type: ignore[assignment,misc]
+from collapselab.config.world import WorldConfig
 
 DTYPES = ("float32", "bfloat16", "float16")
 CHAT_TEMPLATES = ("tiny", "llama2", "tokenizer")
 
-# The longest world documents (a long persona review, a timeline biography) run to about
-# 150 BPE tokens with the 3k vocabulary; a context below this cannot hold them whole.
-MIN_CONTEXT = 128
+# The longest world documents (personas with a long review) run to about 165 BPE tokens
+# with the 3k vocabulary (more with a smaller one); a context below this cannot hold them.
+# Pretraining also checks the real lengths (models.pretrain.encode_documents).
+MIN_CONTEXT = 192
 
 
 @dataclass
@@ -107,7 +104,7 @@ class PretrainConfig:
     save_every: int = 200  # steps between resumable checkpoints (model + optimizer + step)
     log_every: int = 10
     seed: int = 0
-    num_threads: int | None = None  # torch CPU threads; None = all cores
+    num_threads: int | None = None  # torch CPU threads; None = one per 64 hidden units, at most the cores
     artifacts_dir: str = "artifacts"
     logger: LoggerConfig = field(default_factory=LoggerConfig)
 
@@ -126,7 +123,7 @@ class PretrainConfig:
             out.append(f"seq_len={self.seq_len}: must be <= model.max_position_embeddings="
                        f"{self.model.max_position_embeddings}")
         if self.num_threads is not None and self.num_threads < 1:
-            out.append(f"num_threads={self.num_threads}: must be >= 1 or null (all cores)")
+            out.append(f"num_threads={self.num_threads}: must be >= 1 or null (automatic)")
         if not self.model.is_tiny:
             out.append(f"model.name_or_path={self.model.name_or_path!r}: pretraining builds the tiny model only, "
                        "set model.name_or_path=null (e.g. model=tiny)")
@@ -134,5 +131,4 @@ class PretrainConfig:
 
 
 register_schema("model", ModelConfig)
-if WorldConfig is not None:
-    register_schema("pretrain", PretrainConfig)
+register_schema("pretrain", PretrainConfig)

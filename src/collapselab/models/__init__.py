@@ -13,7 +13,7 @@ Public API::
 
 from collapselab.models.build import build_tiny_model, lora_config, n_params
 from collapselab.models.chat import LLAMA2_TEMPLATE, TINY_TEMPLATE, set_chat_template, stop_token_ids
-from collapselab.models.loading import check_model_folder, ensure_base, load_causal_lm, prepare_tokenizer
+from collapselab.models.loading import check_model_folder, ensure_base, load_causal_lm, model_config, prepare_tokenizer
 from collapselab.models.pretrain import base_dir, pretrain, read_meta
 from collapselab.models.tokenizer import train_tokenizer
 
@@ -26,6 +26,7 @@ __all__ = [
     "ensure_base",
     "load_causal_lm",
     "lora_config",
+    "model_config",
     "n_params",
     "prepare_tokenizer",
     "pretrain",

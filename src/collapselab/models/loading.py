@@ -97,12 +97,37 @@ def _model_config_names() -> list[str]:
     return sorted(p.stem for p in (Path(CONFIG_DIR) / "model").glob("*.yaml"))
 
 
+def model_config(name: str, overrides: list[str] | None = None) -> ModelConfig:
+    """``configs/model/<name>.yaml`` as a validated ``ModelConfig`` (``overrides``: ``key=value`` strings)."""
+    from omegaconf import OmegaConf
+
+    from collapselab.config.app import CONFIG_DIR, collect_problems
+
+    names = _model_config_names()
+    if name not in names:
+        raise UserError(f"model={name} is unknown (available: {', '.join(names)})")
+    try:
+        node = OmegaConf.merge(OmegaConf.structured(ModelConfig),
+                               OmegaConf.load(Path(CONFIG_DIR) / "model" / f"{name}.yaml"),
+                               OmegaConf.from_dotlist(list(overrides or [])))
+        cfg = OmegaConf.to_object(node)
+    except Exception as e:  # noqa: BLE001 - any merge error becomes one line naming the key
+        raise UserError(f"model={name}: {_first_line(e)}") from None
+    problems = collect_problems(cfg, "model.")
+    if problems:
+        raise UserError("; ".join(problems))
+    return cfg
+
+
 def _resolve_config_name(name: str, artifacts_dir: str | Path) -> Path | str:
     """A model-config name (``tiny``, ``llama2_7b``) -> its base folder (built if missing) or hub name."""
-    from collapselab.config.app import compose
+    model_cfg = model_config(name)
+    world_cfg = None
+    if model_cfg.is_tiny:
+        from collapselab.config.world import WorldConfig
 
-    cfg = compose("pretrain", [f"model={name}", f"artifacts_dir={artifacts_dir}"])
-    return ensure_base(cfg.model, cfg.world, cfg.artifacts_dir)
+        world_cfg = WorldConfig()
+    return ensure_base(model_cfg, world_cfg, artifacts_dir)
 
 
 def _load_folder(folder: Path, torch_dtype: Any, device: str) -> tuple[Any, Any]:

@@ -111,6 +111,16 @@ def lr_at(step: int, cfg: PretrainConfig) -> float:
     return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
+def auto_threads(hidden_size: int) -> int:
+    """CPU threads worth using: one per 64 hidden units, at most the cores.
+
+    Matmuls this small gain little from threads, and an oversubscribed machine (pytest -n 2,
+    other jobs) makes multi-threaded torch ops spin: a hidden-32 model ran 20x slower on 2
+    threads than on 1 while the cores were busy.
+    """
+    return max(1, min(os.cpu_count() or 1, hidden_size // 64))
+
+
 def _load_world(cfg: PretrainConfig) -> Any:
     from collapselab.world import load_world
 
@@ -182,7 +192,7 @@ def pretrain(
     work.mkdir(parents=True, exist_ok=True)
     if world is None:
         world = _load_world(cfg)
-    torch.set_num_threads(cfg.num_threads or os.cpu_count() or 1)
+    torch.set_num_threads(cfg.num_threads or auto_threads(cfg.model.hidden_size))
     seed_everything(cfg.seed)
 
     tok = _tokenizer(work, cfg, world)
