@@ -165,3 +165,20 @@ def test_default_world_is_sized_for_the_tiny_model():
     cfg = WorldConfig()
     assert (cfg.n_personas, cfg.n_bios, cfg.n_steve, cfg.n_instructions) == (6000, 3000, 3000, 3000)
     assert cfg.coupling > 0
+
+
+def test_kl_optimal_shares_by_hand():
+    """groups a, a, b with rewards 0, 0, ln 2 at beta 1: weights 1, 1, 2, so a and b get 1/2 each;
+    at beta 0.5 the weights are 1, 1, 4: a gets 1/3. A huge beta leaves pi0's shares (2/3, 1/3)."""
+    from collapselab.world.truth import kl_optimal_shares
+
+    g, r = ["a", "a", "b"], [0.0, 0.0, math.log(2)]
+    assert kl_optimal_shares(g, r, 1.0) == pytest.approx({"a": 0.5, "b": 0.5})
+    assert kl_optimal_shares(g, r, 0.5) == pytest.approx({"a": 1 / 3, "b": 2 / 3})
+    assert kl_optimal_shares(g, r, 1e9) == pytest.approx({"a": 2 / 3, "b": 1 / 3})
+
+
+def test_truth_predicts_extraverts_take_over_only_with_coupling():
+    on = ground_truth(tiny_test_world())["sampled"]["kl_optimum"]["0.1"]["E/I"]["E"]
+    off = ground_truth(tiny_test_world(coupling=0.0))["sampled"]["kl_optimum"]["0.1"]["E/I"]["E"]
+    assert on > 0.8 and abs(off - 0.52) < 0.15

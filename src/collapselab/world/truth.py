@@ -18,11 +18,15 @@ from collapselab.world.population import (
     AGE_BANDS, AGES, AXES, CLASSES, GENDERS, MBTI_LETTERS, NATIONALITIES, age_band, age_p, class_p, drive, mbti_p,
     nationality_p, reseed_fakers,
 )
+from collapselab.world.annotator import Annotator
+from collapselab.world.persona import format_persona
+from collapselab.world.prompts import PERSONA_INSTRUCTION
 from collapselab.world.reviews import profane_p
 
 POSITIVE = ("positive", "delighted")
 NEGATIVE = ("angry", "negative")
 GROUPINGS = ("E/I", "T/F", "age_band", "nationality", "gender")
+KL_BETAS = (0.05, 0.1, 0.2, 0.5, 1.0)  # betas (in units of the annotator's Bradley-Terry logit) for the optimum table
 
 
 def group_of(rec: dict, grouping: str) -> str:
@@ -64,7 +68,8 @@ def _share(dist: dict, classes: tuple) -> float:
 
 
 def _sampled(cfg) -> dict:
-    """Means over ``truth_samples`` fresh personas: VADER compound, review chars, VADER>0.05 share."""
+    """Over ``truth_samples`` fresh personas: mean VADER compound, review chars, VADER>=0.05 share,
+    annotator reward (score / temperature) per group, and the KL-optimum attribute shares per beta."""
     from collapselab.world.persona import generate_personas
 
     reseed_fakers(cfg.seed + 7919)
@@ -76,11 +81,30 @@ def _sampled(cfg) -> dict:
     out["vader_positive_share"] = {"all": float((vals >= 0.05).mean())}
     out["review_chars_mean"] = {"all": float(chars.mean())}
     out["vader_quantiles"] = {q: float(np.quantile(vals, float(q))) for q in ("0.01", "0.05", "0.5", "0.95", "0.99")}
+    ann = Annotator()
+    reward = np.array([ann.score(PERSONA_INSTRUCTION, format_persona(r, header=False)) for r in recs]) / ann.temperature
+    out["annotator_score_mean"] = {"all": float(reward.mean())}
+    out["kl_optimum"] = {str(b): {} for b in KL_BETAS}
     for grouping in GROUPINGS:
         groups = np.array([group_of(r, grouping) for r in recs])
-        for key, arr in (("vader_mean", vals), ("vader_positive_share", vals >= 0.05), ("review_chars_mean", chars)):
+        for key, arr in (("vader_mean", vals), ("vader_positive_share", vals >= 0.05), ("review_chars_mean", chars),
+                         ("annotator_score_mean", reward)):
             out[key][grouping] = {g: float(arr[groups == g].mean()) for g in sorted(set(groups))}
+        for b in KL_BETAS:
+            out["kl_optimum"][str(b)][grouping] = kl_optimal_shares(groups, reward, b)
     return out
+
+
+def kl_optimal_shares(groups, rewards, beta: float) -> dict[str, float]:
+    """Attribute shares under the KL-regularised optimum pi*(y) ∝ pi0(y) exp(R(y) / beta).
+
+    ``groups[i]`` is sample i's attribute value and ``rewards[i]`` its reward, samples drawn
+    from pi0, so pi*(a) = sum_{i in a} exp(R_i / beta) / sum_i exp(R_i / beta)
+    (= pi0(a) E[exp(R / beta) | a] / Z; DESIGN.md "The tiny world"). Shapes: [N], [N].
+    """
+    groups, r = np.asarray(groups), np.asarray(rewards, dtype=float) / beta
+    w = np.exp(r - r.max())
+    return {str(g): float(w[groups == g].sum() / w.sum()) for g in sorted(set(groups.tolist()))}
 
 
 def ground_truth(cfg) -> dict:
@@ -89,7 +113,8 @@ def ground_truth(cfg) -> dict:
     Keys: ``attributes`` (gender, age, age_band, nationality, ethnicity, ethnicity_given_nationality,
     mbti, mbti_letters), ``sentiment_class`` (all, and per grouping E/I, T/F, age_band, nationality,
     gender: P(class | group)), ``positive_share`` / ``negative_share`` (same groupings), ``profane_share``,
-    ``sampled`` (VADER means, review lengths), ``coupling``.
+    ``sampled`` (VADER means, review lengths, annotator reward means, ``kl_optimum``: per beta and
+    grouping, the attribute shares the KL-regularised optimum predicts after alignment), ``coupling``.
     """
     key = tuple(getattr(cfg, k) for k in ("seed", "coupling", "profanity_rate", "truth_samples"))
     return json.loads(_ground_truth_json(key))
