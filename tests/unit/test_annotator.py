@@ -80,3 +80,11 @@ def test_label_pairs_is_deterministic_per_seed():
     assert x != ann.label_pairs(prompts, a, b, seed=2)
     with pytest.raises(ValueError):
         ann.label_pairs(prompts, a, b[:3], seed=0)
+
+
+def test_temperature_must_be_a_positive_number():
+    from collapselab.config.world import WorldConfig
+
+    for bad in (0.0, -1.0, WorldConfig()):
+        with pytest.raises(TypeError, match="temperature must be a number > 0"):
+            Annotator(bad)

@@ -62,3 +62,13 @@ def test_lenient_fields(text, key, expected):
 ])
 def test_missing_core_fields_give_none(text):
     assert parse_persona(text) is None
+
+
+def test_a_run_on_second_persona_is_not_part_of_the_first():
+    rec = {"first_name": "Ana", "last_name": "Silva", "gender": "female", "age": 34, "nationality": "Brazilian",
+           "ethnicity": "Mixed", "mbti": "ENFP", "review": "Great machine."}
+    other = {**rec, "first_name": "Bo", "review": "Awful."}
+    p = parse_persona(format_persona(rec) + "\n" + format_persona(other))
+    assert p["first_name"] == "Ana" and p["review"] == "Great machine."
+    p = parse_persona(format_persona(rec, header=False) + "\nName: Bo Li\nAge: 20\nReview: Awful.")
+    assert p["review"] == "Great machine."

@@ -52,6 +52,10 @@ class Annotator:
     temperature: float = 1.0
     weights: Weights = field(default_factory=Weights)
 
+    def __post_init__(self) -> None:
+        if isinstance(self.temperature, bool) or not isinstance(self.temperature, (int, float)) or not self.temperature > 0:
+            raise TypeError(f"Annotator(temperature={self.temperature!r}): temperature must be a number > 0")
+
     def kind(self, prompt: str, answer: str) -> str:
         """persona | bio | steve | other, from the prompt (or a persona-shaped answer)."""
         p = prompt.lower()

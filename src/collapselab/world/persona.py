@@ -61,6 +61,7 @@ _KEYS = [
     (re.compile(r"personality|mbti|myers"), "mbti"),
     (re.compile(r"review|testimonial|feedback|comment"), "review"),
 ]
+_HEADER = PERSONA_PROMPT.split(" for ")[0]  # "Customer persona"
 _COUNTRY = {
     "usa": "American", "us": "American", "u.s.": "American", "united states": "American", "america": "American",
     "united states of america": "American", "uk": "British", "united kingdom": "British", "england": "British",
@@ -117,7 +118,9 @@ def parse_persona(text: str) -> dict | None:
     for line in text.splitlines():
         m = _LINE.match(line)
         key = _key(m.group(1)) if m else None
-        if key is not None and key not in got:
+        if got and (key in got or line.startswith(_HEADER)):
+            break  # a second persona begins (a base model running on): keep the first
+        if key is not None:
             review_lines = None
             got[key] = m.group(2)
             if key == "review":
