@@ -76,7 +76,7 @@ class ProbeContext:
     out_dir: Path  # <run dir>/<checkpoint name>
     cache: SampleCache
     prompt_format: str  # plain | chat (resolved)
-    world: Any = None  # a loaded world (DatasetDict) or None
+    tiny_world: bool = False  # the checkpoint descends from the tiny world (ground truth applies)
     memo: dict[str, Any] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)  # samples per set, for metadata
     loader: Callable[[str], LanguageModel] | None = None  # path -> model (quality's base model)

@@ -20,8 +20,12 @@ def _save(fig: Any, path: Path) -> Path:
     return path
 
 
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() else "?" for c in text.replace("\n", "⏎"))
+
+
 def _label(tok: str) -> str:
-    return repr(tok)[1:-1][:12] or "∅"
+    return _printable(tok)[:12] or "∅"
 
 
 def token_entropy_bars(sample: Any, path: Path, n: int = 16) -> Path:
@@ -108,7 +112,7 @@ def coloured_tokens(sample: Any, path: Path, per_line: int = 12) -> Path:
     for r, ln in enumerate(lines):
         x = 0.0
         for text, p in ln:
-            shown = text.replace("\n", "⏎")[:80]
+            shown = _printable(text)[:80]
             ax.text(x, 1 - (r + 1) / (len(lines) + 1), shown, fontsize=8, family="monospace",
                     bbox=None if p is None else {"facecolor": cmap(float(p)), "edgecolor": "none", "pad": 1})
             x += 0.0085 * max(len(shown), 1)

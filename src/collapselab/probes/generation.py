@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
+import warnings
+
 import numpy as np
 
 from collapselab.errors import UserError
@@ -96,6 +98,7 @@ class HFLanguageModel:
             self.tok.pad_token = self.tok.eos_token
         self.tok.padding_side = "left"
         self.stop_ids = _stop_ids(tokenizer)
+        self.clamped: dict[int, int] = {}  # requested max_new_tokens -> what the context allowed
         cfg = model.config
         self.max_context = int(
             getattr(cfg, "max_position_embeddings", None) or getattr(self.tok, "model_max_length", 2048)
@@ -129,11 +132,17 @@ class HFLanguageModel:
         enc = self._encode(prompts)
         ids, attn = enc["input_ids"].to(self.device), enc["attention_mask"].to(self.device)
         longest = int(attn.sum(-1).max())
-        if longest + max_new_tokens > self.max_context:
+        if longest >= self.max_context:
             raise UserError(
-                f"prompt ({longest} tokens) + max_new_tokens ({max_new_tokens}) exceeds the model's context "
-                f"({self.max_context} tokens) for {self.name}: shorten the prompt or lower max_new_tokens"
+                f"prompt is {longest} tokens, longer than {self.name}'s context ({self.max_context} tokens): "
+                "shorten the probe's prompt"
             )
+        if longest + max_new_tokens > self.max_context:  # the completion is cut where the context ends
+            if max_new_tokens not in self.clamped:
+                warnings.warn(f"{self.name}: max_new_tokens={max_new_tokens} cut to {self.max_context - longest} "
+                              f"(context {self.max_context} tokens, prompt {longest})")
+            self.clamped[max_new_tokens] = self.max_context - longest
+            max_new_tokens = self.max_context - longest
         gen = torch.Generator(device=self.device).manual_seed(int(seed))
         stop = torch.tensor(self.stop_ids or [-1], device=self.device)
         pad = self.tok.pad_token_id

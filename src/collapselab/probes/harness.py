@@ -83,6 +83,17 @@ def _model_resolver(cfg: Any) -> Callable[[str], str]:
     return resolve
 
 
+def is_tiny_world(ck: Checkpoint, cfg: Any) -> bool:
+    """True when the checkpoint lives under the artifacts folder or is a tiny model config (world truth applies)."""
+    if (ck.model_name or "").startswith("tiny"):
+        return True
+    try:
+        Path(ck.path).resolve().relative_to(Path(cfg.artifacts_dir).resolve())
+        return True
+    except ValueError:
+        return False
+
+
 def _finite(metrics: dict[str, Any]) -> tuple[dict[str, float], list[str]]:
     """Split into finite numbers (kept) and the names of undefined (nan/inf) ones."""
     keep, undefined = {}, []
@@ -138,7 +149,7 @@ def evaluate(
             ck_dir.mkdir(parents=True, exist_ok=True)
             fmt = resolve_format(cfg.prompt_format, ck, lm)
             ctx = ProbeContext(lm=lm, cfg=cfg, ckpt=ck, out_dir=ck_dir, cache=cache, prompt_format=fmt,
-                               loader=load_base)
+                               loader=load_base, tiny_world=is_tiny_world(ck, cfg))
             before = cache.generated
             metrics: dict[str, Any] = {}
             rows: list[dict] = []

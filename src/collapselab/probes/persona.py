@@ -14,10 +14,19 @@ from typing import Any
 
 import numpy as np
 
+from collapselab.metrics import register
 from collapselab.probes import figures
 from collapselab.probes.base import ProbeContext, ProbeResult, add_ci, register_probe
 
-TRUTH_ATTRIBUTES = ("nationality", "ethnicity", "mbti", "gender", "first_name", "last_name", "age")
+register(
+    "persona/first_name_distinct_share",
+    higher_is_better=True,
+    probe="persona",
+    description="distinct first names / parsed personas (1: every persona named differently); robust to parse rate",
+    more_diverse=True,
+)
+
+TRUTH_ATTRIBUTES = ("nationality", "ethnicity", "mbti", "gender", "age")
 
 
 def parse_all(ctx: ProbeContext, samples: list) -> list[dict | None]:
@@ -40,11 +49,13 @@ def truth_distances(ctx: ProbeContext, parsed: list[dict | None]) -> dict[str, f
         return {}
     from collapselab.metrics import attribute_distribution, total_variation
 
+    if not ctx.tiny_world:
+        return {}
     try:
         truth = ground_truth(ctx.cfg.world)
     except Exception:  # noqa: BLE001 - a world without ground truth (real models) simply has no such keys
         return {}
-    truth = truth.get("persona", truth) if isinstance(truth, dict) else {}
+    truth = truth.get("attributes", truth) if isinstance(truth, dict) else {}
     out = {}
     if not any(p is not None for p in parsed):
         return out
@@ -62,12 +73,12 @@ def truth_distances(ctx: ProbeContext, parsed: list[dict | None]) -> dict[str, f
 def _casefold_keys(d: dict) -> dict:
     out: dict[Any, float] = {}
     for k, v in d.items():
-        kk = " ".join(k.split()).casefold() if isinstance(k, str) else k
+        kk = " ".join(str(k).split()).casefold()  # ages are int in the model, str in truth.json
         out[kk] = out.get(kk, 0.0) + float(v)
     return out
 
 
-@register_probe("persona", headline="persona/n_first_names")
+@register_probe("persona", headline="persona/first_name_distinct_share")
 def persona_probe(ctx: ProbeContext) -> ProbeResult:
     from collapselab.metrics import (
         best_kmeans, embed_texts, persona_stats, review_sentences, tsne_2d, vader_compound,
@@ -78,6 +89,8 @@ def persona_probe(ctx: ProbeContext) -> ProbeResult:
     ok = [p for p in parsed if p is not None]
     m = dict(persona_stats(parsed, len(samples)))
     m["persona/n_unparsed"] = float(len(samples) - len(ok))
+    if ok:
+        m["persona/first_name_distinct_share"] = m["persona/n_first_names"] / len(ok)
     reviews = [p.get("review") or "" for p in ok]
     nonempty = [r for r in reviews if r.strip()]
     sent = np.asarray(vader_compound(nonempty), dtype=float) if nonempty else np.array([])
