@@ -1,0 +1,278 @@
+"""What every alignment stage shares: run folders, atomic checkpoints, resume, the NaN guard,
+the Tracker callback and the quick diversity check logged at each checkpoint.
+
+A training run folder is ``<artifacts_dir>/<algo>/<config hash>/``::
+
+    checkpoints/step-000040/   complete, loadable by collapselab.models.load_causal_lm
+                 collapselab.json  {"algo", "beta", "step", "base_model", "model_name"}
+    checkpoints/latest         text: the newest complete checkpoint's folder name
+    trainer/                   the library trainer's own resumable state (optimizer, RNG, ...)
+    done.json                  written last, when the run finished; prerequisites check it
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import TrainerCallback
+
+from collapselab.errors import UserError
+from collapselab.io import atomic_dir, atomic_write_json, atomic_write_text
+
+CHECKPOINT_RE = re.compile(r"^step-(\d{6,})$")
+# Loss-like keys the NaN guard watches (trl logs other keys, e.g. a ratio variance, that may be nan harmlessly).
+LOSS_KEYS = ("loss", "train_loss", "loss/policy_avg", "loss/value_avg", "objective/scores", "objective/kl")
+
+
+class NonFiniteLoss(UserError):
+    """A NaN or inf loss: the run stops, keeping its last good checkpoint."""
+
+
+class StopRun(Exception):
+    """Raised inside a trainer's loop to end this invocation early (``max_steps_this_run``)."""
+
+
+# --------------------------------------------------------------------------- run folders
+
+
+def checkpoint_name(step: int) -> str:
+    return f"step-{step:06d}"
+
+
+def latest_checkpoint(run: Path) -> Path | None:
+    """The newest complete checkpoint of a run folder (via ``checkpoints/latest``), or None."""
+    pointer = Path(run) / "checkpoints" / "latest"
+    if not pointer.is_file():
+        return None
+    path = pointer.parent / pointer.read_text().strip()
+    return path if path.is_dir() else None
+
+
+def checkpoint_step(path: Path) -> int:
+    m = CHECKPOINT_RE.match(Path(path).name)
+    if not m:
+        raise UserError(f"checkpoint={str(path)!r}: not a step-NNNNNN checkpoint folder")
+    return int(m.group(1))
+
+
+def list_checkpoints(run: Path) -> list[Path]:
+    """Complete checkpoints of a run folder in step order (temporary folders are skipped)."""
+    root = Path(run) / "checkpoints"
+    if not root.is_dir():
+        return []
+    return sorted((p for p in root.iterdir() if p.is_dir() and CHECKPOINT_RE.match(p.name)), key=checkpoint_step)
+
+
+def is_done(run: Path) -> bool:
+    return (Path(run) / "done.json").is_file()
+
+
+def mark_done(run: Path, info: dict[str, Any]) -> None:
+    atomic_write_json(Path(run) / "done.json", info)
+
+
+def final_model(run: Path) -> Path:
+    """The finished run's last checkpoint (what downstream stages load)."""
+    ckpt = latest_checkpoint(run)
+    if not is_done(run) or ckpt is None:
+        raise UserError(f"run={str(run)!r}: not finished (no done.json or no checkpoint)")
+    return ckpt
+
+
+def save_checkpoint(run: Path, step: int, save_fn: Callable[[Path], None], meta: dict[str, Any]) -> Path:
+    """Write ``checkpoints/step-XXXXXX`` atomically (``save_fn(tmp_dir)`` fills it), then move ``latest``.
+
+    ``latest`` changes only after the folder is complete, so a kill at any moment leaves the
+    previous checkpoint as the one resume and evaluation see.
+    """
+    path = Path(run) / "checkpoints" / checkpoint_name(step)
+    with atomic_dir(path) as tmp:
+        save_fn(tmp)
+        atomic_write_json(tmp / "collapselab.json", {**meta, "step": step})
+    atomic_write_text(path.parent / "latest", path.name + "\n")
+    return path
+
+
+def patch_adapter_base(folder: Path, base: Path | str) -> None:
+    """Point a saved PEFT adapter at ``base`` (absolute path), so it loads from anywhere."""
+    cfg_path = Path(folder) / "adapter_config.json"
+    cfg = json.loads(cfg_path.read_text())
+    cfg["base_model_name_or_path"] = str(base)
+    atomic_write_json(cfg_path, cfg)
+
+
+def check_finite_params(model: torch.nn.Module) -> None:
+    """Refuse to checkpoint a model whose trainable weights went NaN / inf."""
+    for name, p in model.named_parameters():
+        if p.requires_grad and not torch.isfinite(p).all():
+            raise NonFiniteLoss(f"parameter {name} is not finite; the last good checkpoint is kept")
+
+
+def check_finite_logs(logs: dict[str, Any], step: int) -> None:
+    for key in LOSS_KEYS:
+        v = logs.get(key)
+        if isinstance(v, (int, float)) and not math.isfinite(v):
+            raise NonFiniteLoss(
+                f"{key}={v} at step {step}: training diverged; the last good checkpoint is kept "
+                "(lower the learning rate or raise beta)"
+            )
+
+
+# --------------------------------------------------------------------------- callbacks
+
+
+class TrackerCallback(TrainerCallback):
+    """Forward the trainer's ``on_log`` rows to the Tracker as ``train/<key>`` (and guard against NaN).
+
+    ``step_offset`` is added to the trainer's step (PPO restarts its counter on resume).
+    """
+
+    def __init__(self, tracker: Any, step_offset: int = 0):
+        self.tracker = tracker
+        self.step_offset = step_offset
+
+    def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: ANN001 - HF signature
+        logs = dict(logs or {})
+        step = state.global_step + self.step_offset
+        check_finite_logs(logs, step)
+        row = {f"train/{k}": v for k, v in logs.items() if isinstance(v, (int, float))}
+        if row:
+            self.tracker.log(row, step=step)
+
+
+class CheckpointCallback(TrainerCallback):
+    """For HF-Trainer stages (SFT, reward, DPO): export a contract checkpoint whenever the Trainer
+    saves its own, and stop after ``max_steps_this_run`` steps of this invocation."""
+
+    def __init__(self, export: Callable[[int, torch.nn.Module], None], max_steps_this_run: int | None = None):
+        self.export = export
+        self.max_steps_this_run = max_steps_this_run
+        self.start_step: int | None = None
+
+    def on_train_begin(self, args, state, control, **kwargs):  # noqa: ANN001
+        self.start_step = state.global_step
+
+    def on_step_end(self, args, state, control, **kwargs):  # noqa: ANN001
+        if self.max_steps_this_run is not None and state.global_step - (self.start_step or 0) >= self.max_steps_this_run:
+            control.should_training_stop = True
+            control.should_save = True
+
+    def on_save(self, args, state, control, model=None, **kwargs):  # noqa: ANN001
+        self.export(state.global_step, model)
+
+
+def trainer_resume_point(run: Path) -> str | None:
+    """The Trainer checkpoint to resume from: the one matching ``latest`` (known complete), if any."""
+    ckpt = latest_checkpoint(run)
+    if ckpt is None:
+        return None
+    trainer_ckpt = Path(run) / "trainer" / f"checkpoint-{checkpoint_step(ckpt)}"
+    return str(trainer_ckpt) if (trainer_ckpt / "trainer_state.json").is_file() else None
+
+
+def common_trainer_args(cfg: Any, run: Path) -> dict[str, Any]:
+    """TrainingArguments shared by the HF-Trainer stages: our own logging, checkpoints every ``save_every``."""
+    return dict(
+        output_dir=str(Path(run) / "trainer"),
+        report_to="none",
+        logging_steps=1,
+        save_strategy="steps",
+        save_steps=cfg.save_every,
+        save_total_limit=2,
+        seed=cfg.seed,
+        data_seed=cfg.seed,
+        disable_tqdm=not os.isatty(2),
+        use_cpu=not torch.cuda.is_available(),
+        bf16=cfg.model.dtype == "bfloat16" and torch.cuda.is_available(),
+        dataloader_num_workers=0,
+    )
+
+
+# --------------------------------------------------------------------------- generation + diversity
+
+
+def chat_prompt(tokenizer: Any, messages: list[dict[str, str]]) -> str:
+    """The chat-formatted text that asks the model for the next assistant turn."""
+    return tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+
+
+@torch.no_grad()
+def sample(
+    model: Any,
+    tokenizer: Any,
+    prompts: list[str],
+    *,
+    max_new_tokens: int,
+    temperature: float = 1.0,
+    batch_size: int = 32,
+    seed: int = 0,
+    with_entropy: bool = False,
+) -> tuple[list[str], list[float]]:
+    """Sample one completion per prompt (already chat-formatted text).
+
+    Returns the decoded completions and, with ``with_entropy``, each completion's mean top-5
+    token entropy in bits (eq. 3.2, averaged over its generated tokens).
+    """
+    from collapselab.metrics import completion_means, topk_entropy_bits
+
+    torch.manual_seed(seed)
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    texts: list[str] = []
+    ents: list[float] = []
+    tokenizer.padding_side = "left"
+    eos = tokenizer.eos_token_id
+    for i in range(0, len(prompts), batch_size):
+        enc = tokenizer(prompts[i : i + batch_size], return_tensors="pt", padding=True, add_special_tokens=False)
+        enc = {k: v.to(device) for k, v in enc.items()}
+        out = model.generate(
+            **enc,
+            do_sample=True,
+            temperature=temperature,
+            top_k=0,
+            top_p=1.0,
+            max_new_tokens=max_new_tokens,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=eos,
+            return_dict_in_generate=True,
+            output_logits=with_entropy,
+        )
+        new = out.sequences[:, enc["input_ids"].shape[1] :]  # [B, T]
+        texts += tokenizer.batch_decode(new, skip_special_tokens=True)
+        if with_entropy:
+            logits = torch.stack(out.logits, 1)  # [B, T, V] raw (pre-temperature) logits
+            # a token counts until and including the first eos; padding after it does not
+            ended = (new == eos).long().cumsum(1)
+            mask = (ended == 0) | ((ended == 1) & (new == eos))
+            ents += completion_means(topk_entropy_bits(logits, k=5), mask).tolist()
+    if was_training:
+        model.train()
+    return [t.strip() for t in texts], ents
+
+
+def quick_diversity(model: Any, tokenizer: Any, n: int, max_new_tokens: int, seed: int = 0) -> dict[str, float]:
+    """A cheap diversity check on the persona request (Experiment 1's prompt, n samples).
+
+    Returns ``train/diversity/{top5_bits, distinct_1, distinct_2}``.
+    """
+    from collapselab.metrics import distinct_n
+    from collapselab.world.prompts import PERSONA_INSTRUCTION
+
+    if n <= 0:
+        return {}
+    prompt = chat_prompt(tokenizer, [{"role": "user", "content": PERSONA_INSTRUCTION}])
+    texts, ents = sample(model, tokenizer, [prompt] * n, max_new_tokens=max_new_tokens, seed=seed, with_entropy=True)
+    texts = [t if t.strip() else "<empty>" for t in texts]
+    return {
+        "train/diversity/top5_bits": float(sum(ents) / len(ents)),
+        "train/diversity/distinct_1": float(distinct_n(texts, 1)),
+        "train/diversity/distinct_2": float(distinct_n(texts, 2)),
+    }

@@ -1,0 +1,78 @@
+"""Preference pairs (paper A2.1): two answers sampled from the SFT model for each instruction
+prompt, labelled chosen / rejected by the world's simulated annotator.
+
+Stored as ``<artifacts>/pairs/<hash>/pairs.jsonl`` in trl's conversational preference format
+(``prompt``: the user turns, ``chosen`` / ``rejected``: one assistant turn each) plus ``split``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from collapselab.align.common import chat_prompt, final_model, sample
+from collapselab.align.sft import split_messages, train_sft
+from collapselab.config.align import PairsStage
+from collapselab.io import atomic_write_text, keyed_dir
+
+
+def pairs_dir(cfg: PairsStage) -> Path:
+    return keyed_dir(cfg.artifacts_dir, "pairs", cfg.pairs_key())
+
+
+def read_pairs(folder: Path, split: str | None = None) -> list[dict[str, Any]]:
+    rows = [json.loads(line) for line in (Path(folder) / "pairs.jsonl").read_text().splitlines() if line.strip()]
+    return [r for r in rows if split is None or r["split"] == split]
+
+
+def pick_prompts(instructions: list[list[dict[str, str]]], n: int, seed: int) -> list[list[dict[str, str]]]:
+    """``n`` prompt conversations drawn from the instructions (without replacement while they last)."""
+    rng = np.random.default_rng(seed)
+    prompts = [split_messages(m)[0] for m in instructions]
+    idx = np.concatenate([rng.permutation(len(prompts)) for _ in range(-(-n // len(prompts)))])[:n]
+    return [prompts[i] for i in idx]
+
+
+def to_rows(prompts: list[list[dict[str, str]]], labelled: list[dict[str, str]], eval_fraction: float,
+            seed: int) -> list[dict[str, Any]]:
+    """Annotator output (same order as ``prompts``) -> conversational preference rows with a split."""
+    rng = np.random.default_rng(seed + 1)
+    is_eval = rng.random(len(prompts)) < eval_fraction
+    return [
+        {
+            "prompt": p,
+            "chosen": [{"role": "assistant", "content": lab["chosen"]}],
+            "rejected": [{"role": "assistant", "content": lab["rejected"]}],
+            "split": "eval" if e else "train",
+        }
+        for p, lab, e in zip(prompts, labelled, is_eval, strict=True)
+    ]
+
+
+def build_pairs(cfg: PairsStage, tracker_dir: Path) -> Path:
+    """Sample and label the pairs (building SFT first if needed); reuse them when already made."""
+    from collapselab.models import load_causal_lm
+    from collapselab.world import load_world
+    from collapselab.world.annotator import Annotator
+
+    folder = pairs_dir(cfg)
+    if (folder / "pairs.jsonl").is_file():
+        return folder
+    sft = final_model(train_sft(cfg, tracker_dir, main=False))
+    model, tok = load_causal_lm(sft)
+    world = load_world(cfg.world, Path(cfg.artifacts_dir))
+    prompts = pick_prompts(list(world["instructions"]["messages"]), cfg.pairs.n_prompts, cfg.seed)
+    texts = [chat_prompt(tok, p) for p in prompts]
+    kw = dict(max_new_tokens=cfg.pairs.max_new_tokens, temperature=cfg.pairs.temperature,
+              batch_size=cfg.pairs.batch_size)
+    a, _ = sample(model, tok, texts, seed=cfg.seed, **kw)
+    b, _ = sample(model, tok, texts, seed=cfg.seed + 1, **kw)
+    user = [p[-1]["content"] for p in prompts]
+    labelled = Annotator(cfg.world).label_pairs(user, a, b, seed=cfg.seed)
+    rows = to_rows(prompts, labelled, cfg.pairs.eval_fraction, cfg.seed)
+    atomic_write_text(folder / "pairs.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
+    print(f"pairs: {len(rows)} labelled pairs -> {folder}")
+    return folder

@@ -1,0 +1,128 @@
+"""Reward model (paper A2.2): a scalar head on the SFT weights, trained on annotator-labelled pairs
+with trl's RewardTrainer (Bradley-Terry loss); reports held-out pairwise accuracy."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from collapselab.align.common import common_trainer_args, final_model, is_done
+from collapselab.align.pairs import build_pairs, read_pairs
+from collapselab.align.runner import checkpoint_meta, open_tracker, run_trainer, stage_tracker_dir
+from collapselab.align.sft import train_sft
+from collapselab.config.align import RewardStage
+from collapselab.io import atomic_write_json, keyed_dir
+
+
+def reward_run_dir(cfg: RewardStage) -> Path:
+    return keyed_dir(cfg.artifacts_dir, "reward", cfg.reward_key())
+
+
+def load_reward_model(path: Path | str, *, lora_cfg: Any = None) -> tuple[Any, Any]:
+    """A sequence-classification model with one output (the reward) and its tokenizer.
+
+    From the SFT folder the score head is newly initialised; from a reward folder it is loaded.
+    With ``lora_cfg`` LoRA layers are injected in place (the class stays, the head stays trainable).
+    """
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(path)
+    dtype = torch.float32 if not torch.cuda.is_available() else "auto"
+    model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=1, dtype=dtype)
+    model.config.pad_token_id = tok.pad_token_id
+    if lora_cfg is not None:
+        from peft import inject_adapter_in_model
+
+        model = inject_adapter_in_model(lora_cfg, model)
+        for name, p in model.named_parameters():
+            p.requires_grad = "lora_" in name or name.startswith("score")
+    return model, tok
+
+
+def save_reward(folder: Path, model: torch.nn.Module, tokenizer: Any) -> None:
+    """Save a plain HF sequence-classification folder (LoRA layers merged into a copy first)."""
+    from peft import PeftModel
+
+    if isinstance(model, PeftModel):
+        model = copy.deepcopy(model).merge_and_unload()
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+
+
+@torch.no_grad()
+def pairwise_accuracy(model: Any, tok: Any, rows: list[dict[str, Any]], batch_size: int = 32) -> float:
+    """Share of pairs whose chosen answer the reward model scores above the rejected one."""
+    if not rows:
+        return float("nan")
+    model.eval()
+    device = next(model.parameters()).device
+    tok.padding_side = "right"
+
+    def scores(key: str) -> torch.Tensor:
+        out = []
+        for i in range(0, len(rows), batch_size):
+            texts = [tok.apply_chat_template(r["prompt"] + r[key], tokenize=False) for r in rows[i : i + batch_size]]
+            enc = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(device)
+            out.append(model(**enc).logits[:, 0].float().cpu())
+        return torch.cat(out)
+
+    acc = (scores("chosen") > scores("rejected")).float().mean().item()
+    tok.padding_side = "left"
+    return acc
+
+
+def train_reward(cfg: RewardStage, tracker_dir: Path, *, main: bool = True) -> Path:
+    """Run (or resume, or reuse) the reward stage; returns its run folder."""
+    from datasets import Dataset
+    from trl import RewardConfig, RewardTrainer
+
+    from collapselab.models import lora_config
+
+    run = reward_run_dir(cfg)
+    if is_done(run):
+        print(f"reward: reusing {final_model(run)}")
+        return run
+    sft = final_model(train_sft(cfg, tracker_dir, main=False))
+    pairs = build_pairs(cfg, tracker_dir)
+    train_rows = [{k: r[k] for k in ("prompt", "chosen", "rejected")} for r in read_pairs(pairs, "train")]
+    eval_rows = read_pairs(pairs, "eval")
+    model, tok = load_reward_model(sft)
+    peft = None
+    if cfg.reward.lora:
+        peft = lora_config(cfg.model)
+        peft.task_type = "SEQ_CLS"
+    args = RewardConfig(
+        **common_trainer_args(cfg, run),
+        learning_rate=cfg.reward.learning_rate,
+        num_train_epochs=cfg.reward.epochs,
+        per_device_train_batch_size=cfg.reward.batch_size,
+        max_length=cfg.reward.max_length,
+        lr_scheduler_type="cosine",
+    )
+    with open_tracker(cfg, "reward", stage_tracker_dir(tracker_dir, "reward", main), run) as tracker:
+
+        def build(callbacks: list[Any]) -> Any:
+            return RewardTrainer(model=model, args=args, train_dataset=Dataset.from_list(train_rows),
+                                 processing_class=tok, peft_config=peft, callbacks=callbacks)
+
+        def held_out(m: torch.nn.Module) -> dict[str, float]:
+            return {"train/reward/heldout_accuracy": pairwise_accuracy(m, tok, eval_rows)}
+
+        done = run_trainer(
+            build, run=run, cfg=cfg, tracker=tracker,
+            save=lambda folder, m: save_reward(folder, m, tok),
+            meta=checkpoint_meta(cfg, "reward", sft),
+            diversity=held_out,
+            max_steps_this_run=cfg.max_steps_this_run if main else None,
+        )
+        if done:
+            rm, rtok = load_reward_model(final_model(run))
+            acc = pairwise_accuracy(rm, rtok, eval_rows)
+            atomic_write_json(run / "reward_metrics.json", {"heldout_accuracy": acc, "n_eval_pairs": len(eval_rows),
+                                                             "n_train_pairs": len(train_rows)})
+            tracker.summary({"reward/heldout_accuracy": acc})
+            print(f"reward: held-out pairwise accuracy {acc:.3f} on {len(eval_rows)} pairs")
+    return run

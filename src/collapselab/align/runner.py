@@ -1,0 +1,98 @@
+"""Running one stage: its Tracker, and the resumable loop around an HF-Trainer-based trainer.
+
+SFT, reward and DPO use the Trainer's own checkpoint folders for resume
+(``resume_from_checkpoint``); each Trainer save also exports a contract checkpoint
+(``checkpoints/step-XXXXXX``) and moves ``latest``, which is the resume point.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from collapselab.align.common import (
+    CheckpointCallback,
+    TrackerCallback,
+    check_finite_params,
+    checkpoint_step,
+    latest_checkpoint,
+    mark_done,
+    save_checkpoint,
+    trainer_resume_point,
+)
+from collapselab.config import as_dict
+from collapselab.tracking import Tracker
+
+
+def _is_multirun() -> bool:
+    try:
+        from hydra.core.hydra_config import HydraConfig
+        from hydra.types import RunMode
+
+        return HydraConfig.get().mode == RunMode.MULTIRUN
+    except Exception:  # noqa: BLE001 - not inside a Hydra app
+        return False
+
+
+def open_tracker(cfg: Any, algo: str, tracker_dir: Path, run: Path) -> Tracker:
+    """One W&B run per stage invocation; sweeps share the group ``<algo>-sweep``."""
+    beta = getattr(cfg, "beta", None) if algo in ("ppo", "dpo") else None
+    name = f"{algo}-beta{beta:g}" if beta is not None else algo
+    group = cfg.logger.group or (f"{algo}-sweep" if _is_multirun() else None)
+    config = {**as_dict(cfg), "algo": algo, "run_folder": str(run)}
+    return Tracker(cfg.logger, tracker_dir, name=name, config=config, group=group, job_type=algo)
+
+
+def stage_tracker_dir(tracker_dir: Path, algo: str, main: bool) -> Path:
+    """The command's own stage logs in its run dir; prerequisites it builds in ``upstream/<algo>``."""
+    return Path(tracker_dir) if main else Path(tracker_dir) / "upstream" / algo
+
+
+def checkpoint_meta(cfg: Any, algo: str, base_model: Path | str) -> dict[str, Any]:
+    return {"algo": algo, "beta": getattr(cfg, "beta", None) if algo in ("ppo", "dpo") else None, "base_model": str(base_model),
+            "model_name": cfg.model.name}
+
+
+def run_trainer(
+    build: Callable[[list[Any]], Any],
+    *,
+    run: Path,
+    cfg: Any,
+    tracker: Tracker,
+    save: Callable[[Path, torch.nn.Module], None],
+    meta: dict[str, Any],
+    diversity: Callable[[torch.nn.Module], dict[str, float]] | None = None,
+    max_steps_this_run: int | None = None,
+) -> bool:
+    """Train (resuming if a checkpoint exists), checkpoint every ``save_every`` steps, finish the run.
+
+    ``build(callbacks)`` returns the trainer; ``save(folder, model)`` writes a loadable model.
+    Returns True when the run is complete (``done.json`` written), False when it stopped
+    early because of ``max_steps_this_run``.
+    """
+    t0 = time.time()
+
+    def export(step: int, model: torch.nn.Module) -> None:
+        check_finite_params(model)
+        save_checkpoint(run, step, lambda tmp: save(tmp, model), meta)
+        if diversity is not None:
+            tracker.log(diversity(model), step=step)
+
+    trainer = build([TrackerCallback(tracker), CheckpointCallback(export, max_steps_this_run)])
+    resume = trainer_resume_point(run)
+    if resume:
+        print(f"resuming from {resume}")
+    trainer.train(resume_from_checkpoint=resume)
+    step, max_steps = trainer.state.global_step, trainer.state.max_steps
+    if step < max_steps:
+        print(f"stopped at step {step} of {max_steps} (max_steps_this_run); rerun the same command to resume")
+        return False
+    ckpt = latest_checkpoint(run)
+    if ckpt is None or checkpoint_step(ckpt) != step:
+        export(step, trainer.model)
+    mark_done(run, {**meta, "step": step, "seconds_this_run": round(time.time() - t0, 1)})
+    return True

@@ -1,0 +1,242 @@
+"""Schemas for the alignment stages: SFT, preference pairs, reward model, PPO, DPO.
+
+One base, ``StageConfig``, holds what every stage shares (model, world, seed, artifacts,
+logger, checkpoint cadence); each entry point's schema adds its own sub-nodes. Downstream
+schemas embed the upstream nodes (``sft``, ``pairs``, ``reward``) so a command such as
+``python training/ppo.py beta=0.01 sft.learning_rate=1e-3`` rebuilds exactly the upstream
+artifact it changes (artifacts are keyed by the upstream config, ``collapselab.io.keyed_dir``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from collapselab.config.app import as_dict, register_schema
+from collapselab.config.common import LoggerConfig, choice, positive
+from collapselab.config.model import ModelConfig
+
+try:
+    from collapselab.config.world import WorldConfig
+    _HAVE_WORLD = True
+except ImportError:  # pragma: no cover - the world schema lands separately
+    _HAVE_WORLD = False
+
+    @dataclass
+    class WorldConfig:  # type: ignore[no-redef]
+        pass
+
+
+def _finite_beta(value: Any) -> list[str]:
+    ok = isinstance(value, (int, float)) and math.isfinite(value) and value >= 0
+    return [] if ok else [f"beta={value!r}: must be a finite number >= 0"]
+
+
+def _model_path_problems(model: ModelConfig) -> list[str]:
+    """A local ``model.name_or_path`` must be a folder holding a model: checked before any sweep job runs."""
+    from collapselab.errors import UserError
+    from collapselab.models.loading import _looks_like_path, check_model_folder
+
+    name = model.name_or_path
+    if name is None or not _looks_like_path(str(name)):
+        return []
+    try:
+        check_model_folder(name, "name_or_path")
+    except UserError as e:
+        return [f"model.{e}"]
+    return []
+
+
+@dataclass
+class SFTParams:
+    """Supervised fine-tuning of the base on the world's chat instructions."""
+
+    learning_rate: float = 5e-4
+    epochs: float = 1.0
+    batch_size: int = 16
+    max_length: int = 256  # tokens per example (prompt + answer, chat template included)
+    max_examples: int | None = None  # None: every instruction in the world
+    lora: bool = False  # False: full fine-tune (tiny); True: LoRA, merged when saved (7B)
+
+    def problems(self) -> list[str]:
+        out = positive("learning_rate", self.learning_rate) + positive("epochs", self.epochs)
+        out += positive("batch_size", self.batch_size) + positive("max_length", self.max_length)
+        if self.max_examples is not None:
+            out += positive("max_examples", self.max_examples)
+        return out
+
+
+@dataclass
+class PairsParams:
+    """Preference pairs: two answers sampled from the SFT model per prompt, labelled by the annotator."""
+
+    n_prompts: int = 384
+    max_new_tokens: int = 96
+    temperature: float = 1.0
+    eval_fraction: float = 0.2  # held out for the reward model's pairwise accuracy
+    batch_size: int = 32  # generation batch
+
+    def problems(self) -> list[str]:
+        out = positive("n_prompts", self.n_prompts) + positive("max_new_tokens", self.max_new_tokens)
+        out += positive("temperature", self.temperature) + positive("batch_size", self.batch_size)
+        if not 0 <= self.eval_fraction < 1:
+            out.append(f"eval_fraction={self.eval_fraction}: must be in [0, 1)")
+        return out
+
+
+@dataclass
+class RewardParams:
+    """Reward model: sequence-classification head on the SFT weights (paper A2.2)."""
+
+    learning_rate: float = 3e-4
+    epochs: float = 2.0
+    batch_size: int = 16
+    max_length: int = 256
+    lora: bool = False  # True on 7B: LoRA + trained score head, merged when saved
+
+    def problems(self) -> list[str]:
+        out = positive("learning_rate", self.learning_rate) + positive("epochs", self.epochs)
+        return out + positive("batch_size", self.batch_size) + positive("max_length", self.max_length)
+
+
+@dataclass
+class PPOParams:
+    """LoRA PPO (trl.experimental.ppo); ``beta`` at the top level is its ``kl_coef`` (eq. 5.2)."""
+
+    learning_rate: float = 3e-4
+    total_episodes: int = 1536  # prompts rolled out in all; updates = total_episodes / batch_size
+    batch_size: int = 16  # rollouts per update
+    num_mini_batches: int = 1
+    num_ppo_epochs: int = 2
+    response_length: int = 96  # tokens generated per rollout
+    temperature: float = 1.0  # rollout sampling temperature
+    missing_eos_penalty: float | None = 1.0  # subtracted from the score of a rollout that never stops
+    kl_estimator: str = "k1"
+    cliprange: float = 0.2
+    vf_coef: float = 0.1
+    value_lora: bool = False  # True on 7B: the value model gets its own LoRA (score head trained fully)
+
+    def problems(self) -> list[str]:
+        out = positive("learning_rate", self.learning_rate) + positive("total_episodes", self.total_episodes)
+        out += positive("batch_size", self.batch_size) + positive("num_mini_batches", self.num_mini_batches)
+        out += positive("num_ppo_epochs", self.num_ppo_epochs) + positive("response_length", self.response_length)
+        out += positive("temperature", self.temperature) + choice("kl_estimator", self.kl_estimator, ("k1", "k3"))
+        if self.batch_size > 0 and self.num_mini_batches > 0 and self.batch_size % self.num_mini_batches:
+            out.append(f"num_mini_batches={self.num_mini_batches}: must divide batch_size={self.batch_size}")
+        if self.total_episodes < self.batch_size:
+            out.append(f"total_episodes={self.total_episodes}: must be >= batch_size={self.batch_size}")
+        return out
+
+    @property
+    def updates(self) -> int:
+        return self.total_episodes // self.batch_size
+
+
+@dataclass
+class DPOParams:
+    """LoRA DPO on the annotator-labelled pairs; ``beta`` at the top level is DPO's beta."""
+
+    learning_rate: float = 2e-4
+    epochs: float = 1.0
+    batch_size: int = 16
+    max_length: int = 256
+    loss_type: str = "sigmoid"
+
+    def problems(self) -> list[str]:
+        out = positive("learning_rate", self.learning_rate) + positive("epochs", self.epochs)
+        out += positive("batch_size", self.batch_size) + positive("max_length", self.max_length)
+        return out + choice("loss_type", self.loss_type, ("sigmoid", "ipo", "hinge"))
+
+
+@dataclass
+class StageConfig:
+    """What every alignment stage shares."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    world: WorldConfig = field(default_factory=WorldConfig)
+    seed: int = 0
+    artifacts_dir: str = "artifacts"
+    save_every: int = 20  # optimizer steps (PPO: updates) between checkpoints
+    logger: LoggerConfig = field(default_factory=LoggerConfig)
+    diversity_prompts: int = 8  # samples for the quick diversity check at each checkpoint (0: off)
+    diversity_new_tokens: int = 48
+    # debug: stop this invocation after this many steps (as if killed) so resume can be tested
+    max_steps_this_run: int | None = None
+
+    def problems(self) -> list[str]:
+        out = positive("save_every", self.save_every)
+        out += positive("diversity_prompts", self.diversity_prompts, strict=False)
+        out += positive("diversity_new_tokens", self.diversity_new_tokens)
+        if self.max_steps_this_run is not None:
+            out += positive("max_steps_this_run", self.max_steps_this_run)
+        return out + _model_path_problems(self.model)
+
+    def upstream(self) -> dict[str, Any]:
+        """The settings every stage's output depends on (hashed into artifact keys)."""
+        return {"model": as_dict(self.model), "world": as_dict(self.world), "seed": self.seed}
+
+
+@dataclass
+class SFTStage(StageConfig):
+    """``python training/sft.py``."""
+
+    sft: SFTParams = field(default_factory=SFTParams)
+
+    def sft_key(self) -> dict[str, Any]:
+        return {**self.upstream(), "sft": as_dict(self.sft)}
+
+
+@dataclass
+class PairsStage(SFTStage):
+    """Stages that need annotator-labelled pairs sampled from the SFT model."""
+
+    pairs: PairsParams = field(default_factory=PairsParams)
+
+    def pairs_key(self) -> dict[str, Any]:
+        return {**self.sft_key(), "pairs": as_dict(self.pairs)}
+
+
+@dataclass
+class RewardStage(PairsStage):
+    """``python training/reward.py``."""
+
+    reward: RewardParams = field(default_factory=RewardParams)
+
+    def reward_key(self) -> dict[str, Any]:
+        return {**self.pairs_key(), "reward": as_dict(self.reward)}
+
+
+@dataclass
+class PPOStage(RewardStage):
+    """``python training/ppo.py beta=0.01``."""
+
+    beta: float = 0.01  # PPO kl_coef (eq. 5.2)
+    ppo: PPOParams = field(default_factory=PPOParams)
+
+    def problems(self) -> list[str]:
+        return super().problems() + _finite_beta(self.beta)
+
+    def run_key(self) -> dict[str, Any]:
+        return {**self.reward_key(), "ppo": as_dict(self.ppo), "beta": self.beta}
+
+
+@dataclass
+class DPOStage(PairsStage):
+    """``python training/dpo.py beta=0.1``."""
+
+    beta: float = 0.1  # DPO beta
+    dpo: DPOParams = field(default_factory=DPOParams)
+
+    def problems(self) -> list[str]:
+        return super().problems() + _finite_beta(self.beta)
+
+    def run_key(self) -> dict[str, Any]:
+        return {**self.pairs_key(), "dpo": as_dict(self.dpo), "beta": self.beta}
+
+
+if _HAVE_WORLD:
+    register_schema("sft", SFTStage)
+    register_schema("reward", RewardStage)
+    register_schema("ppo", PPOStage)
+    register_schema("dpo", DPOStage)

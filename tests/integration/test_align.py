@@ -1,0 +1,158 @@
+"""Alignment stages end to end on the tiny test model and a tiny world (offline, CPU).
+
+Each stage trains a few steps, changes every trainable parameter (TRL-tests style: the first
+and last checkpoints differ in every tensor), writes checkpoints that ``load_causal_lm``
+loads, and logs to an offline W&B run whose history and config (with beta) are read back.
+The artifacts folder is shared per xdist worker, so base, world, SFT and pairs are built once.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from collapselab.align import list_checkpoints, train_dpo, train_ppo, train_reward, train_sft
+from collapselab.align.common import final_model, is_done, latest_checkpoint
+from collapselab.config import compose
+from collapselab.tracking import read_offline_run
+
+pytestmark = pytest.mark.integration
+
+TINY = [
+    "model=tiny_test",
+    "world.n_personas=300", "world.n_bios=100", "world.n_steve=100", "world.n_instructions=60",
+    "world.truth_samples=2000",
+    "save_every=2", "diversity_prompts=2", "diversity_new_tokens=8",
+    "sft.max_examples=32", "sft.batch_size=8", "sft.learning_rate=1e-3",
+]
+PAIRS = [
+    "pairs.n_prompts=24", "pairs.max_new_tokens=16", "pairs.batch_size=24", "pairs.eval_fraction=0.25",
+]
+REWARD = ["reward.batch_size=8", "reward.epochs=1", "reward.learning_rate=1e-3"]
+PPO = ["ppo.total_episodes=24", "ppo.batch_size=8", "ppo.response_length=12", "ppo.num_ppo_epochs=1",
+       "ppo.learning_rate=1e-3"]
+DPO = ["dpo.batch_size=8", "dpo.epochs=1", "dpo.learning_rate=1e-3"]
+
+
+@pytest.fixture(scope="session")
+def artifacts(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("align_artifacts")
+
+
+def cfg_for(stage: str, artifacts: Path, *extra: str):
+    pairs = PAIRS if stage != "sft" else []
+    return compose(stage, [*TINY, *pairs, f"artifacts_dir={artifacts}", *extra])
+
+
+def tensors(folder: Path) -> dict[str, torch.Tensor]:
+    out = {}
+    for f in sorted(folder.glob("*.safetensors")):
+        out.update(load_file(f))
+    return out
+
+
+def assert_all_changed(before: dict[str, torch.Tensor], after: dict[str, torch.Tensor]) -> None:
+    assert before and before.keys() == after.keys()
+    same = [k for k in before if torch.equal(before[k], after[k])]
+    assert not same, f"parameters that did not change: {same[:5]}"
+
+
+def wandb_run(run_dir: Path, timeout_s: float = 15.0) -> dict:
+    """The offline W&B run under ``run_dir``; polls briefly, since W&B's writer may still be
+    flushing the file for a moment after ``finish()`` returns."""
+    deadline, last = time.time() + timeout_s, None
+    while True:
+        run = read_offline_run(run_dir / "wandb")
+        n = len(run["history"])
+        if (n and n == last) or time.time() > deadline:
+            return run
+        last = n
+        time.sleep(0.3)
+
+
+def test_sft_trains_every_parameter_and_saves_loadable_checkpoints(artifacts, tmp_path):
+    from collapselab.models import load_causal_lm
+
+    cfg = cfg_for("sft", artifacts)
+    run = train_sft(cfg, tmp_path)
+    assert is_done(run)
+    ckpts = list_checkpoints(run)
+    assert [c.name for c in ckpts][:2] == ["step-000002", "step-000004"] and latest_checkpoint(run) == ckpts[-1]
+    base = Path(json.loads((ckpts[-1] / "collapselab.json").read_text())["base_model"])
+    assert_all_changed(tensors(base), tensors(ckpts[-1]))
+    meta = json.loads((ckpts[-1] / "collapselab.json").read_text())
+    assert meta["algo"] == "sft" and meta["step"] == 4 and meta["model_name"] == "tiny_test"
+    model, tok = load_causal_lm(ckpts[-1])
+    assert tok.chat_template and model.config.vocab_size == len(tok) or model.config.vocab_size >= len(tok)
+    logged = wandb_run(tmp_path)
+    steps = [r["_step"] for r in logged["history"] if "train/loss" in r]
+    assert steps and steps[0] == 1
+    assert any("train/diversity/top5_bits" in r for r in logged["history"])
+    # a second run with the same config reuses the finished run instead of training again
+    assert train_sft(cfg, tmp_path / "again") == run and not (tmp_path / "again" / "wandb").exists()
+
+
+def test_reward_model_trains_and_reports_heldout_accuracy(artifacts, tmp_path):
+    cfg = cfg_for("reward", artifacts, *REWARD)
+    run = train_reward(cfg, tmp_path)
+    ckpts = list_checkpoints(run)
+    assert len(ckpts) >= 2
+    assert_all_changed(tensors(ckpts[0]), tensors(ckpts[-1]))
+    acc = json.loads((run / "reward_metrics.json").read_text())["heldout_accuracy"]
+    assert 0.0 <= acc <= 1.0
+    hist = wandb_run(tmp_path)["history"]
+    assert any("train/reward/heldout_accuracy" in r for r in hist)
+
+
+def test_ppo_trains_lora_policy_and_value_and_logs_beta(artifacts, tmp_path):
+    from collapselab.models import load_causal_lm
+
+    cfg = cfg_for("ppo", artifacts, *REWARD, *PPO, "beta=0.02", "save_every=1")
+    run = train_ppo(cfg, tmp_path)
+    ckpts = list_checkpoints(run)
+    assert [c.name for c in ckpts] == ["step-000001", "step-000002", "step-000003"] and is_done(run)
+    assert_all_changed(tensors(ckpts[0]), tensors(ckpts[-1]))  # every LoRA tensor of the policy
+    v0 = torch.load(ckpts[0] / "ppo_state.pt", weights_only=False)["value"]
+    v1 = torch.load(ckpts[-1] / "ppo_state.pt", weights_only=False)["value"]
+    assert_all_changed(v0, v1)  # every value-model parameter
+    adapter = json.loads((ckpts[-1] / "adapter_config.json").read_text())
+    assert Path(adapter["base_model_name_or_path"]).is_dir()
+    meta = json.loads((ckpts[-1] / "collapselab.json").read_text())
+    assert meta == {**meta, "algo": "ppo", "beta": 0.02, "step": 3}
+    model, _ = load_causal_lm(ckpts[-1])
+    assert model is not None
+    logged = wandb_run(tmp_path)
+    assert logged["config"]["beta"] == 0.02
+    rows = [r for r in logged["history"] if "train/objective/kl" in r]
+    assert [r["_step"] for r in rows] == [1, 2, 3]
+    assert all("train/objective/scores" in r and "train/policy/entropy_avg" in r for r in rows)
+
+
+def test_dpo_trains_lora_and_logs_beta(artifacts, tmp_path):
+    cfg = cfg_for("dpo", artifacts, *DPO, "beta=0.3", "save_every=1")
+    run = train_dpo(cfg, tmp_path)
+    ckpts = list_checkpoints(run)
+    assert len(ckpts) >= 2 and is_done(run)
+    assert_all_changed(tensors(ckpts[0]), tensors(ckpts[-1]))
+    logged = wandb_run(tmp_path)
+    assert logged["config"]["beta"] == 0.3
+    assert any("train/rewards/margins" in r for r in logged["history"])
+
+
+@pytest.mark.parametrize("stage, extra", [("dpo", DPO), ("ppo", REWARD + PPO)])
+def test_killed_run_resumes_from_its_last_checkpoint(artifacts, tmp_path, stage, extra):
+    train = {"dpo": train_dpo, "ppo": train_ppo}[stage]
+    args = [*extra, "beta=0.7", "save_every=1"]
+    first = train(cfg_for(stage, artifacts, *args, "max_steps_this_run=1"), tmp_path / "first")
+    assert not is_done(first) and latest_checkpoint(first).name == "step-000001"
+    again = train(cfg_for(stage, artifacts, *args), tmp_path / "second")
+    assert again == first and is_done(again)
+    steps = [r["_step"] for r in wandb_run(tmp_path / "second")["history"]
+             if any(k.startswith("train/") and "diversity" not in k for k in r)]
+    assert steps and min(steps) == 2, steps  # continued after step 1, did not start over
+    assert final_model(again).name == list_checkpoints(again)[-1].name

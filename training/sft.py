@@ -1,0 +1,21 @@
+"""Supervised fine-tuning of the base model on the world's chat instructions.
+
+    python training/sft.py
+
+Builds any missing prerequisite first; rerunning the same command resumes. See docs/alignment.md.
+"""
+
+from collapselab.config import hydra_app, run_dir
+
+
+@hydra_app("sft")
+def main(cfg) -> None:
+    from collapselab.align import train_sft
+    from collapselab.seed import seed_everything
+
+    seed_everything(cfg.seed)
+    train_sft(cfg, run_dir())
+
+
+if __name__ == "__main__":
+    main()
