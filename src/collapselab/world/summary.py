@@ -42,6 +42,11 @@ def summarize(dd, truth: dict) -> dict:
             for g in sorted(set(groups))
         }
     out["coupling_table"] = table
+    for beta, groupings in truth["sampled"]["kl_optimum"].items():  # what full alignment at beta would do
+        out[f"world/kl_optimum_E_share/beta_{beta}"] = groupings["E/I"].get("E", 0.0)
+        out[f"world/kl_optimum_60plus_share/beta_{beta}"] = groupings["age_band"].get("60+", 0.0)
+    out["world/E_share"] = truth["attributes"]["mbti_letters"]["E"]
+    out["world/60plus_share"] = truth["attributes"]["age_band"]["60+"]
     return out
 
 
@@ -70,4 +75,9 @@ def format_summary(summary: dict, coupling: float, seconds: float | None = None)
         for g, row in groups.items():
             lines.append(f"  {grouping:<9s} {g:<6s} {row['n']:>5d}  {row['positive_share']:.3f} ({row['positive_share_true']:.3f})  "
                          f"{row['vader_mean']:+.3f}")
+    betas = sorted(float(k.rsplit("_", 1)[1]) for k in f if k.startswith("world/kl_optimum_E_share/"))
+    lines.append(f"KL optimum (annotator reward, pi0(a) E[exp(R/beta)|a] / Z): extravert share {f['world/E_share']:.2f} -> "
+                 + ", ".join(f"{f[f'world/kl_optimum_E_share/beta_{b}']:.2f} (beta {b})" for b in betas)
+                 + f"; over-60 share {f['world/60plus_share']:.2f} -> "
+                 + ", ".join(f"{f[f'world/kl_optimum_60plus_share/beta_{b}']:.2f}" for b in betas))
     return "\n".join(lines)
