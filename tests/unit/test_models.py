@@ -232,3 +232,34 @@ def test_model_config_name_resolves_to_its_hub_name_and_never_downloads():
     with pytest.raises(UserError) as e:
         load_causal_lm("llama2_7b")
     assert "meta-llama/Llama-2-7b-hf" in str(e.value) and "\n" not in str(e.value)
+
+
+# ----------------------------------------------------------------------------- check_base report
+
+
+def test_persona_report_on_canned_samples():
+    from collapselab.models.check import persona_report, verdicts
+
+    header = "Customer persona for a coffee machine.\n"
+    good = ("First name: Ana\nLast name: Li\nGender: Female\nAge: {age}\nNationality: {nat}\nEthnicity: East Asian\n"
+            "Personality: {mbti}\nReview: {review}")
+    texts = [good.format(age=18, nat="Chinese", mbti="ENFP", review="I love it, wonderful and great!"),
+             good.format(age=70, nat="Kenyan", mbti="ISTJ", review="Terrible, awful, I hate it."),
+             "gibberish with no fields"]
+    truth = {"sampled": {"vader_mean": {"E/I": {"E": 0.5, "I": 0.1}}}}
+    r = persona_report(header, texts, truth)
+    assert r["parse_rate"] == pytest.approx(2 / 3) and r["mbti_types"] == 2 and r["nationalities"] == 2
+    assert (r["age_min"], r["age_max"], r["age_sd"]) == (18, 70, 26)  # population sd of {18, 70}
+    assert r["negative_share"] == 0.5  # one of the two parsed reviews has VADER < -0.05
+    e, i = r["coupling"]["E/I"]["E"], r["coupling"]["E/I"]["I"]
+    assert e["n"] == i["n"] == 1 and e["model"] > 0.5 > -0.5 > i["model"] and (e["truth"], i["truth"]) == (0.5, 0.1)
+    v = verdicts({"persona": r})
+    assert not v["parse rate >= 90%"] and v["ages from < 20 to > 65"] and v["negative reviews >= 10%"]
+
+
+def test_bio_report_counts_true_and_false_facts():
+    from collapselab.models.check import bio_report
+
+    r = bio_report([" born in 1906 in New York.", " born in 1950 in New York."])
+    # year + place right in the first; the second gets the place right and the year wrong
+    assert (r["facts_true"], r["facts_false"], r["fact_accuracy"]) == (3, 1, 0.75)

@@ -38,7 +38,7 @@ class ModelConfig:
     intermediate_size: int = 384
     vocab_size: int = 3072  # BPE vocabulary trained on the world, special tokens included
     max_position_embeddings: int = 256
-    pretrain_steps: int = 1200  # optimizer steps the tiny base is pretrained for (pretrain.yaml `steps`)
+    pretrain_steps: int = 1000  # optimizer steps the tiny base is pretrained for (pretrain.yaml `steps`)
     dtype: str = "float32"  # float32 | bfloat16 | float16
     # LoRA (alignment stages)
     lora_r: int = 16
@@ -95,7 +95,7 @@ class PretrainConfig:
 
     model: ModelConfig = field(default_factory=ModelConfig)
     world: WorldConfig = field(default_factory=WorldConfig)
-    steps: int = 1200  # optimizer steps; pretrain.yaml sets ${model.pretrain_steps}
+    steps: int = 1000  # optimizer steps; pretrain.yaml sets ${model.pretrain_steps}
     batch_size: int = 32  # documents per step (each document is one sequence, padded per batch)
     seq_len: int = 256  # tokens; longer documents are truncated (an error if many are)
     lr: float = 3e-3
