@@ -146,3 +146,20 @@ def test_missing_name_or_path_is_one_line(tmp_path):
 
     with pytest.raises(UserError, match=r"^model.name_or_path='/no/such/model': no such folder$"):
         ensure_base(model_config("llama2_7b", ["name_or_path=/no/such/model"]), None, tmp_path)
+
+
+def test_entry_point_on_the_real_tiny_world_logs_the_loss_curve(tmp_path):
+    """python training/pretrain.py on the generated world (test scale): checkpoint + offline W&B loss curve."""
+    from collapselab.config.world import TINY_TEST_WORLD
+    from collapselab.tracking import read_offline_run
+
+    world = [f"world.{k}={v}" for k, v in TINY_TEST_WORLD.items()]
+    r = _run("model=tiny_test", *world, "batch_size=16", "log_every=5", "num_threads=1", "logger=wandb",
+             f"artifacts_dir={tmp_path}/art", f"hydra.run.dir={tmp_path}/run", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = Path(r.stdout.split("base model: ", 1)[1].splitlines()[0])
+    assert (out / "config.json").is_file() and read_meta(out)["step"] == 30
+    run = read_offline_run(tmp_path / "run")
+    losses = [row["pretrain/loss"] for row in run["history"] if "pretrain/loss" in row]
+    assert len(losses) == 6 and losses[-1] < losses[0]
+    assert run["config"]["model"]["name"] == "tiny_test" and run["config"]["steps"] == 30

@@ -48,6 +48,10 @@ def pretrain_config(model_cfg: ModelConfig, world_cfg: Any, artifacts_dir: str |
         cfg.steps = model_cfg.pretrain_steps
     if "seq_len" not in given:
         cfg.seq_len = model_cfg.max_position_embeddings
+    if "logger" not in given and not any(k.startswith("logger.") for k in given):
+        # built on demand inside another stage: the loss curve stays in collapselab.json and
+        # base/<hash>.log/history.jsonl; no second W&B run inside the caller's
+        cfg.logger = dataclasses.replace(cfg.logger, backend="none")
     problems = collect_problems(cfg)
     if problems:
         raise UserError("; ".join(problems))

@@ -10,6 +10,7 @@ Layout under ``artifacts_dir``::
 
     base/<hash>/        the finished HF checkpoint (model + tokenizer + collapselab.json), renamed into place
     base/<hash>.work/   while training: tokenizer/ and state/ (model, optimizer, step), each written atomically
+    base/<hash>.log/    the Tracker's history.jsonl (and offline W&B run) unless ``log_dir`` is given
 
 ``<hash>`` covers the architecture, the world config and the training settings.
 """
@@ -174,7 +175,7 @@ def pretrain(
     """Train the tiny base for ``cfg`` unless it exists; return its HF checkpoint folder.
 
     ``world``: the world DatasetDict (default: ``load_world(cfg.world, cfg.artifacts_dir)``).
-    ``log_dir``: where the Tracker writes (default: the work folder). ``callback(step, loss)``
+    ``log_dir``: where the Tracker writes (default: ``base/<hash>.log`` beside the checkpoint). ``callback(step, loss)``
     runs after every optimizer step (tests use it to interrupt a run). A rerun after a kill
     resumes from the last state saved every ``save_every`` steps.
     """
@@ -208,7 +209,7 @@ def pretrain(
     start, history, stats = _load_state(work, model, opt)
     tokens_seen, seconds = stats.get("tokens", 0), stats.get("seconds", 0.0)
 
-    tracker = Tracker(cfg.logger, log_dir or work, name=f"pretrain-{cfg.model.name}", job_type="pretrain",
+    tracker = Tracker(cfg.logger, log_dir or out.with_name(out.name + ".log"), name=f"pretrain-{cfg.model.name}", job_type="pretrain",
                       config={**as_dict(cfg), "n_params": n_params(model), "base_dir": str(out)})
     model.train()
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc=f"pretrain {cfg.model.name}",
