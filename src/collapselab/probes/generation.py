@@ -196,24 +196,32 @@ class HFLanguageModel:
         )
 
     def continuation_nll(self, prompts: list[str], continuations: list[str], batch_size: int = 32) -> list[float]:
+        """Prompt and continuation are tokenised separately and joined, so the boundary is exact."""
         import torch
 
         out: list[float] = []
         for i in range(0, len(prompts), batch_size):
-            ps, cs = prompts[i : i + batch_size], continuations[i : i + batch_size]
-            n_prompt = [self.n_tokens(p) for p in ps]
-            enc = self._encode([p + c for p, c in zip(ps, cs, strict=True)])
-            ids, attn = enc["input_ids"].to(self.device), enc["attention_mask"].to(self.device)
+            pairs = []
+            for p, c in zip(prompts[i : i + batch_size], continuations[i : i + batch_size], strict=True):
+                add = not (self.tok.bos_token and p.startswith(self.tok.bos_token))
+                pi = self.tok(p, add_special_tokens=add)["input_ids"]
+                ci = self.tok(c, add_special_tokens=False)["input_ids"]
+                pairs.append((pi, ci))
+            L = max(len(a) + len(b) for a, b in pairs)
+            ids = torch.full((len(pairs), L), self.tok.pad_token_id, dtype=torch.long)
+            attn = torch.zeros_like(ids)
+            for b, (pi, ci) in enumerate(pairs):  # left padding, as in sampling
+                seq = pi + ci
+                ids[b, L - len(seq):] = torch.tensor(seq)
+                attn[b, L - len(seq):] = 1
+            ids, attn = ids.to(self.device), attn.to(self.device)
             with torch.inference_mode():
                 pos = (attn.cumsum(-1) - 1).clamp(min=0)
                 logits = self.model(input_ids=ids, attention_mask=attn, position_ids=pos).logits.float()
             logp = torch.log_softmax(logits[:, :-1], -1).gather(2, ids[:, 1:, None]).squeeze(2)  # [B, L-1]
-            lengths = attn.sum(-1)
-            L = ids.shape[1]
-            for b in range(len(ps)):
-                start = L - int(lengths[b]) + n_prompt[b]  # first continuation token (left padding)
-                lp = logp[b, start - 1 :]
-                out.append(float(-lp.mean()) if lp.numel() else float("nan"))
+            for b, (_, ci) in enumerate(pairs):
+                lp = logp[b, L - 1 - len(ci):]  # predictions of the continuation tokens
+                out.append(float(-lp.mean()) if len(ci) else float("nan"))
         return out
 
 

@@ -1,0 +1,132 @@
+"""The harness end to end: on a stub model with canned outputs (known metric values, cache
+reuse, W&B read back) and on the tiny_test model through the real entry point, plus the
+entry point's one-line errors."""
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from collapselab.config import compose
+from collapselab.metrics import METRICS
+from collapselab.probes import Checkpoint, StubLanguageModel, evaluate
+from collapselab.tracking import read_offline_run
+from collapselab.world import format_persona
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
+SMALL = ["entropy.n_samples=6", "semantic.n_samples=12", "persona.n_samples=6", "attractor.n_perturbations=4",
+         "n_boot=40", "n_boot_slow=5", "tsne=false", "base_model=null", "semantic.k_max=4", "persona.k_max=4"]
+WORLD = ["world.n_personas=300", "world.n_bios=100", "world.n_steve=100", "world.n_instructions=60",
+         "world.truth_samples=2000"]
+# two-token logits: p = (0.8, 0.2), so eq. 3.2 gives H = -(0.8 log2 0.8 + 0.2 log2 0.2) = 0.7219 bits per token
+LOGITS = [math.log(4), 0.0, -1e4, -1e4, -1e4, -1e4]
+H = -(0.8 * math.log2(0.8) + 0.2 * math.log2(0.2))
+
+BIOS = [f" a computer scientist, number {i}. She was born in {1900 + i} and wrote program {i * 7}." for i in range(12)]
+NAMES = ["Ann", "Bo", "Cy", "Dee", "Eve", "Fay"]
+PERSONAS = [format_persona({"first_name": n, "last_name": "Smith", "gender": "female", "age": 20 + 3 * i,
+                            "nationality": "American", "ethnicity": "White", "mbti": "INTJ",
+                            "review": "Great machine. I love it."}, header=False) for i, n in enumerate(NAMES)]
+
+
+def _stubs(repetitive: bool):
+    bios = BIOS[:1] if repetitive else BIOS
+    personas = PERSONAS[:1] if repetitive else PERSONAS
+    return StubLanguageModel({"": bios, "persona": personas}, LOGITS, name="stub")
+
+
+def _run(tmp_path, out, logger="wandb"):
+    cfg = compose("evaluate", ["checkpoints=[a,b]", f"logger={logger}", f"artifacts_dir={tmp_path / 'art'}", *SMALL])
+    cks = [Checkpoint("run", "run", "ppo-b0.1-step000010", step=10, algo="ppo", beta=0.1, fingerprint="fp10"),
+           Checkpoint("run", "run", "ppo-b0.1-step000020", step=20, algo="ppo", beta=0.1, fingerprint="fp20")]
+    stubs = {"fp10": _stubs(False), "fp20": _stubs(True)}
+    report = evaluate(cfg, tmp_path / out, lambda ck: stubs[ck.fingerprint], cks)
+    return report, stubs
+
+
+def test_stub_end_to_end_metrics_files_wandb_and_cache(tmp_path):
+    report, stubs = _run(tmp_path, "out1")
+    div, rep = (report.results[n] for n in ("ppo-b0.1-step000010", "ppo-b0.1-step000020"))
+    # every DESIGN.md key of the probes that apply (no reward model, no base model configured)
+    expected = {k for k in METRICS if not k.startswith("quality/") and not k.endswith("_tv_truth")}
+    expected |= {"quality/toxicity_rate"}
+    assert expected - set(div) == set()
+    assert "quality/reward_mean" not in div and "quality/base_nll" not in div
+    # eq. 3.2 by hand, and its CI collapses onto it (every completion has the same entropy)
+    assert div["entropy/top5_bits_mean"] == pytest.approx(H, abs=1e-4)
+    assert div["entropy/top5_bits_mean_ci_lo"] == pytest.approx(H, abs=1e-4)
+    assert div["entropy/top5_bits_sd"] == pytest.approx(0, abs=1e-6)
+    # the repetitive checkpoint: identical texts -> TF-IDF similarity 1, one name, distinct share 1/6
+    assert rep["semantic/tfidf_cos_mean"] == pytest.approx(1.0) and div["semantic/tfidf_cos_mean"] < 0.9
+    assert rep["persona/n_first_names"] == 1 and div["persona/n_first_names"] == 6
+    assert rep["persona/first_name_distinct_share"] == pytest.approx(1 / 6)
+    assert div["persona/age_min"] == 20 and div["persona/age_max"] == 35 and div["persona/parse_rate"] == 1
+    assert rep["lexical/distinct_2"] < div["lexical/distinct_2"]
+    for key in ("semantic/tfidf_cos_mean", "lexical/distinct_2", "attractor/recovery_rate"):
+        assert div[f"{key}_ci_lo"] <= div[key] <= div[f"{key}_ci_hi"], key
+    meta = div["meta"]
+    assert meta["step"] == 10 and meta["algo"] == "ppo" and meta["beta"] == 0.1 and meta["seed"] == 0
+    assert meta["sample_counts"] == {"steve": 6, "bio": 12, "persona": 6, "attractor": 4}
+    assert meta["versions"]["torch"] and "seconds" in meta and meta["config"]["entropy"]["n_samples"] == 6
+    assert meta["prompt_format"] == "plain"  # the stub has no chat template
+    # files
+    d = tmp_path / "out1" / "ppo-b0.1-step000010"
+    assert json.loads((d / "metrics.json").read_text())["entropy/top5_bits_mean"] == div["entropy/top5_bits_mean"]
+    rows = [json.loads(x) for x in (d / "samples.jsonl").read_text().splitlines()]
+    assert {r["probe"] for r in rows} == {"entropy", "semantic", "persona", "attractor"} and len(rows) == 28
+    assert {p.name for p in (d / "figures").iterdir()} >= {"entropy_sample.png", "persona_attributes.png",
+                                                            "attractor_perturbed.png"}
+    assert (tmp_path / "out1" / "entropy_boxplot.png").is_file()
+    # one W&B run: curves against the training step
+    run = read_offline_run(tmp_path / "out1")
+    scalar_rows = [r for r in run["history"] if "eval/entropy/top5_bits_mean" in r]
+    assert [r["_step"] for r in scalar_rows] == [10, 20]
+    assert scalar_rows[1]["eval/semantic/tfidf_cos_mean"] == pytest.approx(1.0)
+    assert run["config"]["seed"] == 0
+    # rerun in a new run dir: every sample comes from the cache, same numbers
+    report2, stubs2 = _run(tmp_path, "out2", logger="none")
+    assert report2.generated == 0 and all(s.calls == 0 for s in stubs2.values())
+    assert {k: v for k, v in report2.results["ppo-b0.1-step000020"].items() if k != "meta"} == {
+        k: v for k, v in rep.items() if k != "meta"}
+
+
+def _cli(*args, cwd):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "WANDB_SILENT": "true", "WANDB_MODE": "offline"}
+    return subprocess.run([sys.executable, str(ROOT / "eval" / "evaluate.py"), *args], capture_output=True,
+                          text=True, cwd=cwd, env=env, timeout=240)
+
+
+def test_tiny_model_through_the_entry_point(tmp_path):
+    out = tmp_path / "run"
+    r = _cli("checkpoints=[tiny_test]", "probes=[entropy,semantic,lexical,quality]", f"artifacts_dir={tmp_path}",
+             f"hydra.run.dir={out}", "entropy.n_samples=4", "semantic.n_samples=6", "semantic.max_new_tokens=24",
+             "entropy.max_new_tokens=16", "n_boot=20", "n_boot_slow=5", "tsne=false", *WORLD, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    m = json.loads((out / "tiny_test" / "metrics.json").read_text())
+    # a barely trained model: top-5 entropy between 0 and log2(5) bits
+    assert 0 < m["entropy/top5_bits_mean"] <= math.log2(5) + 1e-6
+    assert m["meta"]["sample_counts"] == {"steve": 4, "bio": 6} and m["meta"]["model_name"] == "tiny_test"
+    assert {"semantic/vendi", "lexical/self_bleu", "quality/toxicity_rate"} <= set(m)
+    run = read_offline_run(out)
+    assert any("eval/entropy/top5_bits_mean" in h for h in run["history"])
+    assert run["config"]["checkpoints"] == ["tiny_test"]
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["checkpoints=[/no/such/ckpt]"], "checkpoints='/no/such/ckpt': no such checkpoint folder"),
+        (["checkpoints=[tiny]", "probes=[entropy,typo]"], "probes='typo': unknown probe"),
+        (["checkpoints=[tiny]", "semantic.n_samples=1"], "semantic.n_samples=1: must be >= 2"),
+    ],
+)
+def test_bad_input_is_one_line(tmp_path, args, expected):
+    r = _cli(*args, "logger=none", f"hydra.run.dir={tmp_path}/run", f"artifacts_dir={tmp_path}", cwd=tmp_path)
+    assert r.returncode != 0
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and expected in lines[0] and "Traceback" not in r.stderr, r.stderr

@@ -1,0 +1,201 @@
+"""Harness pieces: perturbation rule, checkpoint resolution, the resumable sample cache,
+statistics taken from the sampling logits, prompt-format choice and config errors."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from collapselab.config import compose
+from collapselab.errors import UserError
+from collapselab.probes import Checkpoint, HFLanguageModel, Sample, StubLanguageModel, resolve_checkpoints
+from collapselab.probes.attractor import perturb
+from collapselab.probes.cache import SampleCache, batch_seed
+from collapselab.probes.generation import token_stats
+from collapselab.probes.harness import resolve_format
+
+
+# ------------------------------------------------------------------ attractor perturbation (sec. 5.1)
+@pytest.mark.parametrize(
+    "completion, expected",
+    [
+        # the paper's example: first sentence kept, the next one's "was" negated
+        (" born on November 9, 1906 in New York City. She was a computer scientist.",
+         "Grace Hopper was born on November 9, 1906 in New York City. She was not"),
+        (" a pioneer. Her compiler is famous. She was", "Grace Hopper was a pioneer. Her compiler is not"),
+        # next sentence without was/is: append " She was not"
+        (" an admiral. Many people admired her.", "Grace Hopper was an admiral. She was not"),
+        (" an admiral.", "Grace Hopper was an admiral. She was not"),
+        # no finished sentence: the prompt's own "was" is negated
+        (" a computer scientist who", "Grace Hopper was not"),
+    ],
+)
+def test_perturb_negates_the_next_copula(completion, expected):
+    assert perturb("Grace Hopper was", completion) == expected
+
+
+# ------------------------------------------------------------------ statistics from the sampling logits
+def test_token_stats_by_hand():
+    """Five equal logits (the rest -inf-ish): top-5 entropy log2(5) = 2.3219 bits.
+    Logits (ln 4, 0): p = (0.8, 0.2), H = -(0.8 log2 0.8 + 0.2 log2 0.2) = 0.7219 bits;
+    at T = 2 the logits halve: p = (2/3, 1/3), H = 0.9183 bits."""
+    neg = -1e4
+    st = token_stats(torch.tensor([[0.0] * 5 + [neg] * 3, [math.log(4), 0.0] + [neg] * 6]), 1.0)
+    assert st["top5_bits"].tolist() == pytest.approx([math.log2(5), 0.721928], abs=1e-5)
+    assert st["full_bits"].tolist() == pytest.approx([math.log2(5), 0.721928], abs=1e-5)
+    assert st["top_probs"][1, :2].tolist() == pytest.approx([0.8, 0.2])
+    assert st["logp"][1, 0].item() == pytest.approx(math.log(0.8))
+    st2 = token_stats(torch.tensor([[math.log(4), 0.0] + [neg] * 6]), 2.0)
+    assert st2["top5_bits"].item() == pytest.approx(0.918296, abs=1e-5)
+
+
+@pytest.fixture(scope="module")
+def tiny_lm():
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from collapselab.models import train_tokenizer
+
+    rng = np.random.default_rng(0)
+    words = ["Grace", "Hopper", "was", "a", "computer", "scientist", "born", "in", "New", "York", "Steve", "is",
+             "the", "CEO", "of", "startup", "company", "."]
+    lines = [" ".join(rng.choice(words, size=8)) for _ in range(300)]
+    tok = train_tokenizer(lines, vocab_size=300)
+    torch.manual_seed(0)
+    cfg = LlamaConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                      num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=64,
+                      bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
+    return HFLanguageModel(LlamaForCausalLM(cfg), tok, name="rand")
+
+
+def test_sampling_stats_match_a_full_forward_pass(tiny_lm):
+    """The KV-cache loop's per-token log-probs and eq. 3.2 entropies equal those of one full
+    forward pass over prompt + completion (left padding, two prompts of different length)."""
+    from collapselab.metrics import topk_entropy_bits
+
+    prompts = ["Grace Hopper was", "Steve is the CEO of a startup company"]
+    out = tiny_lm.sample(prompts, max_new_tokens=6, temperature=1.0, seed=3)
+    for p, s in zip(prompts, out):
+        ids = tiny_lm.tok(p, return_tensors="pt")["input_ids"]
+        full = torch.cat([ids, torch.tensor([s.token_ids])], dim=1)
+        with torch.no_grad():
+            logits = tiny_lm.model(full).logits[0, ids.shape[1] - 1 : -1]
+        lp = torch.log_softmax(logits, -1).gather(1, torch.tensor(s.token_ids)[:, None]).squeeze(1)
+        assert s.logprobs == pytest.approx(lp.tolist(), abs=1e-4)
+        assert s.top5_bits == pytest.approx(topk_entropy_bits(logits, k=5).tolist(), abs=1e-4)
+        assert len(s.tokens) == len(s.top_probs) == len(s.full_bits) == len(s.token_ids)
+    again = tiny_lm.sample(prompts, max_new_tokens=6, temperature=1.0, seed=3)
+    assert [s.token_ids for s in again] == [s.token_ids for s in out]  # same seed, same samples
+
+
+def test_continuation_nll_is_the_mean_token_nll(tiny_lm):
+    """NLL of " computer scientist" after "Grace Hopper was" = -mean log p(continuation tokens | prefix),
+    worked out from one unpadded forward pass; batched with a longer pair (left padding) it is the same."""
+    tok, model = tiny_lm.tok, tiny_lm.model
+    p_ids = tok("Grace Hopper was")["input_ids"]
+    c_ids = tok(" computer scientist", add_special_tokens=False)["input_ids"]
+    with torch.no_grad():
+        logits = model(torch.tensor([p_ids + c_ids])).logits[0]
+    lp = torch.log_softmax(logits, -1)
+    expected = -np.mean([lp[len(p_ids) - 1 + j, c].item() for j, c in enumerate(c_ids)])
+    got = tiny_lm.continuation_nll(["Grace Hopper was", "Steve is the CEO of a startup company"],
+                                   [" computer scientist", " in New York"])
+    assert got[0] == pytest.approx(expected, abs=1e-4)
+
+
+def test_prompt_longer_than_context_is_a_user_error(tiny_lm):
+    with pytest.raises(UserError, match="longer than rand's context"):
+        tiny_lm.sample(["Grace Hopper was " * 40], max_new_tokens=4, temperature=1.0, seed=0)
+    with pytest.warns(UserWarning, match="cut to"):  # a completion running past the context is cut there
+        s = tiny_lm.sample(["Grace Hopper was"], max_new_tokens=200, temperature=1.0, seed=0)
+    assert len(s[0].token_ids) <= 64
+
+
+# ------------------------------------------------------------------ checkpoints
+def _ckpt(folder, step, algo="ppo", beta=0.01):
+    folder.mkdir(parents=True)
+    (folder / "adapter_config.json").write_text("{}")
+    (folder / "collapselab.json").write_text(json.dumps({"algo": algo, "beta": beta, "step": step,
+                                                         "base_model": "/b", "model_name": "tiny"}))
+
+
+def test_training_run_folder_means_all_checkpoints_in_step_order(tmp_path):
+    run = tmp_path / "ppo" / "abc"
+    for step in (20, 5, 10):
+        _ckpt(run / "checkpoints" / f"step-{step:06d}", step)
+    (run / "checkpoints" / "step-000030").mkdir()  # incomplete: no model files yet
+    single = tmp_path / "my model"
+    single.mkdir()
+    (single / "config.json").write_text("{}")
+    cks = resolve_checkpoints([str(run), str(single), str(single)])
+    assert [c.name for c in cks] == ["ppo-b0.01-step000005", "ppo-b0.01-step000010", "ppo-b0.01-step000020",
+                                     "my_model", "my_model-2"]
+    assert [c.step for c in cks[:3]] == [5, 10, 20] and cks[0].aligned and cks[0].base_model == "/b"
+    assert not cks[3].aligned and cks[3].step is None
+
+
+def test_bad_checkpoints_are_one_line_errors(tmp_path):
+    (tmp_path / "empty").mkdir()
+    for spec, msg in [(str(tmp_path / "nope"), "no such checkpoint folder"),
+                      (str(tmp_path / "empty"), "holds no model")]:
+        with pytest.raises(UserError, match=msg) as e:
+            resolve_checkpoints([spec], known_models={"tiny"})
+        assert "\n" not in str(e.value) and str(e.value).startswith("checkpoints=")
+
+
+def test_prompt_format_auto():
+    stub_chat = StubLanguageModel(["x"], [0.0, 0.0], chat_template=True)
+    stub_plain = StubLanguageModel(["x"], [0.0, 0.0])
+    ppo = Checkpoint("a", "a", "a", algo="ppo")
+    base = Checkpoint("b", "/m/Llama-2-7b-hf", "b")
+    chat_name = Checkpoint("c", "/m/Llama-2-7b-chat-hf", "c")
+    assert resolve_format("auto", ppo, stub_chat) == "chat"
+    assert resolve_format("auto", chat_name, stub_chat) == "chat"
+    assert resolve_format("auto", base, stub_chat) == "plain"
+    assert resolve_format("auto", ppo, stub_plain) == "plain"  # no template: plain text
+    assert resolve_format("plain", ppo, stub_chat) == "plain"
+
+
+# ------------------------------------------------------------------ cache
+def _maker(log, fail_at=None):
+    def make(start, stop, seed):
+        if fail_at is not None and start >= fail_at:
+            raise KeyboardInterrupt  # killed mid-run
+        log.append((start, stop, seed))
+        return [Sample(prompt="p", text=f"t{i}", token_ids=[i]) for i in range(start, stop)]
+
+    return make
+
+
+def test_cache_resumes_a_killed_run_and_reuses_a_finished_one(tmp_path):
+    key = {"probe": "bio", "seed": 7}
+    cache = SampleCache(tmp_path)
+    log = []
+    with pytest.raises(KeyboardInterrupt):
+        cache.get(key, 10, _maker(log, fail_at=4), batch_size=4)
+    assert log == [(0, 4, batch_seed(7, 0))]
+    log2 = []
+    out = cache.get(key, 10, _maker(log2), batch_size=4)
+    assert [s.text for s in out] == [f"t{i}" for i in range(10)]
+    assert log2 == [(4, 8, batch_seed(7, 4)), (8, 10, batch_seed(7, 8))]  # only what was missing
+    log3 = []
+    assert [s.text for s in SampleCache(tmp_path).get(key, 10, _maker(log3), batch_size=4)] == [s.text for s in out]
+    assert log3 == []  # a finished set generates nothing
+    assert SampleCache(tmp_path).get({**key, "seed": 8}, 2, _maker(log3), batch_size=4) and log3  # new key: new samples
+
+
+# ------------------------------------------------------------------ config
+@pytest.mark.parametrize(
+    "override, expected",
+    [
+        ("probes=[entropy,nope]", "probes='nope': unknown probe (allowed: entropy, semantic"),
+        ("entropy.n_samples=1", "entropy.n_samples=1: must be >= 2"),
+        ("prompt_format=json", "prompt_format='json': must be one of auto, plain, chat"),
+        ("checkpoints=[]", "checkpoints=[]"),
+    ],
+)
+def test_config_errors_name_the_key(override, expected):
+    with pytest.raises(UserError) as e:
+        compose("evaluate", ["checkpoints=[tiny]", override])
+    assert expected in str(e.value) and "\n" not in str(e.value)
