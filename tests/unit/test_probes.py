@@ -199,3 +199,34 @@ def test_config_errors_name_the_key(override, expected):
     with pytest.raises(UserError) as e:
         compose("evaluate", ["checkpoints=[tiny]", override])
     assert expected in str(e.value) and "\n" not in str(e.value)
+
+
+# ------------------------------------------------------------------ compare
+def _metrics_file(path, name, algo, beta, step, value):
+    path.mkdir(parents=True)
+    (path / "metrics.json").write_text(json.dumps({
+        "entropy/top5_bits_mean": value, "entropy/top5_bits_mean_ci_lo": value - 0.1,
+        "entropy/top5_bits_mean_ci_hi": value + 0.1, "semantic/kmeans_k": 3,
+        "meta": {"name": name, "algo": algo, "beta": beta, "step": step}}))
+
+
+def test_compare_reads_globs_and_writes_table_and_curves(tmp_path):
+    from collapselab.config.evaluate import CompareConfig
+    from collapselab.probes.compare import compare
+
+    _metrics_file(tmp_path / "e1" / "base", "base", None, None, None, 1.5)
+    for step, v in ((10, 1.2), (20, 1.0)):
+        _metrics_file(tmp_path / "e2" / f"ppo{step}", f"ppo-b0.1-step{step:06d}", "ppo", 0.1, step, v)
+    _metrics_file(tmp_path / "e2" / "dpo", "dpo-b0.5-step000020", "dpo", 0.5, 20, 1.4)
+    cfg = CompareConfig(inputs=[str(tmp_path / "e1"), str(tmp_path / "e2" / "*" / "metrics.json")])
+    out = compare(cfg, tmp_path / "cmp")
+    assert [r["name"] for r in out["rows"]] == ["base", "dpo-b0.5-step000020", "ppo-b0.1-step000010",
+                                                "ppo-b0.1-step000020"]
+    md = (tmp_path / "cmp" / "compare.md").read_text()
+    assert "| entropy/top5_bits_mean | 1.5 [1.4, 1.6] | 1.4 [1.3, 1.5] | 1.2 [1.1, 1.3] | 1 [0.9, 1.1] |" in md
+    assert set(out["figures"]) == {"entropy/top5_bits_mean", "semantic/kmeans_k"}
+    assert all(p.is_file() and p.stat().st_size > 0 for p in out["figures"].values())
+    with pytest.raises(UserError, match="inputs='.*nothing': no metrics.json"):
+        compare(CompareConfig(inputs=[str(tmp_path / "nothing")]), tmp_path / "cmp2")
+    with pytest.raises(UserError, match="metrics='x/y': not in the inputs"):
+        compare(CompareConfig(inputs=[str(tmp_path / "e1")], metrics=["x/y"]), tmp_path / "cmp3")
