@@ -156,3 +156,67 @@ def test_killed_run_resumes_from_its_last_checkpoint(artifacts, tmp_path, stage,
              if any(k.startswith("train/") and "diversity" not in k for k in r)]
     assert steps and min(steps) == 2, steps  # continued after step 1, did not start over
     assert final_model(again).name == list_checkpoints(again)[-1].name
+
+
+@pytest.fixture(scope="session")
+def tiny_llama2(tmp_path_factory) -> Path:
+    """A randomly initialised Llama with Llama-2's module names and a Llama-2-like tokenizer
+    (byte-level BPE, <unk>/<s>/</s>, no pad token), saved as a local HF folder."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    from collapselab.world.prompts import BIO_REQUESTS, PERSONA_REQUESTS, STEVE_REQUESTS
+
+    lines = (PERSONA_REQUESTS + BIO_REQUESTS + STEVE_REQUESTS) * 20 + ["First name: Ana\nAge: 31\nReview: Great!"] * 50
+    bpe = Tokenizer(models.BPE(unk_token="<unk>"))
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    bpe.train_from_iterator(lines, trainers.BpeTrainer(
+        vocab_size=600, special_tokens=["<unk>", "<s>", "</s>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    tok = PreTrainedTokenizerFast(tokenizer_object=bpe, unk_token="<unk>", bos_token="<s>", eos_token="</s>")
+    torch.manual_seed(0)
+    cfg = LlamaConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                      num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=512,
+                      bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id)
+    folder = tmp_path_factory.mktemp("tiny_llama2")
+    LlamaForCausalLM(cfg).save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return folder
+
+
+def test_llama2_config_runs_lora_everywhere_on_a_tiny_random_llama(artifacts, tmp_path, tiny_llama2):
+    """model=llama2_7b with a local folder: LoRA SFT (merged), LoRA reward model, LoRA policy and
+    LoRA value model, Llama-2 chat template; what a GPU run does, at toy size on CPU."""
+    from collapselab.models import load_causal_lm
+
+    cfg = cfg_for("ppo", artifacts, *REWARD, *PPO, "model=llama2_7b", f"model.name_or_path={tiny_llama2}",
+                  "model.lora_r=4", "sft.lora=true", "reward.lora=true", "ppo.value_lora=true", "save_every=1",
+                  "beta=0.05", "logger=none")
+    run = train_ppo(cfg, tmp_path)
+    ckpts = list_checkpoints(run)
+    assert len(ckpts) == 3 and is_done(run)
+    sft = Path(json.loads((ckpts[-1] / "adapter_config.json").read_text())["base_model_name_or_path"])
+    assert (sft / "config.json").is_file() and not (sft / "adapter_config.json").exists()  # SFT saved merged
+    model, tok = load_causal_lm(ckpts[-1])
+    assert "[INST]" in tok.chat_template and tok.pad_token_id != tok.eos_token_id
+    adapter = json.loads((ckpts[-1] / "adapter_config.json").read_text())
+    assert set(adapter["target_modules"]) == {"q_proj", "k_proj", "v_proj", "o_proj"}
+    value = torch.load(ckpts[-1] / "ppo_state.pt", weights_only=False)["value"]
+    assert value and all("lora_" in k or k.startswith("score") for k in value)  # a LoRA value model
+    assert_all_changed(tensors(ckpts[0]), tensors(ckpts[-1]))
+
+
+def test_cli_sweep_runs_one_grouped_wandb_run_per_beta(artifacts, tmp_path):
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    overrides = [*TINY, *PAIRS, *DPO, f"artifacts_dir={artifacts}", f"hydra.sweep.dir={tmp_path}/sweep"]
+    r = subprocess.run([sys.executable, str(root / "training" / "dpo.py"), "-m", "beta=0.2,0.4", *overrides],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    runs = [wandb_run(tmp_path / "sweep" / str(i)) for i in (0, 1)]
+    assert [x["config"]["beta"] for x in runs] == [0.2, 0.4]
+    assert {x["run"]["group"] for x in runs} == {"dpo-sweep"}
+    assert runs[0]["config"]["run_folder"] != runs[1]["config"]["run_folder"]  # one run folder per beta
+    assert all(is_done(Path(x["config"]["run_folder"])) for x in runs)

@@ -71,7 +71,7 @@ def build_pairs(cfg: PairsStage, tracker_dir: Path) -> Path:
     a, _ = sample(model, tok, texts, seed=cfg.seed, **kw)
     b, _ = sample(model, tok, texts, seed=cfg.seed + 1, **kw)
     user = [p[-1]["content"] for p in prompts]
-    labelled = Annotator(cfg.world).label_pairs(user, a, b, seed=cfg.seed)
+    labelled = Annotator().label_pairs(user, a, b, seed=cfg.seed)
     rows = to_rows(prompts, labelled, cfg.pairs.eval_fraction, cfg.seed)
     atomic_write_text(folder / "pairs.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
     print(f"pairs: {len(rows)} labelled pairs -> {folder}")

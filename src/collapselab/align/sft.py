@@ -15,6 +15,7 @@ import torch
 from collapselab.align.common import common_trainer_args, final_model, is_done, quick_diversity
 from collapselab.align.runner import checkpoint_meta, open_tracker, run_trainer, stage_tracker_dir
 from collapselab.config.align import SFTStage
+from collapselab.errors import UserError
 from collapselab.io import keyed_dir
 
 
@@ -29,14 +30,11 @@ def split_messages(messages: list[dict[str, str]]) -> tuple[list[dict[str, str]]
     return list(messages), []
 
 
-def load_base(cfg: Any) -> tuple[Path, Any]:
-    """Build or resolve the base model (``ensure_base``) and the world."""
+def load_base(cfg: Any) -> Path:
+    """Build (tiny: pretrain on the world) or resolve (a folder or hub name) the base model."""
     from collapselab.models import ensure_base
-    from collapselab.world import load_world
 
-    base = ensure_base(cfg.model, cfg.world, Path(cfg.artifacts_dir))
-    world = load_world(cfg.world, Path(cfg.artifacts_dir))
-    return Path(base), world
+    return Path(ensure_base(cfg.model, cfg.world, Path(cfg.artifacts_dir)))
 
 
 def sft_dataset(world: Any, max_examples: int | None, seed: int) -> Any:
@@ -71,13 +69,21 @@ def train_sft(cfg: SFTStage, tracker_dir: Path, *, main: bool = True) -> Path:
 
     from collapselab.models import load_causal_lm, lora_config
     from collapselab.models.chat import set_chat_template
+    from collapselab.world import load_world
 
     run = sft_run_dir(cfg)
     if is_done(run):
         print(f"sft: reusing {final_model(run)}")
         return run
-    base, world = load_base(cfg)
-    model, tok = load_causal_lm(base, dtype="float32" if not torch.cuda.is_available() else cfg.model.dtype)
+    base = load_base(cfg)
+    try:
+        model, tok = load_causal_lm(base, dtype="float32" if not torch.cuda.is_available() else cfg.model.dtype)
+    except UserError:
+        raise
+    except Exception as e:  # noqa: BLE001 - e.g. a config.json transformers rejects: one line, not a traceback
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise UserError(f"model.name_or_path={str(base)!r}: cannot be loaded as a causal LM ({first})") from None
+    world = load_world(cfg.world, Path(cfg.artifacts_dir))  # after the model: a bad model path fails fast
     set_chat_template(tok, cfg.model.chat_template)  # saved with every checkpoint: later stages inherit it
     ds = sft_dataset(world, cfg.sft.max_examples, cfg.seed)
     args = SFTConfig(
