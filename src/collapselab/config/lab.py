@@ -1,0 +1,57 @@
+"""Schema for the whole-lab pipeline (``python scripts/lab.py``, ``make lab``).
+
+The pipeline does not redeclare any stage's settings: each stage is composed from its own
+primary config (``configs/<stage>.yaml``) with the override lists below, so every value is
+checked by that stage's schema and a changed setting rebuilds exactly the artifacts it touches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from collapselab.config.app import register_schema
+from collapselab.config.common import LoggerConfig
+
+
+@dataclass
+class LabPreset:
+    """Sizes of one lab run: ``lab=default`` (~10-15 min on 2 cores) or ``lab=smoke`` (< 2 min)."""
+
+    name: str = "default"
+    model: list[str] = field(default_factory=list)  # model overrides for every model stage (model=tiny_test, model.*=...)
+    world: list[str] = field(default_factory=list)  # world.*= overrides for every stage
+    align: list[str] = field(default_factory=list)  # sft / reward / ppo / dpo (they share sft.*, pairs.*, reward.*)
+    ppo: list[str] = field(default_factory=list)
+    dpo: list[str] = field(default_factory=list)
+    ppo_betas: list[float] = field(default_factory=lambda: [0.005, 0.05, 0.5])
+    dpo_betas: list[float] = field(default_factory=lambda: [0.05, 0.5])
+    evaluate: list[str] = field(default_factory=list)  # full probe suite: base, SFT, final aligned checkpoints
+    evaluate_steps: list[str] = field(default_factory=list)  # every intermediate checkpoint: a lighter probe set
+    toy: list[str] = field(default_factory=list)
+
+    def problems(self) -> list[str]:
+        out = []
+        for name in ("ppo_betas", "dpo_betas"):
+            bad = [b for b in getattr(self, name) if not isinstance(b, (int, float)) or b < 0]
+            if bad:
+                out.append(f"{name}={bad}: betas must be numbers >= 0")
+        return out
+
+
+@dataclass
+class LabConfig:
+    lab: LabPreset = field(default_factory=LabPreset)
+    out_dir: str = "outputs/lab"  # stage outputs (evaluations, toy, comparison)
+    report_dir: str = "report"  # report/index.html and report/report.md
+    artifacts_dir: str = "artifacts"  # models and data, shared with the stage entry points
+    stages: list[str] = field(default_factory=list)  # run only these (default: all, in order)
+    logger: LoggerConfig = field(default_factory=LoggerConfig)
+
+    def problems(self) -> list[str]:
+        from collapselab.lab.pipeline import STAGES
+
+        bad = [s for s in self.stages if s not in STAGES]
+        return [f"stages={bad}: unknown (allowed: {', '.join(STAGES)})"] if bad else []
+
+
+register_schema("lab", LabConfig)

@@ -1,0 +1,114 @@
+"""Figures the paper lacks: diversity against beta, against training step, against quality,
+and predicted vs observed attribute marginals. Inputs are metrics.json dicts; outputs PNGs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+COLOURS = {"ppo": "tab:red", "dpo": "tab:blue", "sft": "tab:green", "base": "black"}
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig: Any, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp.png")
+    fig.tight_layout()
+    fig.savefig(tmp, dpi=100)
+    tmp.replace(path)
+    _plt().close(fig)
+    return path
+
+
+def _series(points: list[dict], key: str, x: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    pts = sorted((p for p in points if p["metrics"].get(key) is not None and p.get(x) is not None), key=lambda p: p[x])
+    xs = np.array([p[x] for p in pts], dtype=float)
+    ys = np.array([p["metrics"][key] for p in pts], dtype=float)
+    lo = np.array([p["metrics"].get(key + "_ci_lo", np.nan) for p in pts], dtype=float)
+    hi = np.array([p["metrics"].get(key + "_ci_hi", np.nan) for p in pts], dtype=float)
+    return xs, ys, lo, hi
+
+
+def diversity_vs(points: list[dict], keys: list[str], x: str, refs: dict[str, dict], path: Path,
+                 log_x: bool = False, optimum: dict | None = None) -> Path:
+    """One panel per metric: a line per algorithm over ``x`` (beta or step) with 95% CI bands;
+    dashed horizontals for the reference checkpoints (base, SFT). ``optimum``: the bandit's
+    closed-form entropy-vs-beta curve, drawn on a twin axis in the first panel."""
+    plt = _plt()
+    fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.4), squeeze=False)
+    for ax, key in zip(axes[0], keys, strict=True):
+        for algo in ("ppo", "dpo"):
+            xs, ys, lo, hi = _series([p for p in points if p["algo"] == algo], key, x)
+            if len(xs) == 0:
+                continue
+            ax.plot(xs, ys, "o-", color=COLOURS[algo], label=algo.upper())
+            if np.isfinite(lo).any():
+                ax.fill_between(xs, lo, hi, color=COLOURS[algo], alpha=0.18)
+        for name, m in refs.items():
+            if m.get(key) is not None:
+                ax.axhline(m[key], ls="--", color=COLOURS.get(name, "grey"), lw=1, label=name)
+        if log_x:
+            ax.set_xscale("log")
+        ax.set_xlabel("KL beta" if x == "beta" else "training step")
+        ax.set_title(key, fontsize=9)
+        if optimum and ax is axes[0][0]:
+            tw = ax.twinx()
+            tw.plot(optimum["beta"], optimum["entropy_bits"], ":", color="purple", label="bandit optimum H(bits)")
+            tw.set_ylabel("bandit optimum entropy, bits", color="purple", fontsize=8)
+            tw.legend(loc="lower right", fontsize=7)
+    axes[0][0].legend(fontsize=7, loc="best")
+    return _save(fig, path)
+
+
+def frontier(points: list[dict], refs: dict[str, dict], x_key: str, y_key: str, path: Path) -> Path:
+    """Diversity (y) against quality (x) for every evaluated checkpoint: the price of alignment."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5.5, 4.2))
+    for name, m in refs.items():
+        if m.get(x_key) is not None and m.get(y_key) is not None:
+            ax.scatter(m[x_key], m[y_key], marker="*", s=160, color=COLOURS.get(name, "grey"), label=name, zorder=3)
+    for algo in ("ppo", "dpo"):
+        pts = [p for p in points if p["algo"] == algo and p["metrics"].get(x_key) is not None
+               and p["metrics"].get(y_key) is not None]
+        if not pts:
+            continue
+        ax.scatter([p["metrics"][x_key] for p in pts], [p["metrics"][y_key] for p in pts],
+                   color=COLOURS[algo], label=algo.upper(), alpha=0.8)
+        for p in pts:
+            ax.annotate(f"b={p['beta']:g}", (p["metrics"][x_key], p["metrics"][y_key]), fontsize=7,
+                        xytext=(3, 3), textcoords="offset points")
+    ax.set_xlabel(x_key)
+    ax.set_ylabel(y_key)
+    ax.set_title("diversity against quality", fontsize=10)
+    ax.legend(fontsize=7)
+    return _save(fig, path)
+
+
+def predicted_observed(rows: list[dict], attribute: str, path: Path) -> Path:
+    """Grouped bars per value of ``attribute``: reference (SFT), KL-optimum prediction and observed, per run."""
+    plt = _plt()
+    sel = [r for r in rows if r["attribute"] == attribute]
+    fig, axes = plt.subplots(1, len(sel), figsize=(3.6 * len(sel), 3.2), squeeze=False, sharey=True)
+    for ax, r in zip(axes[0], sel, strict=True):
+        keys = r["values"]
+        x = np.arange(len(keys))
+        w = 0.27
+        ax.bar(x - w, [r["reference"].get(k, 0) for k in keys], w, color="tab:green", label="SFT (pi0)")
+        ax.bar(x, [r["predicted"].get(k, 0) for k in keys], w, color="tab:purple", label="predicted pi*")
+        ax.bar(x + w, [r["observed"].get(k, 0) for k in keys], w, color="tab:orange", label="observed")
+        ax.set_xticks(x, keys, rotation=40, ha="right", fontsize=7)
+        tv = r["tv_pred_obs"]
+        ax.set_title(f"{r['run']} (ESS {r['ess']:.0f}, TV {tv:.2f})" if tv is not None else r["run"], fontsize=8)
+    axes[0][0].set_ylabel(f"share: {attribute}")
+    axes[0][0].legend(fontsize=7)
+    return _save(fig, path)

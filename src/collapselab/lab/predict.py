@@ -1,0 +1,151 @@
+"""Predicted vs observed collapse of persona attributes.
+
+The KL-regularised objective max_pi E[R] - beta KL(pi || pi0) has the closed-form optimum
+pi*(y) = pi0(y) exp(R(y)/beta) / Z (the objective behind eq. 5.2; DPO optimises the same
+target with the annotator's Bradley-Terry reward). Any attribute a of an answer therefore
+has the marginal
+
+    pi*(a) = pi0(a) E_{y ~ pi0}[exp(R(y)/beta) | a] / Z,
+
+which we estimate from the reference model's own samples y_i (SFT persona samples) with
+self-normalised importance weights w_i = exp(R(y_i)/beta): pi*(a) ~ sum_i w_i [a_i = a] / sum_i w_i.
+Setting that beside the marginal observed after PPO / DPO at the same beta separates what the
+objective asks for from what optimisation dynamics or reward-model error add (the paper's
+"mode collapse" proper, section 5.2). The effective sample size of the weights is reported:
+at small beta a handful of samples carry all the weight and the prediction is noisy.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+# attribute name -> function of a parsed persona (dict) returning its category or None
+SENTIMENT_CUTS = (-0.05, 0.05)  # VADER compound: negative < -0.05 <= neutral <= 0.05 < positive
+
+
+def _age_band(p: dict) -> str | None:
+    a = p.get("age")
+    if not isinstance(a, (int, float)):
+        return None
+    return "<25" if a < 25 else "25-39" if a < 40 else "40-59" if a < 60 else "60+"
+
+
+def _mbti_letter(i: int, yes: str, no: str) -> Callable[[dict], str | None]:
+    def f(p: dict) -> str | None:
+        m = p.get("mbti")
+        return None if not m or len(m) != 4 else (yes if m[i] == yes[0] else no)
+
+    return f
+
+
+def sentiment_class(compound: float) -> str:
+    return "negative" if compound < SENTIMENT_CUTS[0] else "positive" if compound > SENTIMENT_CUTS[1] else "neutral"
+
+
+ATTRIBUTES: dict[str, Callable[[dict], str | None]] = {
+    "extraversion": _mbti_letter(0, "Extravert", "Introvert"),
+    "feeling": _mbti_letter(2, "Feeler", "Thinker"),
+    "age band": _age_band,
+    "gender": lambda p: p.get("gender") or None,
+    "nationality": lambda p: p.get("nationality") or None,
+    "review sentiment": lambda p: p.get("_sentiment_class"),
+}
+
+
+def with_sentiment(parsed: list[dict | None]) -> list[dict | None]:
+    """Add ``_sentiment_class`` (VADER of the review) to each parsed persona."""
+    from collapselab.metrics import vader_compound
+
+    ok = [p for p in parsed if p and p.get("review")]
+    scores = vader_compound([p["review"] for p in ok]) if ok else []
+    for p, s in zip(ok, scores, strict=True):
+        p["_sentiment_class"] = sentiment_class(float(s))
+    return parsed
+
+
+def marginal(parsed: list[dict | None], attr: str, weights: np.ndarray | None = None) -> dict[str, float]:
+    """Share of each value of ``attr`` among parsed personas (weighted if ``weights`` [N] given)."""
+    fn = ATTRIBUTES[attr]
+    acc: Counter = Counter()
+    for i, p in enumerate(parsed):
+        if not p:
+            continue
+        v = fn(p)
+        if v is None:
+            continue
+        acc[v] += 1.0 if weights is None else float(weights[i])
+    total = sum(acc.values())
+    return {k: v / total for k, v in sorted(acc.items())} if total > 0 else {}
+
+
+def tilt_weights(rewards: np.ndarray, beta: float) -> tuple[np.ndarray, float]:
+    """Self-normalised weights exp(R/beta) (max-shifted for stability) and their effective sample size."""
+    r = np.asarray(rewards, dtype=float)
+    if beta <= 0:
+        w = (r == np.nanmax(r)).astype(float)
+    else:
+        w = np.exp((r - np.nanmax(r)) / beta)
+    w = np.nan_to_num(w)
+    ess = float(w.sum() ** 2 / (w**2).sum()) if w.sum() > 0 else 0.0
+    return w / w.sum(), ess
+
+
+def predicted_vs_observed(
+    ref_parsed: list[dict | None],
+    ref_rewards: np.ndarray,
+    observed: dict[str, tuple[float, list[dict | None]]],
+    attributes: tuple[str, ...] = tuple(ATTRIBUTES),
+    top: int = 6,
+) -> list[dict[str, Any]]:
+    """One row per (attribute, aligned run): reference, predicted and observed marginals, TV gaps.
+
+    ``ref_parsed``/``ref_rewards``: the reference (SFT) model's parsed persona samples and their
+    reward-model scores (same order; None entries are unparsed). ``observed``: label ->
+    (beta, parsed personas of the aligned model). Nationality is cut to the reference's ``top``
+    values plus "other" so small samples give readable bars.
+    """
+    from collapselab.metrics import total_variation
+
+    idx = [i for i, p in enumerate(ref_parsed) if p]
+    parsed_ok = [ref_parsed[i] for i in idx]
+    r = np.asarray(ref_rewards, dtype=float)[idx]
+    rows = []
+    for attr in attributes:
+        ref = marginal(parsed_ok, attr)
+        if not ref:
+            continue
+        keep = set(sorted(ref, key=ref.get, reverse=True)[:top]) if attr == "nationality" else None
+
+        def cut(d: dict[str, float], keep: set | None = keep) -> dict[str, float]:
+            if keep is None:
+                return d
+            out: dict[str, float] = {}
+            for k, v in d.items():
+                out[k if k in keep else "other"] = out.get(k if k in keep else "other", 0.0) + v
+            return out
+
+        for label, (beta, parsed) in observed.items():
+            w, ess = tilt_weights(r, beta)
+            pred = cut(marginal(parsed_ok, attr, w))
+            obs = cut(marginal(parsed, attr))
+            refc = cut(ref)
+            keys = sorted(set(refc) | set(pred) | set(obs))
+            vec = lambda d: np.array([d.get(k, 0.0) for k in keys])  # noqa: E731
+            rows.append({
+                "attribute": attr,
+                "run": label,
+                "beta": beta,
+                "values": keys,
+                "reference": refc,
+                "predicted": pred,
+                "observed": obs,
+                "ess": ess,
+                "tv_pred_obs": float(total_variation(vec(pred), vec(obs))) if obs else None,
+                "tv_ref_obs": float(total_variation(vec(refc), vec(obs))) if obs else None,
+                "tv_ref_pred": float(total_variation(vec(refc), vec(pred))),
+            })
+    return rows

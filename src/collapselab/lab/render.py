@@ -1,0 +1,106 @@
+"""A tiny document model rendered to both Markdown and self-contained HTML (figures by relative path)."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Doc:
+    blocks: list[tuple[str, object]] = field(default_factory=list)
+
+    def h(self, level: int, text: str) -> None:
+        self.blocks.append(("h", (level, text)))
+
+    def p(self, text: str) -> None:
+        self.blocks.append(("p", text))
+
+    def table(self, header: list[str], rows: list[list[str]]) -> None:
+        self.blocks.append(("table", (header, rows)))
+
+    def figures(self, items: list[tuple[str, str]]) -> None:
+        """A row of figures: (relative path, caption)."""
+        if items:
+            self.blocks.append(("figs", items))
+
+    def code(self, text: str) -> None:
+        self.blocks.append(("code", text))
+
+    def markdown(self) -> str:
+        out = []
+        for kind, b in self.blocks:
+            if kind == "h":
+                out.append("#" * b[0] + " " + b[1])
+            elif kind == "p":
+                out.append(b)
+            elif kind == "table":
+                header, rows = b
+                out.append("| " + " | ".join(header) + " |")
+                out.append("|" + "---|" * len(header))
+                out += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows]
+            elif kind == "figs":
+                out.append(" ".join(f"![{cap}]({src})" for src, cap in b))
+            elif kind == "code":
+                out.append("```\n" + b + "\n```")
+            out.append("")
+        return "\n".join(out)
+
+    def html(self, title: str) -> str:
+        e = html.escape
+        body = []
+        for kind, b in self.blocks:
+            if kind == "h":
+                body.append(f"<h{b[0]}>{e(b[1])}</h{b[0]}>")
+            elif kind == "p":
+                body.append(f"<p>{_inline(b)}</p>")
+            elif kind == "table":
+                header, rows = b
+                th = "".join(f"<th>{e(c)}</th>" for c in header)
+                trs = "".join("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in r) + "</tr>" for r in rows)
+                body.append(f"<table><thead><tr>{th}</tr></thead><tbody>{trs}</tbody></table>")
+            elif kind == "figs":
+                figs = "".join(f'<figure><img src="{e(src)}" alt="{e(cap)}"><figcaption>{e(cap)}</figcaption></figure>'
+                               for src, cap in b)
+                body.append(f'<div class="figs">{figs}</div>')
+            elif kind == "code":
+                body.append(f"<pre>{e(b)}</pre>")
+        return _PAGE.format(title=e(title), body="\n".join(body))
+
+
+def _inline(text: str) -> str:
+    """Escape, then render **bold** and `code` spans."""
+    import re
+
+    t = html.escape(text)
+    t = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", t)
+    return re.sub(r"`(.+?)`", r"<code>\1</code>", t)
+
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em; color: #222; }}
+table {{ border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }}
+td, th {{ border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }}
+th {{ background: #f3f3f3; }}
+.figs {{ display: flex; flex-wrap: wrap; gap: 1em; }}
+figure {{ margin: 0; max-width: 100%; }}
+figure img {{ max-width: 100%; max-height: 420px; border: 1px solid #eee; }}
+figcaption {{ font-size: 0.8em; color: #555; }}
+img.broken {{ outline: 3px solid red; }}
+pre {{ background: #f7f7f7; padding: 0.6em; overflow-x: auto; }}
+</style></head>
+<body>
+{body}
+<script>
+// Count figures that loaded; a broken one is outlined in red and named in the page title area.
+window.addEventListener("load", function () {{
+  var imgs = Array.from(document.images), bad = imgs.filter(function (i) {{ return !(i.complete && i.naturalWidth > 0); }});
+  bad.forEach(function (i) {{ i.classList.add("broken"); }});
+  var m = document.createElement("meta"); m.name = "figures-loaded";
+  m.content = (imgs.length - bad.length) + "/" + imgs.length; document.head.appendChild(m);
+}});
+</script>
+</body></html>
+"""

@@ -1,0 +1,82 @@
+"""Read a lab run's outputs back: evaluation metrics by role, samples, reward scores."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class LabResults:
+    roles: dict[str, dict]  # "base", "sft", "ppo-b0.05", ... -> metrics.json of the final checkpoint
+    dirs: dict[str, Path]  # role -> its evaluation folder (figures/, samples.jsonl)
+    steps: list[dict] = field(default_factory=list)  # every checkpoint of every run: algo, beta, step, metrics
+    finals: list[dict] = field(default_factory=list)  # final checkpoint of each run: algo, beta, metrics
+
+    def aligned(self, algo: str) -> list[str]:
+        return sorted((r for r in self.roles if r.startswith(algo + "-")), key=lambda r: self.roles[r]["meta"]["beta"])
+
+
+def _load_dir(folder: Path) -> list[tuple[Path, dict]]:
+    out = []
+    for f in sorted(Path(folder).glob("*/metrics.json")):
+        out.append((f.parent, json.loads(f.read_text())))
+    return out
+
+
+def _norm(p: str | None) -> str:
+    return str(Path(p).resolve()) if p else ""
+
+
+def collect(checkpoints: dict[str, Any], final_dir: Path, steps_dir: Path) -> LabResults:
+    """Match evaluated checkpoints to lab roles by path (``checkpoints`` from ``stages.lab_checkpoints``)."""
+    by_path = {_norm(checkpoints["base"]): "base", _norm(checkpoints["sft"]): "sft"}
+    for role, r in checkpoints["runs"].items():
+        by_path[_norm(r["final"])] = role
+    roles, dirs, finals = {}, {}, []
+    for d, m in _load_dir(final_dir):
+        role = by_path.get(_norm(m["meta"].get("checkpoint")))
+        if role is None:
+            continue
+        roles[role], dirs[role] = m, d
+        if role not in ("base", "sft"):
+            finals.append({"algo": m["meta"]["algo"], "beta": m["meta"]["beta"], "role": role, "metrics": m})
+    steps = []
+    for _d, m in _load_dir(steps_dir):
+        meta = m["meta"]
+        if meta.get("algo") in ("ppo", "dpo") and meta.get("step") is not None:
+            steps.append({"algo": meta["algo"], "beta": meta["beta"], "step": meta["step"], "metrics": m})
+    return LabResults(roles=roles, dirs=dirs, steps=steps, finals=finals)
+
+
+def persona_samples(folder: Path) -> list[dict]:
+    """The persona probe's rows of ``samples.jsonl`` (``text`` and ``parsed`` per generation, unparsed kept)."""
+    path = Path(folder) / "samples.jsonl"
+    if not path.exists():
+        return []
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [r for r in rows if r.get("probe") == "persona"]
+
+
+def reward_scores(reward_dir: str | Path, user_prompt: str, answers: list[str], batch_size: int = 32) -> np.ndarray:
+    """[N] reward-model scores of (user prompt, answer) chats, formatted exactly as the reward model was trained."""
+    import torch
+
+    from collapselab.align.reward import load_reward_model
+
+    model, tok = load_reward_model(Path(reward_dir))
+    model.eval()
+    tok.padding_side = "right"
+    out = []
+    with torch.inference_mode():
+        for i in range(0, len(answers), batch_size):
+            chats = [[{"role": "user", "content": user_prompt}, {"role": "assistant", "content": a}]
+                     for a in answers[i : i + batch_size]]
+            texts = [tok.apply_chat_template(c, tokenize=False) for c in chats]
+            enc = tok(texts, return_tensors="pt", padding=True, truncation=True, add_special_tokens=False)
+            out.append(model(**enc).logits[:, 0].float())
+    return torch.cat(out).numpy() if out else np.zeros(0)
