@@ -62,17 +62,17 @@ def assert_all_changed(before: dict[str, torch.Tensor], after: dict[str, torch.T
     assert not same, f"parameters that did not change: {same[:5]}"
 
 
-def wandb_run(run_dir: Path, timeout_s: float = 15.0) -> dict:
+def wandb_run(run_dir: Path, min_rows: int = 1, timeout_s: float = 15.0) -> dict:
     """The offline W&B run under ``run_dir``; polls briefly, since W&B's writer may still be
     flushing the file for a moment after ``finish()`` returns."""
     deadline, last = time.time() + timeout_s, None
     while True:
         run = read_offline_run(run_dir / "wandb")
         n = len(run["history"])
-        if (n and n == last) or time.time() > deadline:
+        if (run["run"] and n >= min_rows and n == last) or time.time() > deadline:
             return run
         last = n
-        time.sleep(0.3)
+        time.sleep(0.2)
 
 
 def test_sft_trains_every_parameter_and_saves_loadable_checkpoints(artifacts, tmp_path):
@@ -206,6 +206,21 @@ def test_llama2_config_runs_lora_everywhere_on_a_tiny_random_llama(artifacts, tm
     assert_all_changed(tensors(ckpts[0]), tensors(ckpts[-1]))
 
 
+def test_sweep_jobs_share_a_wandb_group_named_after_the_algorithm(tmp_path, monkeypatch):
+    from collapselab.align import runner
+
+    cfg = compose("dpo", ["beta=0.25"])
+    monkeypatch.setattr(runner, "_is_multirun", lambda: True)
+    runner.open_tracker(cfg, "dpo", tmp_path / "job0", tmp_path / "run").finish()
+    monkeypatch.setattr(runner, "_is_multirun", lambda: False)
+    runner.open_tracker(cfg, "dpo", tmp_path / "single", tmp_path / "run").finish()
+    swept, single = wandb_run(tmp_path / "job0", min_rows=0), wandb_run(tmp_path / "single", min_rows=0)
+    assert swept["run"]["group"] == "dpo-sweep" and swept["run"]["name"] == "dpo-beta0.25"
+    assert swept["config"]["beta"] == 0.25 and swept["config"]["algo"] == "dpo"
+    assert single["run"]["group"] == ""  # a single run is not put in a sweep group
+
+
+@pytest.mark.slow
 def test_cli_sweep_runs_one_grouped_wandb_run_per_beta(artifacts, tmp_path):
     import subprocess
     import sys

@@ -71,6 +71,7 @@ def test_a_folder_without_a_model_is_one_line(tmp_path, not_a_model):
     assert r.stderr.strip().count("\n") == 0 and "holds no model" in r.stderr
 
 
+@pytest.mark.slow  # imports torch and transformers in a subprocess: ~10 s
 def test_a_model_that_does_not_load_is_one_line(tmp_path, broken_model):
     r = run("sft", "model=llama2_7b", f"model.name_or_path={broken_model}", "logger=none", cwd=tmp_path)
     lines = [ln for ln in r.stderr.splitlines() if ln.strip() and not ln.startswith(("Loading", "Warning"))]
