@@ -72,7 +72,7 @@ class PairsParams:
     """Preference pairs: two answers sampled from the SFT model per prompt, labelled by the annotator."""
 
     n_prompts: int = 384
-    max_new_tokens: int = 96
+    max_new_tokens: int = 128  # the world's answers: 90th percentile ~96 tokens, 99th ~118
     temperature: float = 1.0
     eval_fraction: float = 0.2  # held out for the reward model's pairwise accuracy
     batch_size: int = 32  # generation batch
@@ -109,7 +109,7 @@ class PPOParams:
     batch_size: int = 16  # rollouts per update
     num_mini_batches: int = 1
     num_ppo_epochs: int = 2
-    response_length: int = 96  # tokens generated per rollout
+    response_length: int = 128  # tokens generated per rollout (longer than ~99% of the world's answers)
     temperature: float = 1.0  # rollout sampling temperature
     missing_eos_penalty: float | None = 1.0  # subtracted from the score of a rollout that never stops
     kl_estimator: str = "k1"
@@ -137,8 +137,8 @@ class PPOParams:
 class DPOParams:
     """LoRA DPO on the annotator-labelled pairs; ``beta`` at the top level is DPO's beta."""
 
-    learning_rate: float = 2e-4
-    epochs: float = 1.0
+    learning_rate: float = 3e-4
+    epochs: float = 2.0
     batch_size: int = 16
     max_length: int = 256
     loss_type: str = "sigmoid"
