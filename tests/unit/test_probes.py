@@ -89,6 +89,18 @@ def test_sampling_stats_match_a_full_forward_pass(tiny_lm):
     assert [s.token_ids for s in again] == [s.token_ids for s in out]  # same seed, same samples
 
 
+def test_statistics_do_not_depend_on_the_logits_buffer(tiny_lm, monkeypatch):
+    """Statistics computed every step (1-byte buffer) equal those computed in one batch at the end."""
+    from collapselab.probes import generation
+
+    ref = tiny_lm.sample(["Grace Hopper was"] * 3, max_new_tokens=5, temperature=0.7, seed=1)
+    monkeypatch.setattr(generation, "STATS_BUFFER_BYTES", 1)
+    per_step = tiny_lm.sample(["Grace Hopper was"] * 3, max_new_tokens=5, temperature=0.7, seed=1)
+    for a, b in zip(ref, per_step):
+        assert a.token_ids == b.token_ids and a.text == b.text
+        assert a.logprobs == pytest.approx(b.logprobs, abs=1e-6) and a.top5_bits == pytest.approx(b.top5_bits, abs=1e-6)
+
+
 def test_continuation_nll_is_the_mean_token_nll(tiny_lm):
     """NLL of " computer scientist" after "Grace Hopper was" = -mean log p(continuation tokens | prefix),
     worked out from one unpadded forward pass; batched with a longer pair (left padding) it is the same."""
@@ -230,3 +242,28 @@ def test_compare_reads_globs_and_writes_table_and_curves(tmp_path):
         compare(CompareConfig(inputs=[str(tmp_path / "nothing")]), tmp_path / "cmp2")
     with pytest.raises(UserError, match="metrics='x/y': not in the inputs"):
         compare(CompareConfig(inputs=[str(tmp_path / "e1")], metrics=["x/y"]), tmp_path / "cmp3")
+
+
+def test_reward_scores_render_the_chat_pair(tiny_lm, tmp_path):
+    """reward_scores = the score head's logit on the chat-rendered (request, answer), batched with padding."""
+    from transformers import LlamaConfig, LlamaForSequenceClassification
+
+    from collapselab.probes.quality import reward_scores
+
+    tok = tiny_lm.tok
+    torch.manual_seed(1)
+    cfg = LlamaConfig(vocab_size=len(tok), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                      num_attention_heads=2, num_key_value_heads=2, num_labels=1, pad_token_id=tok.pad_token_id)
+    rm = LlamaForSequenceClassification(cfg).eval()
+    rm.save_pretrained(tmp_path / "rm")
+    tok.save_pretrained(tmp_path / "rm")
+    pairs = [("Tell me about Grace Hopper.", "Grace Hopper was a computer scientist."), ("Who?", "Steve")]
+    got = reward_scores(str(tmp_path / "rm"), [q for q, _ in pairs], [a for _, a in pairs])
+    for (q, a), g in zip(pairs, got):
+        text = tok.apply_chat_template([{"role": "user", "content": q}, {"role": "assistant", "content": a}],
+                                       tokenize=False)
+        with torch.no_grad():
+            want = rm(**tok(text, return_tensors="pt", add_special_tokens=False)).logits[0, 0].item()
+        assert g == pytest.approx(want, abs=1e-4)
+    with pytest.raises(UserError, match="reward_model="):
+        reward_scores(str(tmp_path), ["q"], ["a"])

@@ -100,6 +100,16 @@ class AttractorProbeConfig:
 
 
 @dataclass
+class LexicalProbeConfig:
+    """Lexical diversity over the semantic probe's completions."""
+
+    self_bleu_max_refs: int | None = 50  # each text against at most this many others (None: all; O(N^2))
+
+    def problems(self) -> list[str]:
+        return [] if self.self_bleu_max_refs is None else positive("self_bleu_max_refs", self.self_bleu_max_refs)
+
+
+@dataclass
 class EvaluateConfig:
     """``python eval/evaluate.py checkpoints=[A,B] probes=[entropy,semantic]``."""
 
@@ -109,7 +119,7 @@ class EvaluateConfig:
     seed: int = 0
     batch_size: int = 200  # prompts per forward pass while sampling (default: a whole probe's set)
     n_boot: int = 1000  # bootstrap resamples for the 95% confidence intervals
-    n_boot_slow: int = 100  # resamples for the costly statistics (Vendi, self-BLEU)
+    n_boot_slow: int = 20  # resamples for the costly set-level statistics (self-BLEU, Vendi, embedding cosine)
     device: str = "auto"  # auto | cpu | cuda
     dtype: str = "float32"
     artifacts_dir: str = "artifacts"
@@ -121,6 +131,7 @@ class EvaluateConfig:
     semantic: SemanticProbeConfig = field(default_factory=SemanticProbeConfig)
     persona: PersonaProbeConfig = field(default_factory=PersonaProbeConfig)
     attractor: AttractorProbeConfig = field(default_factory=AttractorProbeConfig)
+    lexical: LexicalProbeConfig = field(default_factory=LexicalProbeConfig)
     world: WorldConfig = field(default_factory=WorldConfig)
     logger: LoggerConfig = field(default_factory=LoggerConfig)
 

@@ -87,6 +87,9 @@ def token_stats(logits: Any, temperature: float, top_k: int = 5) -> dict[str, An
     }
 
 
+STATS_BUFFER_BYTES = 256 * 2**20  # raw logits kept between batched statistics calls
+
+
 class HFLanguageModel:
     """A Hugging Face causal LM + tokenizer behind the ``LanguageModel`` interface."""
 
@@ -148,22 +151,42 @@ class HFLanguageModel:
         pad = self.tok.pad_token_id
         B = ids.shape[0]
         done = torch.zeros(B, dtype=torch.bool, device=self.device)
-        steps: dict[str, list[Any]] = {k: [] for k in ("ids", "alive", "lp", "h5", "hf", "tp", "ti")}
+        ids_steps: list[Any] = []
+        alive_steps: list[Any] = []
+        stats: dict[str, list[Any]] = {k: [] for k in ("lp", "h5", "hf", "tp", "ti")}
+        pending: list[Any] = []  # raw logits [B, V] of steps whose statistics are not computed yet
+        # statistics are computed for many steps at once (one batched call instead of one per
+        # step), from the very logits the sampler used; the buffer is bounded by STATS_BUFFER_BYTES
+        flush_every = max(1, STATS_BUFFER_BYTES // max(1, B * self.model.config.vocab_size * 4))
+
+        def flush() -> None:
+            if not pending:
+                return
+            logits = torch.stack(pending, dim=1)  # [B, t, V]
+            st = token_stats(logits, temperature, top_k)
+            done_steps = sum(x.shape[1] for x in stats["lp"])
+            chosen = torch.stack(ids_steps[done_steps:], dim=1)  # [B, t] tokens sampled from these logits
+            stats["lp"].append(st["logp"].gather(2, chosen[..., None]).squeeze(2))
+            stats["h5"].append(torch.as_tensor(st["top5_bits"]).to(logits.device))
+            stats["hf"].append(torch.as_tensor(st["full_bits"]).to(logits.device))
+            stats["tp"].append(st["top_probs"])
+            stats["ti"].append(st["top_ids"])
+            pending.clear()
+
         with torch.inference_mode():
             pos = (attn.cumsum(-1) - 1).clamp(min=0)
-            out = self.model(input_ids=ids, attention_mask=attn, position_ids=pos, use_cache=True)
+            out = self.model(input_ids=ids, attention_mask=attn, position_ids=pos, use_cache=True, logits_to_keep=1)
             for _ in range(max_new_tokens):
-                st = token_stats(out.logits[:, -1, :], temperature, top_k)
-                nxt = torch.multinomial(st["logp"].exp(), 1, generator=gen).squeeze(1)
+                logits = out.logits[:, -1, :].float()
+                probs = torch.softmax(logits / temperature, dim=-1)  # eq. 3.1
+                nxt = torch.multinomial(probs, 1, generator=gen).squeeze(1)
                 alive = ~done
                 nxt = torch.where(alive, nxt, torch.full_like(nxt, pad))
-                steps["ids"].append(nxt)
-                steps["alive"].append(alive)
-                steps["lp"].append(st["logp"].gather(1, nxt[:, None]).squeeze(1))
-                steps["h5"].append(st["top5_bits"].to(self.device))
-                steps["hf"].append(st["full_bits"].to(self.device))
-                steps["tp"].append(st["top_probs"])
-                steps["ti"].append(st["top_ids"])
+                ids_steps.append(nxt)
+                alive_steps.append(alive)
+                pending.append(logits)
+                if len(pending) >= flush_every:
+                    flush()
                 done = done | torch.isin(nxt, stop)
                 if bool(done.all()):
                     break
@@ -176,7 +199,10 @@ class HFLanguageModel:
                     past_key_values=out.past_key_values,
                     use_cache=True,
                 )
-        stacked = {k: torch.stack(v, dim=1).cpu() for k, v in steps.items()}  # [B, T] or [B, T, k]
+            flush()
+        stacked = {k: torch.cat(v, dim=1).cpu() for k, v in stats.items()}  # [B, T] or [B, T, k]
+        stacked["ids"] = torch.stack(ids_steps, dim=1).cpu()
+        stacked["alive"] = torch.stack(alive_steps, dim=1).cpu()
         return [self._to_sample(prompts[b], {k: v[b] for k, v in stacked.items()}) for b in range(B)]
 
     def _to_sample(self, prompt: str, s: dict[str, Any]) -> Sample:
@@ -187,7 +213,7 @@ class HFLanguageModel:
             prompt=prompt,
             text=self.tok.decode(ids, skip_special_tokens=True),
             token_ids=ids,
-            tokens=[self.tok.decode([i]) for i in ids],
+            tokens=self.tok.batch_decode([[i] for i in ids]),
             logprobs=s["lp"].numpy()[keep].tolist(),
             top5_bits=s["h5"].numpy()[keep].tolist(),
             full_bits=s["hf"].numpy()[keep].tolist(),

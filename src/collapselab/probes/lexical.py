@@ -19,7 +19,8 @@ def lexical_probe(ctx: ProbeContext) -> ProbeResult:
     fns = {
         "lexical/distinct_1": (partial(distinct_n, n=1), ctx.cfg.n_boot),
         "lexical/distinct_2": (partial(distinct_n, n=2), ctx.cfg.n_boot),
-        "lexical/self_bleu": (self_bleu, ctx.cfg.n_boot_slow),
+        "lexical/self_bleu": (partial(self_bleu, max_refs=ctx.cfg.lexical.self_bleu_max_refs, seed=ctx.cfg.seed),
+                              ctx.cfg.n_boot_slow),
         "lexical/compression_ratio": (compression_ratio, ctx.cfg.n_boot),
     }
     m: dict[str, float] = {}

@@ -18,18 +18,30 @@ from collapselab.errors import UserError
 from collapselab.probes.base import ProbeContext, ProbeResult, add_ci, register_probe
 
 
-def _texts(ctx: ProbeContext) -> tuple[list[str], list[str]]:
-    sets = ["bio"] + (["persona"] if "persona" in ctx.cfg.probes else [])
-    prompts, texts = [], []
-    for name in sets:
+def _texts(ctx: ProbeContext) -> tuple[list[str], list[str], list[str], list[str]]:
+    """(prompts, completions, chat requests, answers) of the bio set and, when sampled, the persona set.
+
+    The answer is what a chat model would have said: the continued prompt for "Grace Hopper
+    was", the persona itself for the persona set."""
+    from collapselab.world import prompts as wp
+
+    sets = [("bio", wp.BIO_REQUESTS[0])] + ([("persona", wp.PERSONA_INSTRUCTION)] if "persona" in ctx.cfg.probes else [])
+    prompts, texts, requests, answers = [], [], [], []
+    for name, request in sets:
         for s in ctx.samples(name):
             prompts.append(s.prompt)
             texts.append(s.text)
-    return prompts, texts
+            requests.append(request)
+            answers.append(s.prompt + s.text if name == "bio" else s.text)
+    return prompts, texts, requests, answers
 
 
-def reward_scores(path: str, prompts: list[str], texts: list[str], batch_size: int = 16) -> np.ndarray:
-    """[N] scores of a sequence-classification reward model (logit of label 0) for prompt + completion."""
+def reward_scores(path: str, requests: list[str], answers: list[str], batch_size: int = 16) -> np.ndarray:
+    """[N] scores of a sequence-classification reward model (logit 0) for (request, answer) pairs.
+
+    The pair is rendered with the reward tokenizer's chat template (user request, assistant
+    answer), as the reward model was trained (align.reward); plain concatenation without one.
+    """
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -39,14 +51,20 @@ def reward_scores(path: str, prompts: list[str], texts: list[str], batch_size: i
     tok = AutoTokenizer.from_pretrained(p)
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
-    model = AutoModelForSequenceClassification.from_pretrained(p).eval()
-    if model.config.pad_token_id is None:
-        model.config.pad_token_id = tok.pad_token_id
+    tok.padding_side = "right"
+    model = AutoModelForSequenceClassification.from_pretrained(p, num_labels=1).eval()
+    model.config.pad_token_id = tok.pad_token_id
+    has_template = bool(getattr(tok, "chat_template", None))
+    texts = [
+        tok.apply_chat_template([{"role": "user", "content": q}, {"role": "assistant", "content": a}], tokenize=False)
+        if has_template else f"{q}\n{a}"
+        for q, a in zip(requests, answers, strict=True)
+    ]
     out = []
     with torch.inference_mode():
         for i in range(0, len(texts), batch_size):
-            batch = [a + b for a, b in zip(prompts[i : i + batch_size], texts[i : i + batch_size], strict=True)]
-            enc = tok(batch, return_tensors="pt", padding=True, truncation=True)
+            enc = tok(texts[i : i + batch_size], return_tensors="pt", padding=True, truncation=True,
+                      add_special_tokens=not has_template)
             out.append(model(**enc).logits[:, 0].float())
     return torch.cat(out).numpy()
 
@@ -55,11 +73,11 @@ def reward_scores(path: str, prompts: list[str], texts: list[str], batch_size: i
 def quality_probe(ctx: ProbeContext) -> ProbeResult:
     from collapselab.metrics import is_profane, profanity_rate
 
-    prompts, texts = _texts(ctx)
+    prompts, texts, requests, answers = _texts(ctx)
     m: dict[str, float] = {"quality/toxicity_rate": float(profanity_rate(texts))}
     add_ci(m, "quality/toxicity_rate", [float(is_profane(t)) for t in texts], ctx.cfg)
     if ctx.cfg.reward_model:
-        r = reward_scores(ctx.cfg.reward_model, prompts, texts)
+        r = reward_scores(ctx.cfg.reward_model, requests, answers)
         m["quality/reward_mean"] = float(r.mean())
         add_ci(m, "quality/reward_mean", r, ctx.cfg)
     base = ctx.cfg.base_model
