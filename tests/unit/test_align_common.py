@@ -144,3 +144,16 @@ def test_upstream_settings_key_the_artifacts():
     dpo = compose("dpo", ["beta=0.01"])
     assert dpo.pairs_key() == a.pairs_key()  # PPO's reward model and DPO learn from the same pairs
     assert compose("ppo", ["save_every=3", "logger=none"]).run_key() == a.run_key()  # cadence and logging are not
+
+
+def test_adapter_base_is_made_absolute_so_checkpoints_load_from_anywhere(tmp_path, monkeypatch):
+    from collapselab.align.common import absolute_path, patch_adapter_base
+
+    (tmp_path / "sft").mkdir()
+    (tmp_path / "ad").mkdir()
+    (tmp_path / "ad" / "adapter_config.json").write_text('{"base_model_name_or_path": "x", "r": 4}')
+    monkeypatch.chdir(tmp_path)
+    patch_adapter_base(tmp_path / "ad", "sft")  # relative to the working directory
+    cfg = json.loads((tmp_path / "ad" / "adapter_config.json").read_text())
+    assert cfg == {"base_model_name_or_path": str(tmp_path / "sft"), "r": 4}
+    assert absolute_path("meta-llama/Llama-2-7b-hf") == "meta-llama/Llama-2-7b-hf"  # a hub name stays

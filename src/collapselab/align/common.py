@@ -104,8 +104,14 @@ def patch_adapter_base(folder: Path, base: Path | str) -> None:
     """Point a saved PEFT adapter at ``base`` (absolute path), so it loads from anywhere."""
     cfg_path = Path(folder) / "adapter_config.json"
     cfg = json.loads(cfg_path.read_text())
-    cfg["base_model_name_or_path"] = str(base)
+    cfg["base_model_name_or_path"] = absolute_path(base)
     atomic_write_json(cfg_path, cfg)
+
+
+def absolute_path(path: Path | str) -> str:
+    """A local path made absolute (so it loads from any working directory); a hub name unchanged."""
+    p = Path(path).expanduser()
+    return str(p.resolve()) if p.exists() else str(path)
 
 
 def check_finite_params(model: torch.nn.Module) -> None:

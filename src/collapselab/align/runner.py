@@ -15,6 +15,7 @@ from typing import Any
 import torch
 
 from collapselab.align.common import (
+    absolute_path,
     CheckpointCallback,
     TrackerCallback,
     check_finite_params,
@@ -53,7 +54,8 @@ def stage_tracker_dir(tracker_dir: Path, algo: str, main: bool) -> Path:
 
 
 def checkpoint_meta(cfg: Any, algo: str, base_model: Path | str) -> dict[str, Any]:
-    return {"algo": algo, "beta": getattr(cfg, "beta", None) if algo in ("ppo", "dpo") else None, "base_model": str(base_model),
+    return {"algo": algo, "beta": getattr(cfg, "beta", None) if algo in ("ppo", "dpo") else None,
+            "base_model": absolute_path(base_model),
             "model_name": cfg.model.name}
 
 
