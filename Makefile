@@ -11,7 +11,7 @@ export TOKENIZERS_PARALLELISM := false
 export TRL_EXPERIMENTAL_SILENCE := 1
 export WANDB_SILENT := true
 
-.PHONY: install lab test test-all bench clean
+.PHONY: install lab lab-smoke test test-all clean
 
 install: $(STAMP)
 
@@ -22,9 +22,14 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+# the whole study: world, base, SFT, reward, PPO and DPO sweeps, evaluation, toy, report/index.html
 lab: $(STAMP)
-	$(PY) scripts/toy_sim.py experiment=jeepiti hydra.run.dir=outputs/lab/toy/jeepiti
-	$(PY) scripts/toy_sim.py -m experiment=bandit rule=paper,reinforce,ppo,actde,dpo beta=0.05,0.2,1.0 hydra.sweep.dir=outputs/lab/toy/bandit
+	$(PY) scripts/lab.py $(ARGS)
+
+# the same pipeline at the smallest sizes, then the report rendered in headless Chromium
+lab-smoke: $(STAMP)
+	$(PY) scripts/lab.py lab=smoke out_dir=outputs/lab_smoke report_dir=outputs/lab_smoke/report logger=none
+	$(PY) scripts/check_report.py outputs/lab_smoke/report/index.html
 
 test: $(STAMP)
 	$(PY) -m pytest -q -n 2 tests

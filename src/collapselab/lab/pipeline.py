@@ -114,6 +114,7 @@ def run_lab(cfg: Any, hydra_dir: Path | None = None) -> dict[str, Any]:
     previous = json.loads(times_path.read_text()).get("seconds", {}) if times_path.exists() else {}
     progress = Progress(todo, {**DEFAULT_SECONDS, **{k: v for k, v in previous.items() if v > 1}})
     fns: dict[str, Callable[[LabState], tuple[Any, dict]]] = {s: getattr(st, f"stage_{s}") for s in STAGES}
+    reused: list[str] = []
     for stage in todo:
         progress.start(stage)
         t = time.perf_counter()
@@ -121,13 +122,17 @@ def run_lab(cfg: Any, hydra_dir: Path | None = None) -> dict[str, Any]:
         state.results[stage] = result
         seconds = time.perf_counter() - t
         state.times[stage] = seconds
-        cached = memo.get(stage, {}).get("key") == key and result.get("_cached", False)
+        # training stages reuse their keyed runs themselves; the others say so in their result
+        same = memo.get(stage, {}).get("key") == key
+        cached = same and (result.get("_cached", False) or stage in ("world", "base", "sft", "reward", "ppo", "dpo"))
+        if cached:
+            reused.append(stage)
         memo[stage] = {"key": key, "seconds": seconds}
         atomic_write_json(memo_path, memo)
         progress.end(stage, seconds, "reused" if cached else "")
     total = time.perf_counter() - progress.t0
     record = {"seconds": {**previous, **state.times}, "this_run": state.times, "total_this_run": total,
-              "preset": cfg.lab.name}
+              "preset": cfg.lab.name, "reused": reused}
     atomic_write_json(times_path, record)
     print(f"\nlab finished in {_fmt(total)}; report: {Path(cfg.report_dir) / 'index.html'}", file=sys.stderr)
     return record

@@ -85,8 +85,8 @@ table {{ border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }}
 td, th {{ border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }}
 th {{ background: #f3f3f3; }}
 .figs {{ display: flex; flex-wrap: wrap; gap: 1em; }}
-figure {{ margin: 0; max-width: 100%; }}
-figure img {{ max-width: 100%; max-height: 420px; border: 1px solid #eee; }}
+figure {{ margin: 0; flex: 1 1 45%; max-width: 580px; }}
+figure img {{ width: 100%; border: 1px solid #eee; }}
 figcaption {{ font-size: 0.8em; color: #555; }}
 img.broken {{ outline: 3px solid red; }}
 pre {{ background: #f7f7f7; padding: 0.6em; overflow-x: auto; }}

@@ -1,0 +1,72 @@
+"""Render a lab report in headless Chromium and fail if any figure does not load.
+
+    python scripts/check_report.py report/index.html [--screenshot shot.png]
+
+Installs Debian's chromium with apt-get when it is missing and we are root. The page
+counts its loaded images on load into <meta name="figures-loaded" content="ok/total">.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--allow-file-access-from-files", "--virtual-time-budget=10000"]
+
+
+def find_chromium(install: bool) -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    if install and hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        print("check_report: installing Debian's chromium (one time)...", file=sys.stderr)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, stdout=subprocess.DEVNULL)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env, stdout=subprocess.DEVNULL)
+        path = shutil.which("chromium")
+        if path:
+            return path
+    sys.exit("error: chromium not found (apt-get install chromium)")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("index", type=Path)
+    ap.add_argument("--screenshot", type=Path)
+    ap.add_argument("--no-install", action="store_true")
+    args = ap.parse_args()
+    if not args.index.is_file():
+        print(f"error: index={str(args.index)!r} is not a file", file=sys.stderr)
+        return 2
+    chromium = find_chromium(not args.no_install)
+    url = args.index.resolve().as_uri()
+    with tempfile.TemporaryDirectory() as profile:
+        cmd = [chromium, *FLAGS, f"--user-data-dir={profile}"]
+        dom = subprocess.run([*cmd, "--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
+        if args.screenshot:
+            subprocess.run([*cmd, f"--screenshot={args.screenshot.resolve()}", "--window-size=1280,4000", url],
+                           capture_output=True, timeout=120)
+    m = re.search(r'name="figures-loaded" content="(\d+)/(\d+)"', dom)
+    if not m:
+        print("error: the page did not report its figures (script did not run?)", file=sys.stderr)
+        return 1
+    ok, total = int(m.group(1)), int(m.group(2))
+    print(f"check_report: {ok}/{total} figures loaded in {args.index}")
+    if total == 0 or ok < total:
+        broken = re.findall(r'<img[^>]*class="broken"[^>]*src="([^"]+)"|<img[^>]*src="([^"]+)"[^>]*class="broken"', dom)
+        print(f"error: {total - ok} figure(s) failed to load: {[a or b for a, b in broken]}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
