@@ -157,3 +157,22 @@ def test_adapter_base_is_made_absolute_so_checkpoints_load_from_anywhere(tmp_pat
     cfg = json.loads((tmp_path / "ad" / "adapter_config.json").read_text())
     assert cfg == {"base_model_name_or_path": str(tmp_path / "sft"), "r": 4}
     assert absolute_path("meta-llama/Llama-2-7b-hf") == "meta-llama/Llama-2-7b-hf"  # a hub name stays
+
+
+class _Tok:
+    def apply_chat_template(self, messages, add_generation_prompt, tokenize):
+        return "|".join(m["content"] for m in messages) + "|A:"
+
+    def __call__(self, text, add_special_tokens):
+        return {"input_ids": [ord(c) for c in text]}
+
+
+def test_ppo_prompts_keep_repeats_and_refuse_a_set_smaller_than_a_batch():
+    from collapselab.align.ppo import prompt_dataset
+
+    conv = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]
+    world = {"instructions": {"messages": [conv, conv, [conv[0]]]}}
+    ds = prompt_dataset(world, _Tok(), batch_size=3)
+    assert ds["input_ids"] == [[ord(c) for c in "hi|A:"]] * 3  # repeats kept, the answer dropped
+    with pytest.raises(UserError, match="ppo.batch_size=4: the world has only 3 instruction prompts"):
+        prompt_dataset(world, _Tok(), batch_size=4)  # trl's loader would loop forever

@@ -36,6 +36,7 @@ from collapselab.align.reward import load_reward_model, train_reward
 from collapselab.align.runner import checkpoint_meta, open_tracker
 from collapselab.align.sft import split_messages, train_sft
 from collapselab.config.align import PPOStage
+from collapselab.errors import UserError
 from collapselab.io import keyed_dir
 
 STATE_FILE = "ppo_state.pt"
@@ -45,16 +46,25 @@ def ppo_run_dir(cfg: PPOStage) -> Path:
     return keyed_dir(cfg.artifacts_dir, "ppo", cfg.run_key())
 
 
-def prompt_dataset(world: Any, tok: Any) -> Any:
-    """The instruction prompts, chat-formatted and tokenized: a Dataset with ``input_ids``."""
+def prompt_dataset(world: Any, tok: Any, batch_size: int) -> Any:
+    """Every instruction's prompt, chat-formatted and tokenized: a Dataset with ``input_ids``.
+
+    Prompts repeat (the world has a few phrasings per kind); they are kept, so rollouts follow
+    the instruction mix. trl's PPO loader drops incomplete batches and loops forever on a set
+    smaller than one batch, hence the check.
+    """
     from datasets import Dataset
 
-    seen, ids = set(), []
+    cache: dict[str, list[int]] = {}
+    ids = []
     for messages in world["instructions"]["messages"]:
         text = chat_prompt(tok, split_messages(messages)[0])
-        if text not in seen:
-            seen.add(text)
-            ids.append(tok(text, add_special_tokens=False)["input_ids"])
+        if text not in cache:
+            cache[text] = tok(text, add_special_tokens=False)["input_ids"]
+        ids.append(cache[text])
+    if len(ids) < batch_size:
+        raise UserError(f"ppo.batch_size={batch_size}: the world has only {len(ids)} instruction prompts "
+                        "(raise world.n_instructions or lower ppo.batch_size)")
     return Dataset.from_dict({"input_ids": ids})
 
 
@@ -136,7 +146,7 @@ def train_ppo(cfg: PPOStage, tracker_dir: Path) -> Path:
         value_lora = lora_config(cfg.model)
         value_lora.task_type = "SEQ_CLS"
     value_model, _ = load_reward_model(rm_path, lora_cfg=value_lora)
-    dataset = prompt_dataset(load_world(cfg.world, Path(cfg.artifacts_dir)), tok)
+    dataset = prompt_dataset(load_world(cfg.world, Path(cfg.artifacts_dir)), tok, cfg.ppo.batch_size)
 
     ckpt = latest_checkpoint(run)
     offset, state, peft = 0, None, lora_config(cfg.model)
