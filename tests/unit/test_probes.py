@@ -194,6 +194,9 @@ def test_cache_resumes_a_killed_run_and_reuses_a_finished_one(tmp_path):
     log3 = []
     assert [s.text for s in SampleCache(tmp_path).get(key, 10, _maker(log3), batch_size=4)] == [s.text for s in out]
     assert log3 == []  # a finished set generates nothing
+    assert len(SampleCache(tmp_path).get(key, 12, _maker(log3), batch_size=4)) == 12
+    assert log3 == [(10, 12, batch_seed(7, 10))]  # asking for more extends the cached set
+    log3.clear()
     assert SampleCache(tmp_path).get({**key, "seed": 8}, 2, _maker(log3), batch_size=4) and log3  # new key: new samples
 
 

@@ -125,7 +125,8 @@ class ProbeContext:
         key = {
             "probe": name,
             "checkpoint": self.ckpt.fingerprint,
-            "prompts": prompts if len(set(prompts)) > 1 else [prompts[0], len(prompts)],
+            # one repeated prompt: the count is left out, so asking for more samples extends the cached set
+            "prompts": prompts if len(set(prompts)) > 1 else [prompts[0]],
             "max_new_tokens": max_new_tokens,
             "temperature": temperature,
             "top_k": top_k,
