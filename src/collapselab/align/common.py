@@ -131,6 +131,15 @@ def check_finite_logs(logs: dict[str, Any], step: int) -> None:
             )
 
 
+def configure_threads(cfg: Any) -> None:
+    """Set torch's CPU threads from ``cfg.num_threads`` (None: 1 for the tiny model on CPU)."""
+    n = cfg.num_threads
+    if n is None and cfg.model.is_tiny and not torch.cuda.is_available():
+        n = 1
+    if n is not None:
+        torch.set_num_threads(n)
+
+
 # --------------------------------------------------------------------------- callbacks
 
 

@@ -11,7 +11,14 @@ from typing import Any
 
 import torch
 
-from collapselab.align.common import common_trainer_args, final_model, is_done, patch_adapter_base, quick_diversity
+from collapselab.align.common import (
+    common_trainer_args,
+    configure_threads,
+    final_model,
+    is_done,
+    patch_adapter_base,
+    quick_diversity,
+)
 from collapselab.align.pairs import build_pairs, read_pairs
 from collapselab.align.runner import checkpoint_meta, open_tracker, run_trainer
 from collapselab.align.sft import train_sft
@@ -37,6 +44,7 @@ def train_dpo(cfg: DPOStage, tracker_dir: Path) -> Path:
 
     from collapselab.models import load_causal_lm, lora_config
 
+    configure_threads(cfg)
     run = dpo_run_dir(cfg)
     if is_done(run):
         print(f"dpo: already complete, {final_model(run)}")

@@ -19,6 +19,7 @@ import torch
 from transformers import TrainerCallback
 
 from collapselab.align.common import (
+    configure_threads,
     StopRun,
     TrackerCallback,
     chat_prompt,
@@ -132,6 +133,7 @@ def train_ppo(cfg: PPOStage, tracker_dir: Path) -> Path:
     from collapselab.models import load_causal_lm, lora_config
     from collapselab.world import load_world
 
+    configure_threads(cfg)
     run = ppo_run_dir(cfg)
     if is_done(run):
         print(f"ppo: already complete, {final_model(run)}")

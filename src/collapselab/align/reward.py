@@ -9,7 +9,12 @@ from typing import Any
 
 import torch
 
-from collapselab.align.common import common_trainer_args, final_model, is_done
+from collapselab.align.common import (
+    common_trainer_args,
+    configure_threads,
+    final_model,
+    is_done,
+)
 from collapselab.align.pairs import build_pairs, read_pairs
 from collapselab.align.runner import checkpoint_meta, open_tracker, run_trainer, stage_tracker_dir
 from collapselab.align.sft import train_sft
@@ -81,6 +86,7 @@ def train_reward(cfg: RewardStage, tracker_dir: Path, *, main: bool = True) -> P
 
     from collapselab.models import lora_config
 
+    configure_threads(cfg)
     run = reward_run_dir(cfg)
     if is_done(run):
         print(f"reward: reusing {final_model(run)}")

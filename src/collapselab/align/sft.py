@@ -12,7 +12,13 @@ from typing import Any
 
 import torch
 
-from collapselab.align.common import common_trainer_args, final_model, is_done, quick_diversity
+from collapselab.align.common import (
+    common_trainer_args,
+    configure_threads,
+    final_model,
+    is_done,
+    quick_diversity,
+)
 from collapselab.align.runner import checkpoint_meta, open_tracker, run_trainer, stage_tracker_dir
 from collapselab.config.align import SFTStage
 from collapselab.errors import UserError
@@ -71,6 +77,7 @@ def train_sft(cfg: SFTStage, tracker_dir: Path, *, main: bool = True) -> Path:
     from collapselab.models.chat import set_chat_template
     from collapselab.world import load_world
 
+    configure_threads(cfg)
     run = sft_run_dir(cfg)
     if is_done(run):
         print(f"sft: reusing {final_model(run)}")

@@ -163,6 +163,9 @@ class StageConfig:
     diversity_new_tokens: int = 48
     # debug: stop this invocation after this many steps (as if killed) so resume can be tested
     max_steps_this_run: int | None = None
+    # torch CPU threads; None: 1 for the tiny model on CPU (its per-token matmuls are too small to
+    # share, and 2 threads on a busy 2-core machine generated 15x slower), else torch's default
+    num_threads: int | None = None
 
     def problems(self) -> list[str]:
         out = positive("save_every", self.save_every)
@@ -170,6 +173,8 @@ class StageConfig:
         out += positive("diversity_new_tokens", self.diversity_new_tokens)
         if self.max_steps_this_run is not None:
             out += positive("max_steps_this_run", self.max_steps_this_run)
+        if self.num_threads is not None:
+            out += positive("num_threads", self.num_threads)
         return out + _model_path_problems(self.model)
 
     def upstream(self) -> dict[str, Any]:
