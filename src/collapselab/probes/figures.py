@@ -82,7 +82,9 @@ def persona_panels(parsed: list[dict], sentiment: np.ndarray, name: str, path: P
     for ax, key in zip(axes.flat[:6], ("nationality", "ethnicity", "mbti", "gender", "first_name", "last_name")):
         counts = Counter(str(p.get(key)) for p in parsed if p.get(key) is not None).most_common(top)
         if counts:
-            ax.barh([c[0] for c in counts][::-1], [c[1] for c in counts][::-1])
+            labels = [_printable(c[0])[:18] + ("…" if len(c[0]) > 18 else "") for c in counts]
+            ax.barh(range(len(counts)), [c[1] for c in counts][::-1])
+            ax.set_yticks(range(len(counts)), labels[::-1])
         ax.set_title(key, fontsize=9)
         ax.tick_params(labelsize=7)
     ages = [p["age"] for p in parsed if isinstance(p.get("age"), int)]
