@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import warnings
 from pathlib import Path
 from typing import Any
 
 from collapselab.config.common import LoggerConfig
-from collapselab.tracking.offline import find_run_files, read_offline_run
+from collapselab.tracking.offline import find_run_files, is_complete, read_offline_run
 
 __all__ = ["Tracker", "find_run_files", "read_offline_run"]
 
@@ -101,11 +102,26 @@ class Tracker:
 
     def finish(self) -> None:
         if self._wandb_run is not None:
+            run_id, offline = self._wandb_run.id, self._wandb_run.offline
             try:
                 self._wandb_run.finish()
             except Exception as e:  # noqa: BLE001
                 warnings.warn(f"W&B finish failed: {e}")
             self._wandb_run = None
+            if offline:
+                self._wait_flushed(run_id)
+
+    def _wait_flushed(self, run_id: str, timeout_s: float = 30.0) -> None:
+        """Offline runs are written by W&B's background service; under load ``finish()`` can return
+        before the file holds the run's exit record. Wait for it so the run is complete on disk."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            for f in self.run_dir.glob(f"wandb/offline-run-*-{run_id}/run-{run_id}.wandb"):
+                if is_complete(f):
+                    return
+            time.sleep(0.1)
+        warnings.warn(f"W&B offline run {run_id} not complete on disk after {timeout_s:.0f}s; "
+                      f"metrics are in {self.history_path}")
 
     def __enter__(self) -> Tracker:
         return self

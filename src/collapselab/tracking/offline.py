@@ -44,9 +44,28 @@ def _records(data: bytes) -> list[bytes]:
     return out
 
 
+def is_complete(path: str | Path) -> bool:
+    """True when the ``.wandb`` file ends with the run's exit record (the run finished writing)."""
+    from wandb.proto import wandb_internal_pb2 as pb
+
+    try:
+        records = _records(Path(path).read_bytes())
+    except (OSError, ValueError, struct.error):
+        return False
+    for raw in reversed(records):
+        rec = pb.Record()
+        try:
+            rec.ParseFromString(raw)
+        except Exception:  # noqa: BLE001 - a record cut short while being written
+            return False
+        return rec.WhichOneof("record_type") == "exit"
+    return False
+
+
 def find_run_files(root: str | Path) -> list[Path]:
     """All ``run-*.wandb`` files below ``root``, oldest first."""
-    return sorted(Path(root).rglob("run-*.wandb"), key=lambda p: p.stat().st_mtime)
+    files = [p for p in Path(root).rglob("run-*.wandb") if "latest-run" not in p.parts]  # a symlink to a run
+    return sorted(files, key=lambda p: p.stat().st_mtime)
 
 
 def read_offline_run(path: str | Path) -> dict[str, Any]:
