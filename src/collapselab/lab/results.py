@@ -62,21 +62,8 @@ def persona_samples(folder: Path) -> list[dict]:
     return [r for r in rows if r.get("probe") == "persona"]
 
 
-def reward_scores(reward_dir: str | Path, user_prompt: str, answers: list[str], batch_size: int = 32) -> np.ndarray:
-    """[N] reward-model scores of (user prompt, answer) chats, formatted exactly as the reward model was trained."""
-    import torch
+def reward_scores(reward_dir: str | Path, user_prompt: str, answers: list[str]) -> np.ndarray:
+    """[N] reward-model scores of (user prompt, answer) chats, rendered as the reward model was trained."""
+    from collapselab.probes.quality import reward_scores as score
 
-    from collapselab.align.reward import load_reward_model
-
-    model, tok = load_reward_model(Path(reward_dir))
-    model.eval()
-    tok.padding_side = "right"
-    out = []
-    with torch.inference_mode():
-        for i in range(0, len(answers), batch_size):
-            chats = [[{"role": "user", "content": user_prompt}, {"role": "assistant", "content": a}]
-                     for a in answers[i : i + batch_size]]
-            texts = [tok.apply_chat_template(c, tokenize=False) for c in chats]
-            enc = tok(texts, return_tensors="pt", padding=True, truncation=True, add_special_tokens=False)
-            out.append(model(**enc).logits[:, 0].float())
-    return torch.cat(out).numpy() if out else np.zeros(0)
+    return score(str(reward_dir), [user_prompt] * len(answers), answers) if answers else np.zeros(0)
