@@ -270,3 +270,22 @@ def test_reward_scores_render_the_chat_pair(tiny_lm, tmp_path):
         assert g == pytest.approx(want, abs=1e-4)
     with pytest.raises(UserError, match="reward_model="):
         reward_scores(str(tmp_path), ["q"], ["a"])
+
+
+def test_chat_probes_all_opens_the_answer_with_the_paper_prompt_and_strips_markup():
+    """chat_probes=all: a chat-format checkpoint gets the request in its template, the answer forced
+    to open with the paper's prompt; text metrics see only what follows the template."""
+    from collapselab.config import compose
+    from collapselab.probes.base import ProbeContext
+    from collapselab.probes.stub import StubLanguageModel
+    from collapselab.world import prompts as wp
+
+    cfg = compose("evaluate", ["checkpoints=[stub]", "chat_probes=all", "logger=none"])
+    lm = StubLanguageModel(["x"], [0.0, 0.0], chat_template=True)
+    ctx = ProbeContext(lm=lm, cfg=cfg, ckpt=None, out_dir=None, cache=None, prompt_format="chat")
+    prompt = ctx.spec("steve").prompt
+    assert prompt == f"<|user|>\n{wp.STEVE_REQUESTS[0]}<|end|>\n<|assistant|>\n{wp.STEVE_PROMPT}"
+    assert ctx.visible(prompt, " and more.") == wp.STEVE_PROMPT + " and more."
+    plain = ProbeContext(lm=lm, cfg=compose("evaluate", ["checkpoints=[stub]", "logger=none"]), ckpt=None, out_dir=None, cache=None,
+                         prompt_format="chat")
+    assert plain.spec("bio").prompt == wp.BIO_PROMPT  # the paper's protocol: plain text for Exp. 2-3

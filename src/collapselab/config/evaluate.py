@@ -116,6 +116,10 @@ class EvaluateConfig:
     checkpoints: list[str] = field(default_factory=list)  # paths, training run folders, or model-config names
     probes: list[str] = field(default_factory=lambda: list(PROBE_NAMES))
     prompt_format: str = "auto"  # auto | plain | chat
+    # under the chat format, which probes use the chat template: persona (the paper's protocol:
+    # Experiments 2-3 prompt every model with plain text) | all (entropy and semantic send the
+    # matching request and open the answer with the paper's prompt; for models aligned only on chats)
+    chat_probes: str = "persona"
     seed: int = 0
     batch_size: int = 200  # prompts per forward pass while sampling (default: a whole probe's set)
     n_boot: int = 1000  # bootstrap resamples for the 95% confidence intervals
@@ -145,6 +149,7 @@ class EvaluateConfig:
         if len(set(self.probes)) != len(self.probes):
             out.append(f"probes={self.probes}: each probe at most once")
         out += choice("prompt_format", self.prompt_format, PROMPT_FORMATS)
+        out += choice("chat_probes", self.chat_probes, ("persona", "all"))
         out += choice("device", self.device, ("auto", "cpu", "cuda"))
         out += choice("dtype", self.dtype, ("float32", "bfloat16", "float16"))
         out += positive("batch_size", self.batch_size) + positive("n_boot", self.n_boot)

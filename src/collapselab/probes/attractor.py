@@ -62,7 +62,7 @@ def attractor_probe(ctx: ProbeContext) -> ProbeResult:
     # reference level: mean sampled-token log-prob over all unperturbed completions' tokens
     ref_lp = [lp for s in bio for lp in s.logprobs]
     reference = float(np.mean(ref_lp)) if ref_lp else float("nan")
-    emb = np.asarray(embed_texts([p + s.text for p, s in zip(prompts, pert, strict=True)]), dtype=float)
+    emb = np.asarray(embed_texts([ctx.visible(p, s.text) for p, s in zip(prompts, pert, strict=True)]), dtype=float)
     nearest = [nearest_cluster(e, cl["centroids"], cl["radii"]) for e in emb]
     back = np.array([k != -1 for k in nearest], dtype=float)
     tokens = np.array(

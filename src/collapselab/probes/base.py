@@ -93,14 +93,35 @@ class ProbeContext:
         c = self.cfg
         if name == "steve":
             e = c.entropy
-            return SampleSpec(e.prompt or wp.STEVE_PROMPT, e.n_samples, e.max_new_tokens, e.temperature, e.top_k)
+            prompt = self.opening(e.prompt or wp.STEVE_PROMPT, wp.STEVE_REQUESTS[0])
+            return SampleSpec(prompt, e.n_samples, e.max_new_tokens, e.temperature, e.top_k)
         if name == "bio":
             s = c.semantic
-            return SampleSpec(s.prompt or wp.BIO_PROMPT, s.n_samples, s.max_new_tokens, s.temperature)
+            return SampleSpec(self.opening(s.prompt or wp.BIO_PROMPT, wp.BIO_REQUESTS[0]), s.n_samples,
+                              s.max_new_tokens, s.temperature)
         if name == "persona":
             p = c.persona
             return SampleSpec(self.persona_prompt(), p.n_samples, p.max_new_tokens, p.temperature)
         raise KeyError(name)
+
+    def opening(self, text: str, request: str) -> str:
+        """The plain prompt, or (chat format with ``chat_probes=all``) the chat request whose answer
+        opens with that prompt, so a model aligned only on chats is measured where it was aligned."""
+        if self.prompt_format == "chat" and getattr(self.cfg, "chat_probes", "persona") == "all":
+            chat = self.lm.chat_prompt(request)
+            if chat is None:
+                raise UserError(f"prompt_format=chat: {self.ckpt.name} has no chat template (use plain or auto)")
+            self.memo.setdefault("chat_prefixes", set()).add(chat)
+            return chat + text
+        return text
+
+    def visible(self, prompt: str, text: str) -> str:
+        """What the model "said": prompt + completion without the chat markup that ``opening`` added,
+        so text metrics never see template tokens shared by every sample."""
+        for prefix in self.memo.get("chat_prefixes", ()):
+            if prompt.startswith(prefix):
+                return prompt[len(prefix):] + text
+        return prompt + text
 
     def persona_prompt(self) -> str:
         """Experiment 1 prompt: the plain header a base model continues, or the chat request (footnote 3)."""

@@ -29,10 +29,10 @@ def _texts(ctx: ProbeContext) -> tuple[list[str], list[str], list[str], list[str
     prompts, texts, requests, answers = [], [], [], []
     for name, request in sets:
         for s in ctx.samples(name):
-            prompts.append(s.prompt)
+            prompts.append(ctx.visible(s.prompt, ""))  # the base model sees the plain prompt
             texts.append(s.text)
             requests.append(request)
-            answers.append(s.prompt + s.text if name == "bio" else s.text)
+            answers.append(ctx.visible(s.prompt, s.text) if name == "bio" else s.text)
     return prompts, texts, requests, answers
 
 

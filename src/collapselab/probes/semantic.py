@@ -23,7 +23,7 @@ def bio_clusters(ctx: ProbeContext) -> dict[str, Any]:
     from collapselab.metrics import best_kmeans, cluster_radii, embed_texts
 
     samples = ctx.samples("bio")
-    texts = [s.prompt + s.text for s in samples]
+    texts = [ctx.visible(s.prompt, s.text) for s in samples]
     emb = np.asarray(embed_texts(texts), dtype=float)
     c = ctx.cfg.semantic
     k, labels, sil = best_kmeans(emb, k_min=c.k_min, k_max=c.k_max, seed=ctx.cfg.seed)
