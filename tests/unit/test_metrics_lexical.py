@@ -107,3 +107,15 @@ def test_empty_input_errors(fn):
 def test_single_string_is_rejected():
     with pytest.raises(TypeError, match="list of strings"):
         distinct_n("a b c", 1)
+
+
+def test_self_bleu_is_the_mean_of_its_per_text_scores():
+    """Identical texts score 1 each; the set value is the mean of the per-text values."""
+    from collapselab.metrics import self_bleu, self_bleu_scores
+
+    same = self_bleu_scores(["a b c d", "a b c d", "a b c d"])
+    assert same.tolist() == [1.0, 1.0, 1.0]
+    texts = ["the cat sat on the mat", "the cat sat on a mat", "dogs bark at night loudly"]
+    scores = self_bleu_scores(texts)
+    assert scores.shape == (3,) and scores[2] < scores[0]
+    assert self_bleu(texts) == pytest.approx(scores.mean())

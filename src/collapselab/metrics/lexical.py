@@ -32,14 +32,8 @@ def distinct_n(texts: list[str], n: int) -> float:
     return len(seen) / total if total else 0.0
 
 
-def self_bleu(texts: list[str], max_refs: int | None = None, seed: int = 0) -> float:
-    """Self-BLEU (Zhu et al. 2018): mean sentence BLEU of each text against all the others.
-
-    texts: N >= 2 -> float in [0, 1] (sacrebleu's 0-100 divided by 100; higher = less diverse).
-    sacrebleu defaults (13a tokeniser, exp smoothing). With ``max_refs`` set, each text is scored
-    against a random subset of at most ``max_refs`` other texts (seeded) to bound the cost.
-    Identical texts give 1.0.
-    """
+def self_bleu_scores(texts: list[str], max_refs: int | None = None, seed: int = 0) -> np.ndarray:
+    """Per-text self-BLEU [N]: sentence BLEU of each text against the others (see ``self_bleu``)."""
     texts = check_texts(texts, 2)
     if max_refs is not None and max_refs < 1:
         raise ValueError(f"max_refs={max_refs}: must be >= 1 or None")
@@ -54,7 +48,18 @@ def self_bleu(texts: list[str], max_refs: int | None = None, seed: int = 0) -> f
         if max_refs is not None and len(others) > max_refs:
             others = sorted(rng.choice(others, size=max_refs, replace=False).tolist())
         scores.append(min(1.0, bleu.sentence_score(hyp, [texts[j] for j in others]).score / 100.0))
-    return float(np.mean(scores))
+    return np.asarray(scores, dtype=float)
+
+
+def self_bleu(texts: list[str], max_refs: int | None = None, seed: int = 0) -> float:
+    """Self-BLEU (Zhu et al. 2018): mean sentence BLEU of each text against all the others.
+
+    texts: N >= 2 -> float in [0, 1] (sacrebleu's 0-100 divided by 100; higher = less diverse).
+    sacrebleu defaults (13a tokeniser, exp smoothing). With ``max_refs`` set, each text is scored
+    against a random subset of at most ``max_refs`` other texts (seeded) to bound the cost.
+    Identical texts give 1.0.
+    """
+    return float(np.mean(self_bleu_scores(texts, max_refs, seed)))
 
 
 def compression_ratio(texts: list[str]) -> float:

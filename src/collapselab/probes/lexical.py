@@ -1,30 +1,33 @@
 """Lexical diversity over the semantic probe's "Grace Hopper was" completions (same samples,
 so the lexical and semantic numbers describe one set): distinct-1/2, self-BLEU, gzip ratio.
 
-Confidence intervals: bootstrap over texts, re-centred on the full-set value (``base.add_index_ci``).
+Confidence intervals: bootstrap over texts, re-centred on the full-set value (``base.add_index_ci``);
+self-BLEU's from its per-text scores (computed once; each text's references held fixed), which
+costs one self-BLEU pass instead of one per resample.
 """
 
 from __future__ import annotations
 
 from functools import partial
 
-from collapselab.probes.base import ProbeContext, ProbeResult, add_index_ci, register_probe
+from collapselab.probes.base import ProbeContext, ProbeResult, add_ci, add_index_ci, register_probe
 
 
 @register_probe("lexical", headline="lexical/distinct_2")
 def lexical_probe(ctx: ProbeContext) -> ProbeResult:
-    from collapselab.metrics import compression_ratio, distinct_n, self_bleu
+    from collapselab.metrics import compression_ratio, distinct_n, self_bleu_scores
 
     texts = [s.text for s in ctx.samples("bio")]
     fns = {
-        "lexical/distinct_1": (partial(distinct_n, n=1), ctx.cfg.n_boot),
-        "lexical/distinct_2": (partial(distinct_n, n=2), ctx.cfg.n_boot),
-        "lexical/self_bleu": (partial(self_bleu, max_refs=ctx.cfg.lexical.self_bleu_max_refs, seed=ctx.cfg.seed),
-                              ctx.cfg.n_boot_slow),
-        "lexical/compression_ratio": (compression_ratio, ctx.cfg.n_boot),
+        "lexical/distinct_1": partial(distinct_n, n=1),
+        "lexical/distinct_2": partial(distinct_n, n=2),
+        "lexical/compression_ratio": compression_ratio,
     }
     m: dict[str, float] = {}
-    for key, (fn, n_boot) in fns.items():
+    for key, fn in fns.items():
         m[key] = float(fn(texts))
-        add_index_ci(m, key, len(texts), lambda idx, fn=fn: fn([texts[i] for i in idx]), ctx.cfg, n_boot)
+        add_index_ci(m, key, len(texts), lambda idx, fn=fn: fn([texts[i] for i in idx]), ctx.cfg, ctx.cfg.n_boot)
+    bleu = self_bleu_scores(texts, max_refs=ctx.cfg.lexical.self_bleu_max_refs, seed=ctx.cfg.seed)
+    m["lexical/self_bleu"] = float(bleu.mean())
+    add_ci(m, "lexical/self_bleu", bleu, ctx.cfg)
     return ProbeResult(m)
