@@ -21,6 +21,7 @@ from collapselab.lab.results import LabResults, collect, persona_samples, reward
 DIVERSITY_KEYS = ["entropy/top5_bits_mean", "semantic/tfidf_cos_mean", "persona/mbti_coverage",
                   "persona/n_nationalities", "lexical/distinct_2"]
 STEP_KEYS = ["entropy/top5_bits_mean", "lexical/distinct_2"]
+MIN_ESS = 10  # below this effective sample size the exp(R/beta)-weighted estimate is not a prediction
 
 
 def _fmt(v: Any, ci: tuple[float, float] | None = None) -> str:
@@ -201,15 +202,19 @@ def _prediction_section(doc: Doc, res: LabResults, figs: _Figs, ck: dict, state:
           "by exp(reward-model score / beta) (ESS: the weights' effective sample size; small ESS = noisy "
           "prediction). Where observed and predicted differ, the gap is optimisation dynamics or reward-model error: "
           "the paper's mode collapse proper. DPO's target uses the annotator's Bradley-Terry reward, which the reward "
-          "model estimates, so the same weights serve both.")
+          "model estimates, so the same weights serve both. At small beta the weights concentrate on a few samples "
+          f"(ESS < {MIN_ESS}): those rows give no usable prediction and need more reference samples.")
     table = []
     for r in rows:
         gap = r["tv_pred_obs"]
-        flag = "agree" if gap is not None and gap < 0.1 else "DISAGREE" if gap is not None else "n/a"
+        if r["ess"] < MIN_ESS:  # the weights sit on a handful of samples: no usable prediction
+            flag = f"prediction unreliable (ESS < {MIN_ESS})"
+        else:
+            flag = "agree" if gap is not None and gap < 0.1 else "DISAGREE" if gap is not None else "n/a"
         table.append([r["attribute"], r["run"], f"{r['ess']:.1f}", _fmt(r["tv_ref_pred"]), _fmt(r["tv_ref_obs"]),
                       _fmt(gap), flag])
     doc.table(["attribute", "run", "ESS", "TV(SFT, predicted)", "TV(SFT, observed)", "TV(predicted, observed)",
-               "verdict (TV < 0.1)"], table)
+               f"verdict (TV < 0.1, ESS >= {MIN_ESS})"], table)
     for attr in ("extraversion", "review sentiment", "nationality"):
         if any(r["attribute"] == attr for r in rows):
             p = F.predicted_observed(rows, attr, figs.path(f"predicted_{attr.replace(' ', '_')}.png"))
