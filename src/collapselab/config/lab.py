@@ -15,7 +15,7 @@ from collapselab.config.common import LoggerConfig
 
 @dataclass
 class LabPreset:
-    """Sizes of one lab run: ``lab=default`` (~10-15 min on 2 cores) or ``lab=smoke`` (< 2 min)."""
+    """Sizes of one lab run: ``lab=default`` (~30 min on 2 cores) or ``lab=smoke`` (< 2 min)."""
 
     name: str = "default"
     model: list[str] = field(default_factory=list)  # model overrides for every model stage (model=tiny_test, model.*=...)

@@ -25,9 +25,9 @@ from collapselab.io import atomic_write_json, config_hash
 
 STAGES = ("world", "base", "sft", "reward", "ppo", "dpo", "evaluate", "toy", "compare", "report")
 
-# rough seconds per stage on 2 cores at default size, used for the first estimate of time left
-DEFAULT_SECONDS = {"world": 15, "base": 240, "sft": 60, "reward": 60, "ppo": 240, "dpo": 90,
-                   "evaluate": 240, "toy": 40, "compare": 10, "report": 10}
+# seconds per stage measured on 2 idle cores at default size (scripts/bench_lab.py), for the first estimate
+DEFAULT_SECONDS = {"world": 8, "base": 291, "sft": 98, "reward": 64, "ppo": 678, "dpo": 106,
+                   "evaluate": 511, "toy": 16, "compare": 13, "report": 4}
 
 
 @dataclass
