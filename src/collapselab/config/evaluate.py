@@ -44,11 +44,10 @@ class EntropyProbeConfig:
 
 
 @dataclass
-class SemanticProbeConfig:
-    """Experiment 2: whole-completion embeddings, k-means, t-SNE, TF-IDF similarity."""
+class _ClusteredSamples:
+    """A sample set whose embeddings are clustered (k by silhouette) and drawn with t-SNE."""
 
-    prompt: str | None = None  # None: world.prompts.BIO_PROMPT
-    n_samples: int = 200
+    n_samples: int = 100
     max_new_tokens: int = 128
     temperature: float = 1.0
     k_min: int = 2
@@ -63,21 +62,20 @@ class SemanticProbeConfig:
 
 
 @dataclass
-class PersonaProbeConfig:
+class SemanticProbeConfig(_ClusteredSamples):
+    """Experiment 2: whole-completion embeddings, k-means, t-SNE, TF-IDF similarity."""
+
+    prompt: str | None = None  # None: world.prompts.BIO_PROMPT
+    n_samples: int = 200
+    max_new_tokens: int = 128
+
+
+@dataclass
+class PersonaProbeConfig(_ClusteredSamples):
     """Experiment 1: one persona + review per generation."""
 
     n_samples: int = 100
     max_new_tokens: int = 256
-    temperature: float = 1.0
-    k_min: int = 2
-    k_max: int = 10
-    tsne_perplexity: float = 30.0
-
-    def problems(self) -> list[str]:
-        out = _sampling_problems(self.n_samples, self.max_new_tokens, self.temperature)
-        if not (2 <= self.k_min <= self.k_max):
-            out.append(f"k_min={self.k_min}, k_max={self.k_max}: need 2 <= k_min <= k_max")
-        return out + positive("tsne_perplexity", self.tsne_perplexity)
 
 
 @dataclass
