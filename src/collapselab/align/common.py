@@ -207,6 +207,7 @@ def common_trainer_args(cfg: Any, run: Path) -> dict[str, Any]:
         use_cpu=not torch.cuda.is_available(),
         bf16=cfg.model.dtype == "bfloat16" and torch.cuda.is_available(),
         dataloader_num_workers=0,
+        gradient_checkpointing=cfg.model.gradient_checkpointing,
     )
 
 

@@ -168,6 +168,7 @@ def train_ppo(cfg: PPOStage, tracker_dir: Path) -> Path:
         cliprange=cfg.ppo.cliprange, vf_coef=cfg.ppo.vf_coef, stop_token="eos",
         missing_eos_penalty=cfg.ppo.missing_eos_penalty, num_sample_generations=0,
         use_cpu=not torch.cuda.is_available(), bf16=dtype == "bfloat16", disable_tqdm=True,
+        gradient_checkpointing=cfg.model.gradient_checkpointing,
     )
     with open_tracker(cfg, "ppo", tracker_dir, run) as tracker:
         ckpt_cb = PPOCheckpointCallback(cfg, run, tok, sft, tracker, offset)

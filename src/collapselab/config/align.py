@@ -179,7 +179,8 @@ class StageConfig:
 
     def upstream(self) -> dict[str, Any]:
         """The settings every stage's output depends on (hashed into artifact keys)."""
-        return {"model": as_dict(self.model), "world": as_dict(self.world), "seed": self.seed}
+        model = {k: v for k, v in as_dict(self.model).items() if k != "gradient_checkpointing"}  # speed only
+        return {"model": model, "world": as_dict(self.world), "seed": self.seed}
 
 
 @dataclass
