@@ -27,7 +27,7 @@ def test_smoke_lab_end_to_end_and_reuse(tmp_path):
     assert "Side by side with the paper" in md and "Predicted vs observed collapse" in md
 
     # the paper table's lab numbers are the metrics files' numbers
-    base_metrics = [json.loads(p.read_text()) for p in (tmp_path / "out" / "eval" / "final").glob("*/metrics.json")
+    base_metrics = [json.loads(p.read_text()) for p in (tmp_path / "out" / "eval" / "final").glob("*/*/metrics.json")
                     if json.loads(p.read_text())["meta"].get("algo") not in ("sft", "ppo", "dpo")]
     assert len(base_metrics) == 1
     h = base_metrics[0]["entropy/top5_bits_mean"]

@@ -44,14 +44,18 @@ class LabConfig:
     out_dir: str = "outputs/lab"  # stage outputs (evaluations, toy, comparison)
     report_dir: str = "report"  # report/index.html and report/report.md
     artifacts_dir: str = "artifacts"  # models and data, shared with the stage entry points
-    stages: list[str] = field(default_factory=list)  # run only these (default: all, in order)
+    stages: list[str] = field(default_factory=list)  # run only these and what they need (default: all)
+    workers: int | None = None  # jobs run side by side, one CPU thread each (None: one per core, at most 4)
     logger: LoggerConfig = field(default_factory=LoggerConfig)
 
     def problems(self) -> list[str]:
         from collapselab.lab.pipeline import STAGES
 
         bad = [s for s in self.stages if s not in STAGES]
-        return [f"stages={bad}: unknown (allowed: {', '.join(STAGES)})"] if bad else []
+        out = [f"stages={bad}: unknown (allowed: {', '.join(STAGES)})"] if bad else []
+        if self.workers is not None and (isinstance(self.workers, bool) or self.workers < 1):
+            out.append(f"workers={self.workers}: must be null (one per core) or an integer >= 1")
+        return out
 
 
 register_schema("lab", LabConfig)

@@ -1,43 +1,53 @@
-"""The whole lab as a sequence of stages, each reusing its artifact when its config is unchanged.
+"""The whole lab as a graph of jobs, run in parallel worker processes, each reused when unchanged.
 
-world -> base -> sft -> reward -> ppo (per beta) -> dpo (per beta) -> evaluate -> toy -> compare -> report
+Stages (``STAGES``) are what a user names and what the times are reported by; each is one job
+or several (``lab/stages.py``: one per beta, one per evaluated run). Jobs run in ``workers``
+processes as soon as their dependencies are done. On the tiny models one CPU thread per job is
+as fast as two (a PPO update: 3.5 s on one thread, 3.9 s on two), so on a 2-core machine two
+jobs side by side nearly halve the time of the alignment and evaluation stages; pretraining,
+whose large batches do use both cores, gets every thread.
 
-Stages call the same library functions as the entry points (``training/*.py``,
-``eval/*.py``, ``scripts/toy_sim.py``) with configs composed from the same files, so the
-lab is exactly the sum of the commands a user would type. A stage whose composed config
-matches the one recorded in ``<out_dir>/stages.json`` (and whose outputs exist) is skipped,
-so a second run takes seconds and a killed run picks up at the stage it was in (which itself
-resumes from its last checkpoint).
+Jobs call the same library functions as the entry points (``training/*.py``, ``eval/*.py``,
+``scripts/toy_sim.py``) with configs composed from the same files, so the lab is exactly the
+sum of the commands a user would type. A job whose key (its composed config, hashed) matches
+the one recorded in ``<out_dir>/stages.json`` and whose outputs exist is skipped, so a second
+run takes seconds, and a killed run picks up at the jobs it was in (training resumes from its
+last checkpoint, evaluation from its sample cache). Each job's output goes to
+``<out_dir>/logs/<job>.log``; the terminal shows one line per job start and end, and every
+``heartbeat`` seconds which jobs are running, the time so far and the estimated time left.
 """
 
 from __future__ import annotations
 
-import json
+import concurrent.futures as cf
+import multiprocessing
+import os
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from collapselab.config.app import as_dict, compose
-from collapselab.io import atomic_write_json, config_hash
+from collapselab.config.app import compose
+from collapselab.errors import UserError
+from collapselab.io import atomic_write_json
 
 STAGES = ("world", "base", "sft", "reward", "ppo", "dpo", "evaluate", "toy", "compare", "report")
 
-# seconds per stage measured on 2 idle cores at default size (scripts/bench_lab.py), for the first estimate
-DEFAULT_SECONDS = {"world": 8, "base": 291, "sft": 98, "reward": 64, "ppo": 678, "dpo": 106,
-                   "evaluate": 511, "toy": 16, "compare": 13, "report": 4}
+# seconds per job on one idle core of this 2-core machine at default size (scripts/bench_lab.py),
+# for the first estimate of time left; later runs use the last run's own job times
+DEFAULT_SECONDS = {"world": 8, "base": 291, "sft": 98, "reward": 64, "ppo": 225, "dpo": 50,
+                   "evaluate": 25, "evaluate_steps": 20, "toy": 16, "compare": 13, "report": 8}
 
 
-@dataclass
 class LabState:
-    cfg: Any  # LabConfig
-    out_dir: Path
-    results: dict[str, Any] = field(default_factory=dict)
-    times: dict[str, float] = field(default_factory=dict)
+    """The lab's config, its output folder and the results of the jobs done so far (by job name)."""
 
-    # ----------------------------------------------------------------------- overrides
+    def __init__(self, cfg: Any, out_dir: Path):
+        self.cfg, self.out_dir = cfg, Path(out_dir)
+        self.results: dict[str, Any] = {}
+        self.times: dict[str, float] = {}  # this run's seconds per stage (wall, jobs may overlap)
+        self.job_times: dict[str, float] = {}
+
     def overrides(self, stage: str, extra: list[str] | None = None) -> list[str]:
         """Overrides for composing ``stage``'s config: only the keys that stage's schema has."""
         p, lg = self.cfg.lab, self.cfg.logger
@@ -74,71 +84,254 @@ def _fmt(seconds: float) -> str:
     return f"{m}:{s:02d}"
 
 
-class Progress:
-    """One line per stage: which stage, how far, time so far and estimated time left."""
-
-    def __init__(self, stages: list[str], expected: dict[str, float]):
-        self.stages, self.expected = stages, expected
-        self.t0 = time.perf_counter()
-        self.done: dict[str, float] = {}
-
-    def left(self, current: str | None = None, spent_current: float = 0.0) -> float:
-        rest = [s for s in self.stages if s not in self.done and s != current]
-        cur = max(self.expected.get(current, 0.0) - spent_current, 0.0) if current else 0.0
-        return cur + sum(self.expected.get(s, DEFAULT_SECONDS.get(s, 30)) for s in rest)
-
-    def start(self, stage: str) -> None:
-        i = self.stages.index(stage) + 1
-        elapsed = time.perf_counter() - self.t0
-        print(f"\n== lab [{i}/{len(self.stages)}] {stage}  (elapsed {_fmt(elapsed)}, "
-              f"~{_fmt(self.left(stage))} left)", flush=True)
-
-    def end(self, stage: str, seconds: float, note: str = "") -> None:
-        self.done[stage] = seconds
-        print(f"== lab {stage}: {note or 'done'} in {seconds:.1f}s (elapsed {_fmt(time.perf_counter() - self.t0)}, "
-              f"~{_fmt(self.left())} left)", flush=True)
+def _log_path(out_dir: Path, job: str) -> Path:
+    return Path(out_dir) / "logs" / (job.replace("/", "_") + ".log")
 
 
-def run_lab(cfg: Any, hydra_dir: Path | None = None) -> dict[str, Any]:
-    """Run the lab's stages in order; return ``{"times": {stage: s}, ...}`` (also in ``<out_dir>/stage_times.json``)."""
+# --------------------------------------------------------------------------- one job, in a worker
+
+
+def _worker_init() -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # before torch is imported in this process
+
+
+def run_job(cfg: Any, name: str, results: dict[str, Any], threads: int) -> tuple[dict, list[str], float]:
+    """Run job ``name`` with its dependencies' ``results``; its output goes to its log file."""
+    import traceback
+
+    from collapselab.lab.stages import build_jobs
+
+    state = LabState(cfg, Path(cfg.out_dir))
+    state.results = dict(results)
+    job = build_jobs(state)[name]
+    log = _log_path(state.out_dir, name)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    with open(log, "a", buffering=1) as fh, _redirect(fh):
+        print(f"== {name} started {time.strftime('%Y-%m-%d %H:%M:%S')}", flush=True)
+        import torch
+
+        torch.set_num_threads(threads)
+        try:
+            result, outputs = job.run(state)
+        except BaseException:
+            traceback.print_exc()
+            raise
+        print(f"== {name} done in {time.perf_counter() - t0:.1f}s", flush=True)
+    return result, outputs, time.perf_counter() - t0
+
+
+class _redirect:
+    """Send this process's stdout and stderr (Python's and the C level's) to ``fh``, then restore them."""
+
+    def __init__(self, fh: Any):
+        self.fh = fh
+
+    def __enter__(self) -> None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.saved = (os.dup(1), os.dup(2), sys.stdout, sys.stderr)
+        os.dup2(self.fh.fileno(), 1)
+        os.dup2(self.fh.fileno(), 2)
+        sys.stdout = sys.stderr = self.fh
+
+    def __exit__(self, *exc: Any) -> None:
+        self.fh.flush()
+        out, err, sys.stdout, sys.stderr = self.saved
+        os.dup2(out, 1)
+        os.dup2(err, 2)
+        os.close(out)
+        os.close(err)
+
+
+# --------------------------------------------------------------------------- time left
+
+
+def estimate_left(jobs: dict[str, Any], done: set[str], running: dict[str, float], expected: dict[str, float],
+                  workers: int) -> float:
+    """Seconds until every job is done: list-schedule the pending jobs on ``workers`` after the running ones.
+
+    ``running`` maps a running job to its seconds so far; a job takes ``expected[name]``.
+    """
+    free = sorted(max(expected[n] - s, 0.05 * expected[n]) for n, s in running.items())
+    free = (free + [0.0] * workers)[:max(workers, len(free))]
+    finish = {n: 0.0 for n in done}
+    finish.update({n: max(expected[n] - s, 0.05 * expected[n]) for n, s in running.items()})
+    for name, job in jobs.items():
+        if name in finish:
+            continue
+        i = min(range(len(free)), key=free.__getitem__)
+        start = max([free[i], *(finish.get(d, 0.0) for d in job.deps)])
+        finish[name] = free[i] = start + expected[name]
+    return max(finish.values(), default=0.0)
+
+
+# --------------------------------------------------------------------------- the scheduler
+
+
+def _select(jobs: dict[str, Any], stages: list[str]) -> dict[str, Any]:
+    """The jobs of the named stages and every job they depend on (all jobs when ``stages`` is empty)."""
+    if not stages:
+        return jobs
+    keep: set[str] = set()
+    todo = [n for n, j in jobs.items() if j.stage in stages]
+    while todo:
+        n = todo.pop()
+        if n not in keep:
+            keep.add(n)
+            todo += list(jobs[n].deps)
+    return {n: j for n, j in jobs.items() if n in keep}
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def run_lab(cfg: Any) -> dict[str, Any]:
+    """Run the lab's jobs; return ``{"this_run": {stage: s}, "reused": [...], ...}`` (also in ``stage_times.json``)."""
     from collapselab.io import check_writable
-    from collapselab.lab import stages as st
+    from collapselab.lab.stages import build_jobs, read_memo, stage_results
 
     out_dir = check_writable(cfg.out_dir, "out_dir")
     check_writable(cfg.artifacts_dir, "artifacts_dir")
     state = LabState(cfg, out_dir)
-    todo = [s for s in STAGES if not cfg.stages or s in cfg.stages]
-    memo_path = out_dir / "stages.json"
-    memo = json.loads(memo_path.read_text()) if memo_path.exists() else {}
-    times_path = out_dir / "stage_times.json"
-    previous = json.loads(times_path.read_text()).get("seconds", {}) if times_path.exists() else {}
+    jobs = _select(build_jobs(state), list(cfg.stages))
+    workers = cfg.workers or default_workers()
+    cores = os.cpu_count() or 1
+    memo_path, times_path = out_dir / "stages.json", out_dir / "stage_times.json"
+    memo = read_memo(memo_path)
+    previous = read_memo(times_path).get("jobs", {})
     scale = 0.1 if cfg.lab.name == "smoke" else 1.0  # first-run guess; later runs use the last run's times
-    guess = {k: v * scale for k, v in DEFAULT_SECONDS.items()}
-    progress = Progress(todo, {**guess, **{k: v for k, v in previous.items() if v > 1}})
-    fns: dict[str, Callable[[LabState], tuple[Any, dict]]] = {s: getattr(st, f"stage_{s}") for s in STAGES}
-    reused: list[str] = []
-    for stage in todo:
-        progress.start(stage)
-        t = time.perf_counter()
-        key, result = fns[stage](state)
-        state.results[stage] = result
-        seconds = time.perf_counter() - t
-        state.times[stage] = seconds
-        # training stages reuse their keyed runs themselves; the others say so in their result
-        same = memo.get(stage, {}).get("key") == key
-        cached = same and (result.get("_cached", False) or stage in ("world", "base", "sft", "reward", "ppo", "dpo"))
-        if cached:
-            reused.append(stage)
-        memo[stage] = {"key": key, "seconds": seconds}
-        atomic_write_json(memo_path, memo)
-        progress.end(stage, seconds, "reused" if cached else "")
-    total = time.perf_counter() - progress.t0
-    record = {"seconds": {**previous, **state.times}, "this_run": state.times, "total_this_run": total,
-              "preset": cfg.lab.name, "reused": reused}
+    expected = {n: previous.get(n) or DEFAULT_SECONDS.get(j.kind, 30) * scale for n, j in jobs.items()}
+    t0 = time.perf_counter()
+    done: set[str] = set()
+    reused: set[str] = set()
+    started: dict[str, float] = {}
+    ended: dict[str, float] = {}
+    keys: dict[str, str] = {}
+    futures: dict[cf.Future, str] = {}
+    heartbeat = 30.0 if sys.stdout.isatty() else 60.0
+    last_beat = time.perf_counter()
+
+    def status() -> str:
+        now = time.perf_counter()
+        running = {n: now - started[n] for n in futures.values()}
+        left = estimate_left(jobs, done, running, expected, workers)
+        return f"[{len(done)}/{len(jobs)} done, elapsed {_fmt(now - t0)}, ~{_fmt(left)} left]"
+
+    def finish(name: str, result: dict, outputs: list[str], seconds: float, was_reused: bool) -> None:
+        state.results[name] = result
+        state.job_times[name] = seconds
+        ended[name] = time.perf_counter()
+        done.add(name)
+        if was_reused:
+            reused.add(name)
+        else:
+            memo[name] = {"key": keys[name], "seconds": seconds, "result": result, "outputs": outputs}
+            atomic_write_json(memo_path, memo)
+            expected[name] = seconds
+
+    def run_local(name: str) -> None:
+        started[name] = time.perf_counter()
+        state.results.update(stage_results(state))
+        state.times = _stage_walls(jobs, started, ended | {name: time.perf_counter()})
+        result, outputs = jobs[name].run(state)
+        finish(name, result, outputs, time.perf_counter() - started[name], False)
+        print(f"  done  {name} in {_fmt(state.job_times[name])}  {status()}", flush=True)
+
+    print(f"== lab `{cfg.lab.name}`: {len(jobs)} jobs on {workers} worker(s); logs in {out_dir / 'logs'}  "
+          f"{status()}", flush=True)
+    ctx = multiprocessing.get_context("spawn")
+    pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init)
+    try:
+        while len(done) < len(jobs):
+            progressed = False
+            ready = [n for n, j in jobs.items() if n not in done and n not in started
+                     and all(d in done for d in j.deps if d in jobs)]
+            for name in sorted(ready, key=lambda n: -expected[n]):  # longest first: the sweeps start early
+                job = jobs[name]
+                if name not in keys:
+                    keys[name] = job.key(state)
+                hit = memo.get(name, {})
+                if (not job.always and hit.get("key") == keys[name] and "result" in hit
+                        and all(Path(p).exists() for p in hit.get("outputs", []))):
+                    started[name] = time.perf_counter()
+                    finish(name, hit["result"], hit["outputs"], 0.0, True)
+                    print(f"  reuse {name}", flush=True)
+                    progressed = True
+                elif job.local:
+                    if not futures:  # local jobs come last; run them once the workers are idle
+                        run_local(name)
+                        progressed = True
+                elif len(futures) < workers:
+                    threads = cores if job.all_cores else max(1, cores // workers)
+                    deps = {d: state.results[d] for d in _closure(jobs, name) if d in state.results}
+                    futures[pool.submit(run_job, cfg, name, deps, threads)] = name
+                    started[name] = time.perf_counter()
+                    print(f"  start {name}  (log {_log_path(out_dir, name)})  {status()}", flush=True)
+            if progressed:
+                continue
+            if not futures:
+                missing = [n for n in jobs if n not in done]
+                raise RuntimeError(f"lab: jobs {missing} can never start (a dependency is missing)")
+            finished, _ = cf.wait(futures, timeout=max(1.0, heartbeat - (time.perf_counter() - last_beat)),
+                                  return_when=cf.FIRST_COMPLETED)
+            for fut in finished:
+                name = futures.pop(fut)
+                try:
+                    result, outputs, seconds = fut.result()
+                except BaseException as e:
+                    _fail(name, e, out_dir)
+                finish(name, result, outputs, seconds, False)
+                print(f"  done  {name} in {_fmt(seconds)}  {status()}", flush=True)
+            if time.perf_counter() - last_beat >= heartbeat:
+                last_beat = time.perf_counter()
+                now = time.perf_counter()
+                running = ", ".join(f"{n} ({_fmt(now - started[n])} of ~{_fmt(expected[n])})" for n in futures.values())
+                print(f"  ...   running {running}  {status()}", flush=True)
+    except BaseException:
+        for p in list(getattr(pool, "_processes", {}).values()):  # a failed or interrupted lab stops its jobs now
+            p.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    total = time.perf_counter() - t0
+    state.times = _stage_walls(jobs, started, ended)
+    stages_reused = [s for s in STAGES if any(j.stage == s for j in jobs.values())
+                     and all(n in reused for n, j in jobs.items() if j.stage == s)]
+    ran = {n: s for n, s in state.job_times.items() if n not in reused}  # a reused job keeps its last real time
+    record = {"seconds": state.times, "jobs": {**previous, **ran}, "this_run": state.times,
+              "total_this_run": total, "preset": cfg.lab.name, "workers": workers, "reused": stages_reused}
     atomic_write_json(times_path, record)
     print(f"\nlab finished in {_fmt(total)}; report: {Path(cfg.report_dir) / 'index.html'}", file=sys.stderr)
     return record
 
 
-def stage_key(*parts: Any) -> str:
-    return config_hash([as_dict(p) if hasattr(p, "__dataclass_fields__") else p for p in parts])
+def _closure(jobs: dict[str, Any], name: str) -> set[str]:
+    out: set[str] = set()
+    todo = list(jobs[name].deps)
+    while todo:
+        d = todo.pop()
+        if d not in out and d in jobs:
+            out.add(d)
+            todo += list(jobs[d].deps)
+    return out
+
+
+def _stage_walls(jobs: dict[str, Any], started: dict[str, float], ended: dict[str, float]) -> dict[str, float]:
+    """Per stage: from its first job's start to its last job's end (its jobs may overlap other stages')."""
+    out = {}
+    for s in STAGES:
+        names = [n for n, j in jobs.items() if j.stage == s and n in started and n in ended]
+        if names:
+            out[s] = max(ended[n] for n in names) - min(started[n] for n in names)
+    return out
+
+
+def _fail(name: str, e: BaseException, out_dir: Path) -> None:
+    log = _log_path(out_dir, name)
+    if isinstance(e, UserError):
+        raise UserError(f"lab job {name}: {e}") from None
+    tail = log.read_text().splitlines()[-15:] if log.exists() else []
+    print("\n".join(["", f"lab job {name} failed; the end of {log}:", *("  | " + t for t in tail)]), file=sys.stderr)
+    raise RuntimeError(f"lab job {name} failed: {type(e).__name__}: {e} (log: {log})") from None

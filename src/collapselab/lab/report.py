@@ -16,7 +16,7 @@ from typing import Any
 from collapselab.lab import figures as F
 from collapselab.lab.paper import HEADLINES, side_by_side
 from collapselab.lab.render import Doc
-from collapselab.lab.results import LabResults, collect, persona_samples, reward_scores
+from collapselab.lab.results import LabResults, collect, entropy_per_completion, persona_samples, reward_scores
 
 DIVERSITY_KEYS = ["entropy/top5_bits_mean", "semantic/tfidf_cos_mean", "persona/mbti_coverage",
                   "persona/n_nationalities", "lexical/distinct_2"]
@@ -69,13 +69,13 @@ def _compare_roles(res: LabResults) -> list[str]:
 
 
 def build_report(state: Any) -> Path:
-    from collapselab.lab.stages import _results, lab_checkpoints
+    from collapselab.lab.stages import lab_checkpoints
 
     cfg = state.cfg
     report_dir = Path(cfg.report_dir)
     report_dir.mkdir(parents=True, exist_ok=True)
     figs = _Figs(report_dir)
-    ev = _results(state, "evaluate")
+    ev = state.results["evaluate"]
     ck = lab_checkpoints(state)
     res = collect(ck, Path(ev["final_dir"]), Path(ev["steps_dir"]))
     roles = _compare_roles(res)
@@ -126,10 +126,13 @@ def _paper_section(doc: Doc, res: LabResults, roles: list[str]) -> None:
 
 def _experiment_sections(doc: Doc, res: LabResults, figs: _Figs, roles: list[str]) -> None:
     doc.h(2, "Experiment 3: token entropy (eq. 3.2)")
-    box = None
-    for d in {p.parent for p in res.dirs.values()}:
-        box = figs.copy(d / "entropy_boxplot.png", "entropy_boxplot.png") or box
-    doc.figures([(box, "top-5 entropy per completion, bits (Figure 11)")] if box else [])
+    per_role = {r: entropy_per_completion(res.dirs[r]) for r in roles}
+    per_role = {r: v for r, v in per_role.items() if v}
+    if per_role:
+        from collapselab.probes.figures import entropy_boxplot
+
+        box = entropy_boxplot(per_role, figs.path("entropy_boxplot.png"))
+        doc.figures([(f"figures/{box.name}", "top-5 entropy per completion, bits (Figure 11)")])
     doc.figures(_role_figure(res, figs, roles, "entropy_sample"))
     doc.h(2, "Experiment 2: semantic diversity of \"Grace Hopper was\"")
     doc.table(["checkpoint", "TF-IDF cos mean (sd)", "embedding cos", "k-means k", "Vendi"],
@@ -182,7 +185,6 @@ def _beta_section(doc: Doc, res: LabResults, figs: _Figs, state: Any) -> None:
 
 def _prediction_section(doc: Doc, res: LabResults, figs: _Figs, ck: dict, state: Any) -> None:
     from collapselab.lab.predict import predicted_vs_observed, with_sentiment
-    from collapselab.lab.stages import _results
     from collapselab.world.prompts import PERSONA_INSTRUCTION
 
     doc.h(2, "Predicted vs observed collapse")
@@ -191,7 +193,7 @@ def _prediction_section(doc: Doc, res: LabResults, figs: _Figs, ck: dict, state:
         return
     ref_rows = persona_samples(res.dirs["sft"])
     ref_parsed = with_sentiment([r.get("parsed") for r in ref_rows])
-    rewards = reward_scores(_results(state, "reward")["model"], PERSONA_INSTRUCTION, [r["text"] for r in ref_rows])
+    rewards = reward_scores(state.results["reward"]["model"], PERSONA_INSTRUCTION, [r["text"] for r in ref_rows])
     observed = {}
     for f in res.finals:
         rows = persona_samples(res.dirs[f["role"]])
@@ -241,4 +243,7 @@ def _toy_section(doc: Doc, figs: _Figs, state: Any) -> None:
 
 def _times_section(doc: Doc, state: Any) -> None:
     doc.h(2, "Stage times (this run)")
-    doc.table(["stage", "seconds"], [[k, f"{v:.1f}"] for k, v in state.times.items()])
+    doc.p("Jobs run side by side (one CPU thread each), so a stage's wall time (first job's start to last job's "
+          "end) overlaps other stages'; a reused job took 0 s.")
+    doc.table(["stage", "wall seconds"], [[k, f"{v:.1f}"] for k, v in state.times.items()])
+    doc.table(["job", "seconds"], [[k, f"{v:.1f}"] for k, v in state.job_times.items()])

@@ -23,7 +23,7 @@ class LabResults:
 
 def _load_dir(folder: Path) -> list[tuple[Path, dict]]:
     out = []
-    for f in sorted(Path(folder).glob("*/metrics.json")):
+    for f in sorted(Path(folder).rglob("metrics.json")):  # <role>/<checkpoint>/metrics.json
         out.append((f.parent, json.loads(f.read_text())))
     return out
 
@@ -53,13 +53,22 @@ def collect(checkpoints: dict[str, Any], final_dir: Path, steps_dir: Path) -> La
     return LabResults(roles=roles, dirs=dirs, steps=steps, finals=finals)
 
 
-def persona_samples(folder: Path) -> list[dict]:
-    """The persona probe's rows of ``samples.jsonl`` (``text`` and ``parsed`` per generation, unparsed kept)."""
+def _samples(folder: Path) -> list[dict]:
     path = Path(folder) / "samples.jsonl"
     if not path.exists():
         return []
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return [r for r in rows if r.get("probe") == "persona"]
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def entropy_per_completion(folder: Path) -> list[float]:
+    """The entropy probe's per-completion mean top-5 entropy in bits (eq. 3.2), from ``samples.jsonl``."""
+    return [float(r["top5_bits_mean"]) for r in _samples(folder)
+            if r.get("probe") == "entropy" and r.get("top5_bits_mean") is not None]
+
+
+def persona_samples(folder: Path) -> list[dict]:
+    """The persona probe's rows of ``samples.jsonl`` (``text`` and ``parsed`` per generation, unparsed kept)."""
+    return [r for r in _samples(folder) if r.get("probe") == "persona"]
 
 
 def reward_scores(reward_dir: str | Path, user_prompt: str, answers: list[str]) -> np.ndarray:

@@ -1,155 +1,234 @@
-"""One function per lab stage: ``stage_<name>(state) -> (key, result)``.
+"""The lab's jobs: each stage is one job or several (one per beta, one per evaluated run).
 
-Training stages reuse finished runs themselves (their artifacts are keyed by config), so
-here they only resolve paths; evaluation, toy, compare and report are skipped when the key
-recorded in ``stages.json`` matches and their outputs exist.
+A job has a cheap ``key`` (its composed config, hashed: no training, no model loading) and a
+``run`` that does the work and returns ``(result, outputs)``: a small dict of paths for the
+jobs downstream, and the files whose existence proves the job finished. The pipeline skips a
+job whose key matches the one recorded in ``<out_dir>/stages.json`` and whose outputs exist,
+and runs the rest, in parallel where the dependencies allow (``lab/pipeline.py``).
+
+    world -> base -> sft -> reward -> ppo/<beta>, dpo/<beta> -> evaluate/<run>, evaluate/steps/<run>
+    toy (independent)                  evaluate/base, evaluate/sft (after reward)
+    every evaluate job, toy -> compare -> report
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from collapselab.config.app import as_dict
 from collapselab.io import config_hash
 
-
-def _memo_hit(state: Any, stage: str, key: str, must_exist: list[Path]) -> bool:
-    memo_path = state.out_dir / "stages.json"
-    if not memo_path.exists():
-        return False
-    memo = json.loads(memo_path.read_text())
-    return memo.get(stage, {}).get("key") == key and all(p.exists() for p in must_exist)
+Result = tuple[dict, list[str]]
 
 
-def stage_world(state: Any) -> tuple[str, dict]:
+@dataclass
+class Job:
+    name: str  # "ppo/0.05", "evaluate/sft", ...
+    stage: str  # one of pipeline.STAGES
+    deps: tuple[str, ...]
+    key: Callable[[Any], str]
+    run: Callable[[Any], Result]
+    kind: str  # what its time estimate is keyed by (pipeline.DEFAULT_SECONDS)
+    local: bool = False  # runs in the lab's own process (cheap, and needs every other result)
+    all_cores: bool = False  # gets every CPU thread (pretraining: large batches scale with threads)
+    always: bool = False  # never reused (the report: it also lists this run's times)
+    tags: dict[str, Any] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- training jobs
+
+
+def _world(state: Any) -> Any:
+    return state.compose("make_world", "world")
+
+
+def _run_world(state: Any) -> Result:
     from collapselab.world import build_world
 
-    cfg = state.compose("make_world", "world")
+    cfg = _world(state)
     path = build_world(cfg.world, cfg.artifacts_dir)
-    return config_hash(as_dict(cfg.world)), {"path": str(path)}
+    return {"path": str(path)}, [str(path)]
 
 
-def stage_base(state: Any) -> tuple[str, dict]:
+def _base(state: Any) -> Any:
+    return state.compose("pretrain", "pretrain")
+
+
+def _run_base(state: Any) -> Result:
     from collapselab.models import pretrain
 
-    cfg = state.compose("pretrain", "pretrain")
-    path = pretrain(cfg, log_dir=state.out_dir / "train" / "base")
-    return config_hash(as_dict(cfg)), {"path": str(path)}
+    path = pretrain(_base(state), log_dir=state.out_dir / "train" / "base")
+    return {"path": str(path)}, [str(path)]
 
 
-def _align(state: Any, name: str, extra: list[str] | None = None) -> tuple[Any, Path]:
+def _align_cfg(state: Any, name: str, beta: float | None = None) -> Any:
+    return state.compose(name, name, [f"beta={beta}"] if beta is not None else None)
+
+
+def _align_key(state: Any, name: str, beta: float | None = None) -> str:
+    cfg = _align_cfg(state, name, beta)
+    key = {"sft": "sft_key", "reward": "reward_key"}.get(name, "run_key")
+    return config_hash(getattr(cfg, key)())
+
+
+def _run_align(state: Any, name: str, beta: float | None = None) -> Result:
     from collapselab import align
-
-    cfg = state.compose(name, name, extra)
-    run = getattr(align, f"train_{name}")(cfg, state.out_dir / "train" / name / (extra[0] if extra else name))
-    return cfg, Path(run)
-
-
-def stage_sft(state: Any) -> tuple[str, dict]:
     from collapselab.align.common import final_model
 
-    cfg, run = _align(state, "sft")
-    return config_hash(cfg.sft_key()), {"run": str(run), "model": str(final_model(run))}
+    cfg = _align_cfg(state, name, beta)
+    folder = state.out_dir / "train" / name / (f"beta={beta}" if beta is not None else name)
+    run = Path(getattr(align, f"train_{name}")(cfg, folder))
+    result = {"run": str(run), "model": str(final_model(run))}
+    if beta is not None:
+        result["beta"] = float(beta)
+    return result, [str(run / "done.json")]
 
 
-def stage_reward(state: Any) -> tuple[str, dict]:
-    from collapselab.align.common import final_model
-
-    cfg, run = _align(state, "reward")
-    return config_hash(cfg.reward_key()), {"run": str(run), "model": str(final_model(run))}
-
-
-def _sweep(state: Any, name: str, betas: list[float]) -> tuple[str, dict]:
-    from collapselab.align.common import final_model
-
-    runs, keys = {}, []
-    for b in betas:
-        cfg, run = _align(state, name, [f"beta={b}"])
-        runs[str(b)] = {"run": str(run), "model": str(final_model(run)), "beta": b}
-        keys.append(cfg.run_key())
-    return config_hash(keys), {"runs": runs}
-
-
-def stage_ppo(state: Any) -> tuple[str, dict]:
-    return _sweep(state, "ppo", list(state.cfg.lab.ppo_betas))
-
-
-def stage_dpo(state: Any) -> tuple[str, dict]:
-    return _sweep(state, "dpo", list(state.cfg.lab.dpo_betas))
-
-
-def _results(state: Any, stage: str) -> dict:
-    """A previous stage's result: from this run, or recomputed (cheap: training stages reuse their runs)."""
-    if stage not in state.results:
-        from collapselab.lab import stages
-
-        state.results[stage] = getattr(stages, f"stage_{stage}")(state)[1]
-    return state.results[stage]
+# --------------------------------------------------------------------------- evaluation jobs
 
 
 def lab_checkpoints(state: Any) -> dict[str, Any]:
     """What the lab evaluates: base, SFT, and each aligned run (final checkpoint; all checkpoints)."""
-    out = {"base": _results(state, "base")["path"], "sft": _results(state, "sft")["model"], "runs": {}}
+    r = state.results
+    out = {"base": r["base"]["path"], "sft": r["sft"]["model"], "runs": {}}
     for algo in ("ppo", "dpo"):
-        for b, r in _results(state, algo)["runs"].items():
-            out["runs"][f"{algo}-b{b}"] = {"algo": algo, "beta": float(b), "run": r["run"], "final": r["model"]}
+        for b in getattr(state.cfg.lab, f"{algo}_betas"):
+            run = r[f"{algo}/{b}"]
+            out["runs"][f"{algo}-b{b}"] = {"algo": algo, "beta": float(b), "run": run["run"], "final": run["model"]}
     return out
 
 
-def stage_evaluate(state: Any) -> tuple[str, dict]:
+def eval_dirs(state: Any) -> tuple[Path, Path]:
+    """Where final and per-step evaluations go: ``eval/final/<role>/<checkpoint>/`` and ``eval/steps/...``."""
+    return state.out_dir / "eval" / "final", state.out_dir / "eval" / "steps"
+
+
+def _eval_cfg(state: Any, checkpoint: str, light: bool) -> Any:
+    reward = state.results["reward"]["model"]
+    return state.compose("evaluate", "evaluate_steps" if light else "evaluate",
+                         [f"checkpoints=[{checkpoint}]", f"reward_model={reward}"])
+
+
+def _eval_target(state: Any, role: str, light: bool) -> str:
+    if role == "base":
+        return state.results["base"]["path"]
+    if role == "sft":
+        return state.results["sft"]["model"]
+    algo, beta = role.split("-b", 1)
+    run = state.results[f"{algo}/{beta}"]
+    return run["run"] if light else run["model"]  # a run folder means every checkpoint in step order
+
+
+def _run_eval(state: Any, role: str, light: bool) -> Result:
     from collapselab.probes import evaluate
 
-    ck = lab_checkpoints(state)
-    reward = _results(state, "reward")["model"]
-    finals = [ck["base"], ck["sft"], *[r["final"] for r in ck["runs"].values()]]
-    steps = [r["run"] for r in ck["runs"].values()]
-    full = state.compose("evaluate", "evaluate", [f"checkpoints=[{','.join(finals)}]", f"reward_model={reward}"])
-    light = state.compose("evaluate", "evaluate_steps",
-                          [f"checkpoints=[{','.join(steps)}]", f"reward_model={reward}"])
-    key = config_hash([as_dict(full), as_dict(light)])
-    full_dir, steps_dir = state.out_dir / "eval" / "final", state.out_dir / "eval" / "steps"
-    if _memo_hit(state, "evaluate", key, [full_dir / "summary.json", steps_dir / "summary.json"]):
-        return key, {"final_dir": str(full_dir), "steps_dir": str(steps_dir), "_cached": True}
-    evaluate(full, full_dir)
-    evaluate(light, steps_dir)
-    return key, {"final_dir": str(full_dir), "steps_dir": str(steps_dir)}
+    final_dir, steps_dir = eval_dirs(state)
+    out = (steps_dir if light else final_dir) / role
+    report = evaluate(_eval_cfg(state, _eval_target(state, role, light), light), out)
+    return {"dir": str(out)}, [str(out / name / "metrics.json") for name in report.results]
 
 
-def stage_toy(state: Any) -> tuple[str, dict]:
+def _eval_key(state: Any, role: str, light: bool) -> str:
+    return config_hash(as_dict(_eval_cfg(state, _eval_target(state, role, light), light)))
+
+
+# --------------------------------------------------------------------------- toy, compare, report
+
+
+def _toy_cfgs(state: Any) -> tuple[Any, Any]:
+    return (state.compose("toy", "toy", ["experiment=jeepiti"]),
+            state.compose("toy", "toy", ["experiment=bandit", "grid_rules=[paper,reinforce,ppo,actde,dpo]"]))
+
+
+def _run_toy(state: Any) -> Result:
     from collapselab.toy.experiment import run
 
-    jee = state.compose("toy", "toy", ["experiment=jeepiti"])
-    grid = state.compose("toy", "toy", ["experiment=bandit", "grid_rules=[paper,reinforce,ppo,actde,dpo]"])
-    key = config_hash([as_dict(jee), as_dict(grid)])
+    jee, grid = _toy_cfgs(state)
     jdir, bdir = state.out_dir / "toy" / "jeepiti", state.out_dir / "toy" / "bandit"
-    if _memo_hit(state, "toy", key, [jdir / "jeepiti.json", bdir / "bandit.json"]):
-        return key, {"jeepiti": str(jdir), "bandit": str(bdir), "_cached": True}
     run(jee, jdir)
     run(grid, bdir)
-    return key, {"jeepiti": str(jdir), "bandit": str(bdir)}
+    return {"jeepiti": str(jdir), "bandit": str(bdir)}, [str(jdir / "jeepiti.json"), str(bdir / "bandit.json")]
 
 
-def stage_compare(state: Any) -> tuple[str, dict]:
+def _compare_cfg(state: Any) -> Any:
+    final_dir, steps_dir = eval_dirs(state)
+    return state.compose("compare", "compare", [f"inputs=[{final_dir},{steps_dir}]"])
+
+
+def _run_compare(state: Any) -> Result:
     from collapselab.probes.compare import compare
 
-    ev = _results(state, "evaluate")
-    cfg = state.compose("compare", "compare", [f"inputs=[{ev['final_dir']},{ev['steps_dir']}]"])
     out_dir = state.out_dir / "compare"
-    key = config_hash([as_dict(cfg), _mtimes([ev["final_dir"], ev["steps_dir"]])])
-    if _memo_hit(state, "compare", key, [out_dir / "compare.md"]):
-        return key, {"dir": str(out_dir), "_cached": True}
-    compare(cfg, out_dir)
-    return key, {"dir": str(out_dir)}
+    compare(_compare_cfg(state), out_dir)
+    return {"dir": str(out_dir)}, [str(out_dir / "compare.md")]
 
 
-def stage_report(state: Any) -> tuple[str, dict]:
+def _compare_key(state: Any) -> str:
+    return config_hash([as_dict(_compare_cfg(state)), _mtimes(eval_dirs(state))])
+
+
+def _run_report(state: Any) -> Result:
     from collapselab.lab.report import build_report
 
     path = build_report(state)
-    return config_hash(str(path)), {"index": str(path)}
+    return {"index": str(path)}, [str(path)]
 
 
-def _mtimes(dirs: list[str]) -> list[float]:
+def _mtimes(dirs: tuple[Path, ...]) -> list[float]:
     return [max((p.stat().st_mtime for p in Path(d).rglob("metrics.json")), default=0.0) for d in dirs]
+
+
+# --------------------------------------------------------------------------- the graph
+
+
+def build_jobs(state: Any) -> dict[str, Job]:
+    """Every job of the lab, in an order that respects the dependencies (cheap: nothing is composed yet)."""
+    p = state.cfg.lab
+    jobs: list[Job] = [
+        Job("world", "world", (), lambda s: config_hash(as_dict(_world(s).world)), _run_world, "world"),
+        Job("toy", "toy", (), lambda s: config_hash([as_dict(c) for c in _toy_cfgs(s)]), _run_toy, "toy"),
+        Job("base", "base", ("world",), lambda s: config_hash(as_dict(_base(s))), _run_base, "base",
+            all_cores=True),
+        Job("sft", "sft", ("base",), lambda s: _align_key(s, "sft"), lambda s: _run_align(s, "sft"), "sft"),
+        Job("reward", "reward", ("sft",), lambda s: _align_key(s, "reward"), lambda s: _run_align(s, "reward"),
+            "reward"),
+    ]
+    roles = ["base", "sft"]
+    for algo in ("ppo", "dpo"):
+        for b in getattr(p, f"{algo}_betas"):
+            jobs.append(Job(f"{algo}/{b}", algo, ("reward",),  # pairs come from the reward job: never built twice
+                            lambda s, a=algo, b=b: _align_key(s, a, b), lambda s, a=algo, b=b: _run_align(s, a, b),
+                            algo, tags={"beta": float(b)}))
+            roles.append(f"{algo}-b{b}")
+    evals = []
+    for role in roles:
+        dep = {"base": "base", "sft": "sft"}.get(role) or role.replace("-b", "/", 1)
+        for light in ([False, True] if role not in ("base", "sft") else [False]):
+            name = f"evaluate/steps/{role}" if light else f"evaluate/{role}"
+            evals.append(name)
+            jobs.append(Job(name, "evaluate", tuple(dict.fromkeys([dep, "reward"])),
+                            lambda s, r=role, lt=light: _eval_key(s, r, lt),
+                            lambda s, r=role, lt=light: _run_eval(s, r, lt), "evaluate_steps" if light else "evaluate"))
+    jobs.append(Job("compare", "compare", tuple(evals), _compare_key, _run_compare, "compare", local=True))
+    jobs.append(Job("report", "report", ("compare", "toy", *evals), lambda s: "", _run_report, "report",
+                    local=True, always=True))
+    return {j.name: j for j in jobs}
+
+
+def stage_results(state: Any) -> dict[str, Any]:
+    """Per-stage views of the job results (what the report reads): ppo/dpo runs by beta, eval folders."""
+    r = state.results
+    final_dir, steps_dir = eval_dirs(state)
+    out: dict[str, Any] = {"evaluate": {"final_dir": str(final_dir), "steps_dir": str(steps_dir)}}
+    for algo in ("ppo", "dpo"):
+        runs = {str(b): r[f"{algo}/{b}"] for b in getattr(state.cfg.lab, f"{algo}_betas") if f"{algo}/{b}" in r}
+        out[algo] = {"runs": runs}
+    return out
+
+
+def read_memo(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text()) if path.exists() else {}
