@@ -263,7 +263,9 @@ def run_lab(cfg: Any) -> dict[str, Any]:
                     if not futures:  # local jobs come last; run them once the workers are idle
                         run_local(name)
                         progressed = True
-                elif len(futures) < workers:
+                elif len(futures) < workers and not any(jobs[n].all_cores for n in futures.values()):
+                    if job.all_cores and futures:
+                        continue  # a job that takes every core starts alone (two would make its threads spin)
                     threads = cores if job.all_cores else max(1, cores // workers)
                     deps = {d: state.results[d] for d in _closure(jobs, name) if d in state.results}
                     futures[pool.submit(run_job, cfg, name, deps, threads)] = name
@@ -289,10 +291,14 @@ def run_lab(cfg: Any) -> dict[str, Any]:
                 now = time.perf_counter()
                 running = ", ".join(f"{n} ({_fmt(now - started[n])} of ~{_fmt(expected[n])})" for n in futures.values())
                 print(f"  ...   running {running}  {status()}", flush=True)
-    except BaseException:
+    except BaseException as e:
         for p in list(getattr(pool, "_processes", {}).values()):  # a failed or interrupted lab stops its jobs now
             p.terminate()
         pool.shutdown(wait=False, cancel_futures=True)
+        if isinstance(e, KeyboardInterrupt):
+            print(f"\nlab interrupted after {_fmt(time.perf_counter() - t0)} ({len(done)}/{len(jobs)} jobs done); "
+                  "rerun the same command to pick up where it stopped", file=sys.stderr)
+            raise SystemExit(130) from None
         raise
     pool.shutdown()
     total = time.perf_counter() - t0
