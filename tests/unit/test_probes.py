@@ -89,16 +89,37 @@ def test_sampling_stats_match_a_full_forward_pass(tiny_lm):
     assert [s.token_ids for s in again] == [s.token_ids for s in out]  # same seed, same samples
 
 
-def test_statistics_do_not_depend_on_the_logits_buffer(tiny_lm, monkeypatch):
-    """Statistics computed every step (1-byte buffer) equal those computed in one batch at the end."""
-    from collapselab.probes import generation
+def test_sampling_stats_at_temperature_equal_token_stats_of_a_full_pass(tiny_lm):
+    """At T = 0.7 every per-token record (log-prob at T, eq. 3.2 entropy, full entropy, top-k
+    probabilities and tokens) equals ``token_stats`` of the logits of one full forward pass."""
+    prompts = ["Grace Hopper was", "Steve is the CEO of a startup company", "New York"]
+    out = tiny_lm.sample(prompts, max_new_tokens=7, temperature=0.7, seed=1)
+    for p, s in zip(prompts, out):
+        ids = tiny_lm.tok(p, return_tensors="pt")["input_ids"]
+        full = torch.cat([ids, torch.tensor([s.token_ids])], dim=1)
+        with torch.no_grad():
+            logits = tiny_lm.model(full).logits[0, ids.shape[1] - 1 : -1]
+        st = token_stats(logits, 0.7)
+        lp = st["logp"].gather(1, torch.tensor(s.token_ids)[:, None]).squeeze(1)
+        assert s.logprobs == pytest.approx(lp.tolist(), abs=1e-4)
+        assert s.top5_bits == pytest.approx(st["top5_bits"].tolist(), abs=1e-4)
+        assert s.full_bits == pytest.approx(st["full_bits"].tolist(), abs=1e-4)
+        assert np.asarray(s.top_probs) == pytest.approx(st["top_probs"].numpy(), abs=1e-4)
+        assert s.top_tokens == [tiny_lm.tok.convert_ids_to_tokens(r) for r in st["top_ids"].tolist()]
+        assert s.tokens == [tiny_lm.tok.decode([i]) for i in s.token_ids]
 
-    ref = tiny_lm.sample(["Grace Hopper was"] * 3, max_new_tokens=5, temperature=0.7, seed=1)
-    monkeypatch.setattr(generation, "STATS_BUFFER_BYTES", 1)
-    per_step = tiny_lm.sample(["Grace Hopper was"] * 3, max_new_tokens=5, temperature=0.7, seed=1)
-    for a, b in zip(ref, per_step):
-        assert a.token_ids == b.token_ids and a.text == b.text
-        assert a.logprobs == pytest.approx(b.logprobs, abs=1e-6) and a.top5_bits == pytest.approx(b.top5_bits, abs=1e-6)
+
+def test_draw_tokens_follows_the_distribution():
+    """Row (0.5, 0.3, 0.2, 0): 10000 draws land within 0.015 of each probability and never on the
+    zero entry; an unnormalised row (2, 0, 0, 2) gives indices 0 and 3 half the time each."""
+    from collapselab.probes.generation import draw_tokens
+
+    gen = torch.Generator().manual_seed(0)
+    probs = torch.tensor([[0.5, 0.3, 0.2, 0.0], [2.0, 0.0, 0.0, 2.0]]).repeat(10000, 1)
+    got = draw_tokens(probs, gen).squeeze(1).reshape(10000, 2)
+    freq = torch.bincount(got[:, 0], minlength=4).double() / 10000
+    assert freq.tolist() == pytest.approx([0.5, 0.3, 0.2, 0.0], abs=0.015)
+    assert set(got[:, 1].tolist()) == {0, 3} and (got[:, 1] == 0).double().mean().item() == pytest.approx(0.5, abs=0.015)
 
 
 def test_continuation_nll_is_the_mean_token_nll(tiny_lm):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
+import math
 import warnings
 
 import numpy as np
@@ -87,7 +88,18 @@ def token_stats(logits: Any, temperature: float, top_k: int = 5) -> dict[str, An
     }
 
 
-STATS_BUFFER_BYTES = 256 * 2**20  # raw logits kept between batched statistics calls
+def draw_tokens(probs: Any, generator: Any) -> Any:
+    """One token per row of ``probs [B, V]`` (rows need not be normalised) -> ``[B, 1]`` long.
+
+    Inverse-CDF sampling: an exact draw from each row's distribution using one uniform number per
+    row; ``torch.multinomial`` draws one exponential per vocabulary entry instead, about a third of
+    a small model's decoding step. Zero-probability entries are never drawn.
+    """
+    import torch
+
+    cdf = probs.cumsum(dim=-1)
+    u = torch.rand((probs.shape[0], 1), generator=generator, device=probs.device, dtype=cdf.dtype) * cdf[:, -1:]
+    return torch.searchsorted(cdf, u, right=True).clamp_(max=probs.shape[-1] - 1)
 
 
 class HFLanguageModel:
@@ -102,6 +114,7 @@ class HFLanguageModel:
         self.tok.padding_side = "left"
         self.stop_ids = _stop_ids(tokenizer)
         self.clamped: dict[int, int] = {}  # requested max_new_tokens -> what the context allowed
+        self._token_texts: dict[int, str] = {}  # token id -> decode([id]), see _token_text
         cfg = model.config
         self.max_context = int(
             getattr(cfg, "max_position_embeddings", None) or getattr(self.tok, "model_max_length", 2048)
@@ -129,11 +142,20 @@ class HFLanguageModel:
     def sample(
         self, prompts: list[str], *, max_new_tokens: int, temperature: float, seed: int, top_k: int = 5
     ) -> list[Sample]:
-        """Sample with an explicit KV-cache loop; statistics come from the sampling logits. Shapes: B = len(prompts)."""
+        """Sample with an explicit KV-cache loop; statistics come from the sampling logits. Shapes: B = len(prompts).
+
+        Per step: one log-softmax of logits / T gives the sampling distribution (eq. 3.1), the
+        sampled token's log-prob, the full-vocabulary entropy and the top-k log-probs; only
+        [B] and [B, k] results are kept, written into buffers allocated once. Eq. 3.2 is
+        applied to all kept top-k log-probs in one ``metrics.topk_entropy_bits`` call at the end.
+        """
         import torch
 
+        from collapselab.metrics import topk_entropy_bits
+
         enc = self._encode(prompts)
-        ids, attn = enc["input_ids"].to(self.device), enc["attention_mask"].to(self.device)
+        dev = self.device
+        ids, attn = enc["input_ids"].to(dev), enc["attention_mask"].to(dev)
         longest = int(attn.sum(-1).max())
         if longest >= self.max_context:
             raise UserError(
@@ -146,80 +168,83 @@ class HFLanguageModel:
                               f"(context {self.max_context} tokens, prompt {longest})")
             self.clamped[max_new_tokens] = self.max_context - longest
             max_new_tokens = self.max_context - longest
-        gen = torch.Generator(device=self.device).manual_seed(int(seed))
-        stop = torch.tensor(self.stop_ids or [-1], device=self.device)
+        gen = torch.Generator(device=dev).manual_seed(int(seed))
+        stop = torch.tensor(self.stop_ids or [-1], device=dev)
         pad = self.tok.pad_token_id
-        B = ids.shape[0]
-        done = torch.zeros(B, dtype=torch.bool, device=self.device)
-        ids_steps: list[Any] = []
-        alive_steps: list[Any] = []
-        stats: dict[str, list[Any]] = {k: [] for k in ("lp", "h5", "hf", "tp", "ti")}
-        pending: list[Any] = []  # raw logits [B, V] of steps whose statistics are not computed yet
-        # statistics are computed for many steps at once (one batched call instead of one per
-        # step), from the very logits the sampler used; the buffer is bounded by STATS_BUFFER_BYTES
-        flush_every = max(1, STATS_BUFFER_BYTES // max(1, B * self.model.config.vocab_size * 4))
-
-        def flush() -> None:
-            if not pending:
-                return
-            logits = torch.stack(pending, dim=1)  # [B, t, V]
-            st = token_stats(logits, temperature, top_k)
-            done_steps = sum(x.shape[1] for x in stats["lp"])
-            chosen = torch.stack(ids_steps[done_steps:], dim=1)  # [B, t] tokens sampled from these logits
-            stats["lp"].append(st["logp"].gather(2, chosen[..., None]).squeeze(2))
-            stats["h5"].append(torch.as_tensor(st["top5_bits"]).to(logits.device))
-            stats["hf"].append(torch.as_tensor(st["full_bits"]).to(logits.device))
-            stats["tp"].append(st["top_probs"])
-            stats["ti"].append(st["top_ids"])
-            pending.clear()
-
+        B, L, T = ids.shape[0], ids.shape[1], max_new_tokens
+        k = min(top_k, self.model.config.vocab_size)
+        # per-step results [B, T(, k)], filled column by column; columns past the last step stay unused
+        tok_ids = torch.full((B, T), pad, dtype=torch.long, device=dev)
+        alive = torch.zeros((B, T), dtype=torch.bool, device=dev)
+        lp = torch.zeros((B, T), device=dev)
+        h_full = torch.zeros((B, T), device=dev)
+        top_lp = torch.zeros((B, T, k), device=dev)
+        top_ids = torch.zeros((B, T, k), dtype=torch.long, device=dev)
+        # the attention mask of every step is a prefix of one [B, L + T] mask (left padding, then ones)
+        mask = torch.cat([attn, torch.ones((B, T), dtype=attn.dtype, device=dev)], dim=1)
+        cache = _preallocated_cache(self.model, L + T)
+        done = torch.zeros(B, dtype=torch.bool, device=dev)
+        pad_col = torch.full_like(done, pad, dtype=torch.long)
+        # a GPU syncs on every "all finished?" check; check less often there (extra steps only write pads)
+        check_every = 1 if dev.type == "cpu" else 8
+        steps = 0
         with torch.inference_mode():
             pos = (attn.cumsum(-1) - 1).clamp(min=0)
-            out = self.model(input_ids=ids, attention_mask=attn, position_ids=pos, use_cache=True, logits_to_keep=1)
-            for _ in range(max_new_tokens):
-                logits = out.logits[:, -1, :].float()
-                probs = torch.softmax(logits / temperature, dim=-1)  # eq. 3.1
-                nxt = torch.multinomial(probs, 1, generator=gen).squeeze(1)
-                alive = ~done
-                nxt = torch.where(alive, nxt, torch.full_like(nxt, pad))
-                ids_steps.append(nxt)
-                alive_steps.append(alive)
-                pending.append(logits)
-                if len(pending) >= flush_every:
-                    flush()
-                done = done | torch.isin(nxt, stop)
-                if bool(done.all()):
+            out = self.model(input_ids=ids, attention_mask=attn, position_ids=pos, past_key_values=cache,
+                             use_cache=True, logits_to_keep=1)
+            pos = pos[:, -1:]
+            for t in range(T):
+                x = out.logits[:, -1, :].float()
+                if temperature != 1.0:
+                    x = x / temperature
+                logp = torch.log_softmax(x, dim=-1)  # [B, V], eq. 3.1
+                p = logp.exp()
+                nxt = draw_tokens(p, gen)  # [B, 1]
+                lp[:, t] = logp.gather(1, nxt).squeeze(1)
+                # full-vocabulary entropy in nats (0 log 0 = 0: nansum drops the 0 * -inf of -inf logits)
+                h_full[:, t] = torch.nansum(p * logp, dim=-1).neg_()
+                torch.topk(logp, k, dim=-1, out=(top_lp[:, t], top_ids[:, t]))
+                nxt = torch.where(done, pad_col, nxt.squeeze(1))
+                alive[:, t] = ~done
+                tok_ids[:, t] = nxt
+                steps = t + 1
+                done |= torch.isin(nxt, stop)
+                if t + 1 == T or ((t + 1) % check_every == 0 and bool(done.all())):
                     break
-                attn = torch.cat([attn, torch.ones_like(attn[:, :1])], dim=1)
-                pos = pos[:, -1:] + 1
-                out = self.model(
-                    input_ids=nxt[:, None],
-                    attention_mask=attn,
-                    position_ids=pos,
-                    past_key_values=out.past_key_values,
-                    use_cache=True,
-                )
-            flush()
-        stacked = {k: torch.cat(v, dim=1).cpu() for k, v in stats.items()}  # [B, T] or [B, T, k]
-        stacked["ids"] = torch.stack(ids_steps, dim=1).cpu()
-        stacked["alive"] = torch.stack(alive_steps, dim=1).cpu()
-        return [self._to_sample(prompts[b], {k: v[b] for k, v in stacked.items()}) for b in range(B)]
+                pos = pos + 1
+                out = self.model(input_ids=nxt[:, None], attention_mask=mask[:, : L + t + 1], position_ids=pos,
+                                 past_key_values=cache, use_cache=True)
+        # eq. 3.2 on the kept top-k log-probs: they are the top-k logits / T shifted by one log-partition
+        # per row, which the renormalisation cancels, so this equals topk_entropy_bits(logits, k, T)
+        h5 = topk_entropy_bits(top_lp[:, :steps], k=k, temperature=1.0)
+        stacked = {
+            "ids": tok_ids[:, :steps], "alive": alive[:, :steps], "lp": lp[:, :steps],
+            "h5": h5, "hf": h_full[:, :steps] / math.log(2), "tp": top_lp[:, :steps].exp(), "ti": top_ids[:, :steps],
+        }
+        stacked = {key: v.cpu().numpy() for key, v in stacked.items()}
+        return [self._to_sample(prompts[b], {key: v[b] for key, v in stacked.items()}) for b in range(B)]
 
     def _to_sample(self, prompt: str, s: dict[str, Any]) -> Sample:
-        keep = s["alive"].numpy().astype(bool)
-        ids = s["ids"].numpy()[keep].tolist()
-        conv = self.tok.convert_ids_to_tokens
+        keep = s["alive"].astype(bool)
+        ids = s["ids"][keep].tolist()
         return Sample(
             prompt=prompt,
             text=self.tok.decode(ids, skip_special_tokens=True),
             token_ids=ids,
-            tokens=self.tok.batch_decode([[i] for i in ids]),
-            logprobs=s["lp"].numpy()[keep].tolist(),
-            top5_bits=s["h5"].numpy()[keep].tolist(),
-            full_bits=s["hf"].numpy()[keep].tolist(),
-            top_probs=s["tp"].numpy()[keep].tolist(),
-            top_tokens=[conv(row) for row in s["ti"].numpy()[keep].tolist()],
+            tokens=[self._token_text(i) for i in ids],
+            logprobs=s["lp"][keep].tolist(),
+            top5_bits=s["h5"][keep].tolist(),
+            full_bits=s["hf"][keep].tolist(),
+            top_probs=s["tp"][keep].tolist(),
+            top_tokens=[self.tok.convert_ids_to_tokens(row) for row in s["ti"][keep].tolist()],
         )
+
+    def _token_text(self, token_id: int) -> str:
+        """``decode([token_id])``, memoised per id (a completion's tokens repeat a small vocabulary)."""
+        text = self._token_texts.get(token_id)
+        if text is None:
+            text = self._token_texts[token_id] = self.tok.decode([token_id])
+        return text
 
     def continuation_nll(self, prompts: list[str], continuations: list[str], batch_size: int = 32) -> list[float]:
         """Prompt and continuation are tokenised separately and joined, so the boundary is exact."""
@@ -249,6 +274,45 @@ class HFLanguageModel:
                 lp = logp[b, L - 1 - len(ci):]  # predictions of the continuation tokens
                 out.append(float(-lp.mean()) if len(ci) else float("nan"))
         return out
+
+
+def _preallocated_cache(model: Any, max_len: int) -> Any:
+    """A ``DynamicCache`` whose full-attention layers write into buffers of ``max_len`` positions.
+
+    ``DynamicLayer`` grows by ``torch.cat``, copying the whole cache every step (O(T^2) memory
+    traffic, most of a small model's decoding time); these layers copy only the new positions and
+    expose views of the filled prefix, so attention and masks see exactly what DynamicLayer gives.
+    Layers of any other kind (sliding window, linear attention) are left as the model made them.
+    """
+    from transformers.cache_utils import DynamicCache, DynamicLayer
+
+    class PreallocatedLayer(DynamicLayer):
+        def lazy_initialization(self, key_states: Any, value_states: Any) -> None:
+            super().lazy_initialization(key_states, value_states)
+            b, h, _, dk = key_states.shape
+            self._k = key_states.new_empty((b, h, max_len, dk))
+            self._v = value_states.new_empty((b, h, max_len, value_states.shape[-1]))
+            self._n = 0
+
+        def update(self, key_states: Any, value_states: Any, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
+            if not self.is_initialized:
+                self.lazy_initialization(key_states, value_states)
+            n, m = self._n, self._n + key_states.shape[-2]
+            if m > max_len:
+                raise RuntimeError(f"KV cache of {max_len} positions overflowed ({m})")
+            self._k[:, :, n:m].copy_(key_states)
+            self._v[:, :, n:m].copy_(value_states)
+            self._n = m
+            self.keys, self.values = self._k[:, :, :m], self._v[:, :, :m]
+            return self.keys, self.values
+
+    cache = DynamicCache(config=model.config)
+    if not cache.layers:  # a config without layer types: layers are made lazily, all DynamicLayer
+        n_layers = model.config.get_text_config(decoder=True).num_hidden_layers
+        cache.layers = [DynamicLayer() for _ in range(n_layers)]
+        cache.layer_class_to_replicate = None
+    cache.layers = [PreallocatedLayer() if type(layer) is DynamicLayer else layer for layer in cache.layers]
+    return cache
 
 
 def _stop_ids(tokenizer: Any) -> list[int]:
