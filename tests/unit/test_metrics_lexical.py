@@ -9,6 +9,7 @@ import pytest
 from collapselab.metrics import (
     compression_ratio,
     distinct_n,
+    distinct_n_resamples,
     profanity_rate,
     self_bleu,
     tfidf_similarity,
@@ -44,6 +45,20 @@ def test_distinct_n_degenerate_and_order():
     assert distinct_n(["x y z"] * 4, 1) == pytest.approx(0.25)
     assert distinct_n(TEXTS, 2) > 0.9
     assert distinct_n(shuffled(TEXTS), 2) == distinct_n(TEXTS, 2)
+
+
+def test_distinct_n_resamples_equal_distinct_n_per_resample():
+    """Rows [0, 0] and [0, 1] of ["a b a b", "A b"]: unigrams 2 unique / 8 and 2 / 6 (the hand value
+    above); a drawn-twice text adds to the total only. Random rows match distinct_n row by row."""
+    texts = ["a b a b", "A b"]
+    assert distinct_n_resamples(texts, 1, [[0, 0], [0, 1]]).tolist() == pytest.approx([2 / 8, 2 / 6])
+    assert distinct_n_resamples(["one", "two"], 2, [[0, 1]]).tolist() == [0.0]
+    rows = np.random.default_rng(0).integers(0, len(TEXTS), size=(20, len(TEXTS)))
+    for n in (1, 2, 3):
+        expected = [distinct_n([TEXTS[i] for i in r], n) for r in rows]
+        assert distinct_n_resamples(TEXTS, n, rows).tolist() == pytest.approx(expected)
+    with pytest.raises(ValueError, match="index_sets"):
+        distinct_n_resamples(texts, 1, [[0, 2]])
 
 
 def test_self_bleu_hand_value():

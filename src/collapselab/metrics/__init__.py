@@ -7,7 +7,9 @@ Empty input raises ValueError with a clear message (the harness turns it into a 
 from collapselab.metrics.attractor import cluster_radii, nearest_cluster, recovery_tokens
 from collapselab.metrics.distribution import coverage, kl_divergence, normalized_entropy, total_variation
 from collapselab.metrics.entropy import completion_means, full_entropy_bits, topk_entropy_bits
-from collapselab.metrics.lexical import compression_ratio, distinct_n, self_bleu, self_bleu_scores
+from collapselab.metrics.lexical import (
+    compression_ratio, distinct_n, distinct_n_resamples, self_bleu, self_bleu_scores,
+)
 from collapselab.metrics.persona import MBTI_TYPES, attribute_distribution, persona_stats, review_sentences
 from collapselab.metrics.registry import METRICS, MetricInfo, higher_is_more_diverse, register
 from collapselab.metrics.semantic import (
@@ -25,7 +27,7 @@ __all__ = [
     "METRICS", "MetricInfo", "register", "higher_is_more_diverse",
     "topk_entropy_bits", "full_entropy_bits", "completion_means",
     "tfidf_similarity", "embed_texts", "mean_pairwise_cosine", "best_kmeans", "vendi_score", "tsne_2d",
-    "distinct_n", "self_bleu", "self_bleu_scores", "compression_ratio",
+    "distinct_n", "distinct_n_resamples", "self_bleu", "self_bleu_scores", "compression_ratio",
     "vader_compound", "profanity_rate", "is_profane",
     "persona_stats", "attribute_distribution", "review_sentences", "MBTI_TYPES",
     "total_variation", "kl_divergence", "coverage", "normalized_entropy",

@@ -32,6 +32,44 @@ def distinct_n(texts: list[str], n: int) -> float:
     return len(seen) / total if total else 0.0
 
 
+def distinct_n_resamples(texts: list[str], n: int, index_sets) -> np.ndarray:
+    """``distinct_n([texts[i] for i in row], n)`` for every row of ``index_sets [R, M]`` -> ``[R]``.
+
+    The same definition as ``distinct_n`` (a repeated text adds its n-grams to the total again
+    but no new distinct ones), computed for all rows at once: each text's n-gram set is built
+    once, a resample's distinct count is the size of the union of its texts' sets (a sparse
+    product) and its total is the sum of its texts' n-gram counts. For bootstrap intervals.
+    """
+    texts = check_texts(texts, 1)
+    if n < 1:
+        raise ValueError(f"n={n}: must be >= 1")
+    idx = np.asarray(index_sets, dtype=np.int64)
+    if idx.ndim != 2 or (idx.size and (idx.min() < 0 or idx.max() >= len(texts))):
+        raise ValueError(f"index_sets must have shape [R, M] with entries in 0..{len(texts) - 1}")
+    from scipy.sparse import csr_matrix
+
+    vocab: dict[tuple[str, ...], int] = {}
+    rows: list[int] = []
+    cols: list[int] = []
+    totals = np.zeros(len(texts))
+    for i, t in enumerate(texts):
+        toks = _tokens(t)
+        grams = {tuple(toks[j:j + n]) for j in range(len(toks) - n + 1)}
+        totals[i] = max(len(toks) - n + 1, 0)
+        rows += [i] * len(grams)
+        cols += [vocab.setdefault(g, len(vocab)) for g in grams]
+    has = csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(texts), max(len(vocab), 1)))
+    R = idx.shape[0]
+    counts = np.zeros((R, len(texts)))  # [R, N] times each text was drawn
+    np.add.at(counts, (np.repeat(np.arange(R), idx.shape[1]), idx.ravel()), 1.0)
+    total = counts @ totals
+    distinct = np.empty(R)
+    for a in range(0, R, 128):  # [128, G] dense at a time
+        distinct[a:a + 128] = ((counts[a:a + 128] > 0).astype(np.float32) @ has > 0).sum(1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, distinct / np.maximum(total, 1), 0.0)
+
+
 def self_bleu_scores(texts: list[str], max_refs: int | None = None, seed: int = 0) -> np.ndarray:
     """Per-text self-BLEU [N]: sentence BLEU of each text against the others (see ``self_bleu``)."""
     texts = check_texts(texts, 2)

@@ -192,18 +192,31 @@ def add_ci(
 
 
 def add_index_ci(
-    metrics: dict[str, float], key: str, n: int, fn: Callable[[np.ndarray], float], cfg: Any, n_boot: int
+    metrics: dict[str, float],
+    key: str,
+    n: int,
+    fn: Callable[[np.ndarray], Any],
+    cfg: Any,
+    n_boot: int,
+    *,
+    batched: bool = False,
 ) -> None:
     """95% interval of a set-level statistic ``fn(indices)`` by resampling item indices with replacement.
 
     Resampling duplicates items, which shifts set-level diversity statistics (distinct-n, Vendi,
     self-BLEU) away from the full-set value; the percentiles are therefore re-centred on the
     point estimate (the bootstrap median is moved onto it), keeping the bootstrap spread.
+    ``batched``: ``fn`` takes all resamples at once (``[n_boot, n]`` indices -> ``[n_boot]``);
+    the resamples are the same either way.
     """
     if n < 2:
         return
-    point = float(fn(np.arange(n)))
     rng = np.random.default_rng(cfg.seed)
-    stats = np.array([fn(rng.integers(0, n, size=n)) for _ in range(n_boot)], dtype=float)
+    if batched:
+        point = float(np.asarray(fn(np.arange(n)[None, :]))[0])
+        stats = np.asarray(fn(rng.integers(0, n, size=(n_boot, n))), dtype=float)
+    else:
+        point = float(fn(np.arange(n)))
+        stats = np.array([fn(rng.integers(0, n, size=n)) for _ in range(n_boot)], dtype=float)
     lo, med, hi = np.nanpercentile(stats, [2.5, 50, 97.5])
     metrics[f"{key}_ci_lo"], metrics[f"{key}_ci_hi"] = point - (med - lo), point + (hi - med)

@@ -17,6 +17,7 @@ import numpy as np
 from collapselab.metrics import register
 from collapselab.probes import figures
 from collapselab.probes.base import ProbeContext, ProbeResult, add_ci, register_probe
+from collapselab.probes.semantic import TSNE_ITERS
 
 register(
     "persona/first_name_distinct_share",
@@ -52,7 +53,7 @@ def truth_distances(ctx: ProbeContext, parsed: list[dict | None]) -> dict[str, f
     if not ctx.tiny_world:
         return {}
     try:
-        truth = ground_truth(ctx.cfg.world)
+        truth = _world_truth(ctx.cfg)
     except Exception:  # noqa: BLE001 - a world without ground truth (real models) simply has no such keys
         return {}
     truth = truth.get("attributes", truth) if isinstance(truth, dict) else {}
@@ -68,6 +69,20 @@ def truth_distances(ctx: ProbeContext, parsed: list[dict | None]) -> dict[str, f
             norm = _casefold_keys
             out[f"persona/{key}_tv_truth"] = float(total_variation(norm(model), norm(t)))
     return out
+
+
+def _world_truth(cfg) -> dict:
+    """The world's ``truth.json`` when its artifacts exist (written by ``world.build_world`` from
+    ``ground_truth``), else ``ground_truth`` computed here (seconds: it samples the world)."""
+    import json
+
+    from collapselab.world import ground_truth
+    from collapselab.world.build import world_dir
+
+    path = world_dir(cfg.world, cfg.artifacts_dir) / "truth.json"
+    if path.is_file():
+        return json.loads(path.read_text(encoding="utf-8"))
+    return ground_truth(cfg.world)
 
 
 def _casefold_keys(d: dict) -> dict:
@@ -108,7 +123,7 @@ def persona_probe(ctx: ProbeContext) -> ProbeResult:
         k, labels, _ = best_kmeans(emb, k_min=c.k_min, k_max=c.k_max, seed=ctx.cfg.seed)
         m["persona/review_kmeans_k"] = float(k)
         if ctx.cfg.tsne:
-            xy = tsne_2d(emb, perplexity=c.tsne_perplexity, seed=ctx.cfg.seed)
+            xy = tsne_2d(emb, perplexity=c.tsne_perplexity, seed=ctx.cfg.seed, max_iter=TSNE_ITERS)
             figs["persona/review_tsne"] = figures.scatter_clusters(
                 xy, labels, None, f"{ctx.ckpt.name}: review sentences, k={k}", ctx.figure_path("persona_review_tsne")
             )
