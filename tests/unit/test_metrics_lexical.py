@@ -12,6 +12,7 @@ from collapselab.metrics import (
     distinct_n_resamples,
     profanity_rate,
     self_bleu,
+    self_bleu_scores,
     tfidf_similarity,
     vader_compound,
 )
@@ -59,6 +60,23 @@ def test_distinct_n_resamples_equal_distinct_n_per_resample():
         assert distinct_n_resamples(TEXTS, n, rows).tolist() == pytest.approx(expected)
     with pytest.raises(ValueError, match="index_sets"):
         distinct_n_resamples(texts, 1, [[0, 2]])
+
+
+def test_self_bleu_scores_equal_sacrebleu_sentence_scores():
+    """Each text's score equals sacrebleu's own sentence_score against the same (seeded) references."""
+    from sacrebleu.metrics import BLEU
+
+    texts = TEXTS + ["the cat sat on the mat .", "the cat sat on a mat", "", "the cat"]
+    for max_refs in (None, 3):
+        rng = np.random.default_rng(5)
+        expected = []
+        for i, hyp in enumerate(texts):
+            others = [j for j in range(len(texts)) if j != i]
+            if max_refs is not None:
+                others = sorted(rng.choice(others, size=max_refs, replace=False).tolist())
+            score = BLEU(effective_order=True).sentence_score(hyp, [texts[j] for j in others]).score
+            expected.append(min(1.0, score / 100))
+        assert self_bleu_scores(texts, max_refs=max_refs, seed=5).tolist() == pytest.approx(expected, abs=1e-12)
 
 
 def test_self_bleu_hand_value():

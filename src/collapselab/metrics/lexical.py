@@ -71,22 +71,53 @@ def distinct_n_resamples(texts: list[str], n: int, index_sets) -> np.ndarray:
 
 
 def self_bleu_scores(texts: list[str], max_refs: int | None = None, seed: int = 0) -> np.ndarray:
-    """Per-text self-BLEU [N]: sentence BLEU of each text against the others (see ``self_bleu``)."""
+    """Per-text self-BLEU [N]: sentence BLEU of each text against the others (see ``self_bleu``).
+
+    The same numbers as ``sacrebleu``'s ``BLEU(effective_order=True).sentence_score(text, others)``
+    with each text tokenised and split into n-grams once instead of once per time it is a
+    reference: a hypothesis's clipped matches only need, per n-gram it contains, the largest count
+    in any reference (one [refs, its n-grams] lookup in a count matrix); the closest reference
+    length and the score formula (``BLEU.compute_bleu``) are sacrebleu's.
+    """
     texts = check_texts(texts, 2)
     if max_refs is not None and max_refs < 1:
         raise ValueError(f"max_refs={max_refs}: must be >= 1 or None")
-    from sacrebleu.metrics import BLEU
+    from sacrebleu.metrics.bleu import BLEU
+    from sacrebleu.metrics.helpers import extract_all_word_ngrams
 
     bleu = BLEU(effective_order=True)
+    order = bleu.max_ngram_order
     rng = np.random.default_rng(seed)
     n = len(texts)
-    scores = []
-    for i, hyp in enumerate(texts):
+    vocab: dict[tuple[str, ...], int] = {}
+    grams, lens = [], np.zeros(n, dtype=np.int64)
+    for i, t in enumerate(texts):
+        counts, lens[i] = extract_all_word_ngrams(bleu._preprocess_segment(t), 1, order)
+        grams.append(({vocab.setdefault(g, len(vocab)): c for g, c in counts.items()}))
+    gram_order = np.zeros(max(len(vocab), 1), dtype=np.int64)  # n-gram length - 1
+    for g, j in vocab.items():
+        gram_order[j] = len(g) - 1
+    table = np.zeros((n, max(len(vocab), 1)), dtype=np.int32)  # [N, G] n-gram counts per text
+    for i, g in enumerate(grams):
+        table[i, list(g)] = list(g.values())
+    scores = np.empty(n)
+    for i in range(n):
         others = [j for j in range(n) if j != i]
         if max_refs is not None and len(others) > max_refs:
             others = sorted(rng.choice(others, size=max_refs, replace=False).tolist())
-        scores.append(min(1.0, bleu.sentence_score(hyp, [texts[j] for j in others]).score / 100.0))
-    return np.asarray(scores, dtype=float)
+        cols = np.fromiter(grams[i], dtype=np.int64, count=len(grams[i]))
+        hyp = table[i, cols]
+        ref_max = table[np.ix_(others, cols)].max(0) if cols.size else hyp
+        correct = np.bincount(gram_order[cols], weights=np.minimum(hyp, ref_max), minlength=order)
+        total = np.bincount(gram_order[cols], weights=hyp, minlength=order)
+        ref_lens = lens[others]
+        diff = np.abs(ref_lens - lens[i])
+        ref_len = int(ref_lens[diff == diff.min()].min())  # closest reference length, ties to the shorter
+        s = BLEU.compute_bleu(correct.astype(int).tolist(), total.astype(int).tolist(), int(lens[i]), ref_len,
+                              smooth_method=bleu.smooth_method, smooth_value=bleu.smooth_value,
+                              effective_order=bleu.effective_order, max_ngram_order=order)
+        scores[i] = min(1.0, s.score / 100.0)
+    return scores
 
 
 def self_bleu(texts: list[str], max_refs: int | None = None, seed: int = 0) -> float:

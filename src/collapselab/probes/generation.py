@@ -9,7 +9,7 @@ an explicit KV-cache loop; ``probes.stub.StubLanguageModel`` returns canned outp
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import math
@@ -35,11 +35,15 @@ class Sample:
     top_tokens: list[list[str]] = field(default_factory=list)  # [T][k]
 
     def to_json(self) -> dict[str, Any]:
-        d = asdict(self)
-        for key in ("logprobs", "top5_bits", "full_bits"):
-            d[key] = [round(float(x), 5) for x in d[key]]
-        d["top_probs"] = [[round(float(p), 5) for p in row] for row in d["top_probs"]]
-        return d
+        # built field by field: dataclasses.asdict deep-copies every per-token list first
+        def r5(xs: list[float]) -> list[float]:
+            return [round(float(x), 5) for x in xs]
+
+        return {
+            "prompt": self.prompt, "text": self.text, "token_ids": list(self.token_ids), "tokens": list(self.tokens),
+            "logprobs": r5(self.logprobs), "top5_bits": r5(self.top5_bits), "full_bits": r5(self.full_bits),
+            "top_probs": [r5(row) for row in self.top_probs], "top_tokens": [list(row) for row in self.top_tokens],
+        }
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Sample:
