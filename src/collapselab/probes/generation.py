@@ -220,7 +220,7 @@ class HFLanguageModel:
                                  past_key_values=cache, use_cache=True)
         # eq. 3.2 on the kept top-k log-probs: they are the top-k logits / T shifted by one log-partition
         # per row, which the renormalisation cancels, so this equals topk_entropy_bits(logits, k, T)
-        h5 = topk_entropy_bits(top_lp[:, :steps], k=k, temperature=1.0)
+        h5 = topk_entropy_bits(top_lp[:, :steps], k=k, temperature=1.0) if steps else lp[:, :0]
         stacked = {
             "ids": tok_ids[:, :steps], "alive": alive[:, :steps], "lp": lp[:, :steps],
             "h5": h5, "hf": h_full[:, :steps] / math.log(2), "tp": top_lp[:, :steps].exp(), "ti": top_ids[:, :steps],
