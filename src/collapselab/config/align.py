@@ -104,8 +104,9 @@ class RewardParams:
 class PPOParams:
     """LoRA PPO (trl.experimental.ppo); ``beta`` at the top level is its ``kl_coef`` (eq. 5.2)."""
 
-    learning_rate: float = 3e-4
-    total_episodes: int = 1536  # prompts rolled out in all; updates = total_episodes / batch_size
+    # 1e-3, the lab's value: at 3e-4 the policy moved only 0.3-2 nats of KL and no diversity metric changed
+    learning_rate: float = 1e-3
+    total_episodes: int = 1024  # prompts rolled out in all; updates = total_episodes / batch_size (64)
     batch_size: int = 16  # rollouts per update
     num_mini_batches: int = 1
     num_ppo_epochs: int = 2
@@ -137,7 +138,8 @@ class PPOParams:
 class DPOParams:
     """LoRA DPO on the annotator-labelled pairs; ``beta`` at the top level is DPO's beta."""
 
-    learning_rate: float = 3e-4
+    # 1e-3 x 2 epochs: persona parse rate 0.86 at beta 0.05 (3e-4: 0.81); 3 epochs at 1e-3 broke the model
+    learning_rate: float = 1e-3
     epochs: float = 2.0
     batch_size: int = 16
     max_length: int = 256
