@@ -63,3 +63,11 @@ def test_selecting_stages_keeps_what_they_need_and_drops_what_follows(tmp_path):
 def test_workers_must_be_positive():
     with pytest.raises(UserError, match="workers=0"):
         compose("lab", ["workers=0"])
+
+
+def test_critical_path_ranks_a_job_by_the_longest_chain_waiting_for_it():
+    from collapselab.lab.pipeline import _critical_path
+
+    jobs = _jobs(world=[], toy=[], base=["world"], report=["base", "toy"])
+    rank = _critical_path(jobs, {"world": 8.0, "toy": 16.0, "base": 300.0, "report": 5.0})
+    assert rank == {"report": 5.0, "base": 305.0, "toy": 21.0, "world": 313.0}

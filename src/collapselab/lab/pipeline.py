@@ -248,7 +248,8 @@ def run_lab(cfg: Any) -> dict[str, Any]:
             progressed = False
             ready = [n for n, j in jobs.items() if n not in done and n not in started
                      and all(d in done for d in j.deps if d in jobs)]
-            for name in sorted(ready, key=lambda n: -expected[n]):  # longest first: the sweeps start early
+            rank = _critical_path(jobs, expected)
+            for name in sorted(ready, key=lambda n: -rank[n]):  # the longest chain to the end goes first
                 job = jobs[name]
                 if name not in keys:
                     keys[name] = job.key(state)
@@ -311,6 +312,15 @@ def run_lab(cfg: Any) -> dict[str, Any]:
     atomic_write_json(times_path, record)
     print(f"\nlab finished in {_fmt(total)}; report: {Path(cfg.report_dir) / 'index.html'}", file=sys.stderr)
     return record
+
+
+def _critical_path(jobs: dict[str, Any], expected: dict[str, float]) -> dict[str, float]:
+    """Per job: its expected seconds plus the longest chain of jobs that wait for it."""
+    out: dict[str, float] = {}
+    for name in reversed(list(jobs)):  # jobs are listed after their dependencies
+        after = [out[n] for n, j in jobs.items() if name in j.deps and n in out]
+        out[name] = expected[name] + max(after, default=0.0)
+    return out
 
 
 def _closure(jobs: dict[str, Any], name: str) -> set[str]:
