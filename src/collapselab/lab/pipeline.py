@@ -47,6 +47,7 @@ class LabState:
         self.results: dict[str, Any] = {}
         self.times: dict[str, float] = {}  # this run's seconds per stage (wall, jobs may overlap)
         self.job_times: dict[str, float] = {}
+        self.threads: int | None = None  # CPU threads of the job this process runs (set by run_job)
 
     def overrides(self, stage: str, extra: list[str] | None = None) -> list[str]:
         """Overrides for composing ``stage``'s config: only the keys that stage's schema has."""
@@ -103,6 +104,7 @@ def run_job(cfg: Any, name: str, results: dict[str, Any], threads: int) -> tuple
 
     state = LabState(cfg, Path(cfg.out_dir))
     state.results = dict(results)
+    state.threads = threads
     job = build_jobs(state)[name]
     log = _log_path(state.out_dir, name)
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -161,7 +163,7 @@ def estimate_left(jobs: dict[str, Any], done: set[str], running: dict[str, float
         if name in finish:
             continue
         i = min(range(len(free)), key=free.__getitem__)
-        start = max([free[i], *(finish.get(d, 0.0) for d in job.deps)])
+        start = max([free[i], *(finish.get(d, 0.0) for d in (*job.deps, *getattr(job, "after", ())))])
         finish[name] = free[i] = start + expected[name]
     return max(finish.values(), default=0.0)
 
@@ -247,7 +249,7 @@ def run_lab(cfg: Any) -> dict[str, Any]:
         while len(done) < len(jobs):
             progressed = False
             ready = [n for n, j in jobs.items() if n not in done and n not in started
-                     and all(d in done for d in j.deps if d in jobs)]
+                     and all(d in done for d in (*j.deps, *j.after) if d in jobs)]
             rank = _critical_path(jobs, expected)
             for name in sorted(ready, key=lambda n: -rank[n]):  # the longest chain to the end goes first
                 job = jobs[name]
@@ -260,10 +262,9 @@ def run_lab(cfg: Any) -> dict[str, Any]:
                     finish(name, hit["result"], hit["outputs"], 0.0, True)
                     print(f"  reuse {name}", flush=True)
                     progressed = True
-                elif job.local:
-                    if not futures:  # local jobs come last; run them once the workers are idle
-                        run_local(name)
-                        progressed = True
+                elif job.local:  # cheap, last: in this process, while the workers finish what they run
+                    run_local(name)
+                    progressed = True
                 elif len(futures) < workers and not any(jobs[n].all_cores for n in futures.values()):
                     if job.all_cores and futures:
                         continue  # a job that takes every core starts alone (two would make its threads spin)
