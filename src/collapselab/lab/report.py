@@ -119,7 +119,9 @@ def _paper_section(doc: Doc, res: LabResults, roles: list[str]) -> None:
     verdicts = [row["aligned"][r]["verdict"] for row in rows for r in aligned if r != "sft"]
     n_rep = sum(v == "reproduces" for v in verdicts)
     doc.p(f"Across the aligned columns (PPO and DPO at their smallest beta), {n_rep} of {len(verdicts)} cells move "
-          "the way the paper reports, outside both 95% intervals. \"no clear change\" means the intervals overlap; "
+          "the way the paper reports: outside both 95% intervals where the metric has them; rows without intervals "
+          "(counts, extremes) count any strict change, so a move of one MBTI type counts. \"no clear change\" means the "
+          "intervals overlap; "
           "\"opposite\" means the lab sees the reverse of the paper. Attributes the annotator ignores (gender, "
           "nationality) can only move through their coupling with what it rewards, so they need not reproduce.")
 
