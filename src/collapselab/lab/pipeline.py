@@ -175,13 +175,8 @@ def _select(jobs: dict[str, Any], stages: list[str]) -> dict[str, Any]:
     """The jobs of the named stages and every job they depend on (all jobs when ``stages`` is empty)."""
     if not stages:
         return jobs
-    keep: set[str] = set()
-    todo = [n for n, j in jobs.items() if j.stage in stages]
-    while todo:
-        n = todo.pop()
-        if n not in keep:
-            keep.add(n)
-            todo += list(jobs[n].deps)
+    named = {n for n, j in jobs.items() if j.stage in stages}
+    keep = named.union(*(_closure(jobs, n) for n in named))
     return {n: j for n, j in jobs.items() if n in keep}
 
 
