@@ -36,7 +36,7 @@ class ModelConfig:
     num_heads: int = 4
     num_kv_heads: int = 4
     intermediate_size: int = 384
-    vocab_size: int = 3072  # BPE vocabulary trained on the world, special tokens included
+    vocab_size: int = 8192  # BPE vocabulary trained on the world, special tokens included
     max_position_embeddings: int = 256
     pretrain_steps: int = 1000  # optimizer steps the tiny base is pretrained for (pretrain.yaml `steps`)
     dtype: str = "float32"  # float32 | bfloat16 | float16
