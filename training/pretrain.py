@@ -1,6 +1,6 @@
 """Pretrain the tiny Llama base on the world's documents.
 
-    python training/pretrain.py                       # the default tiny model (~4 min on 2 cores)
+    python training/pretrain.py                       # the default tiny model (~7 min on 2 cores)
     python training/pretrain.py model=tiny_test steps=30 logger=none
 
 Prints the checkpoint folder; a rerun with the same config reuses it, a killed run resumes.

@@ -125,6 +125,7 @@ def test_split_messages_and_pair_rows():
         ("dpo", "save_every=0", "save_every=0: must be > 0"),
         ("ppo", "model.lora_r=0", "model.lora_r=0: must be >= 1"),
         ("ppo", "ppo.num_mini_batches=3", "ppo.num_mini_batches=3: must divide batch_size=16"),
+        ("dpo", "sft.persona_repeats=0", "sft.persona_repeats=0: must be > 0"),
         ("sft", "model=gpt5", "model=gpt5 is unknown"),
         ("reward", "model.name_or_path=/no/such/folder", "model.name_or_path='/no/such/folder': no such folder"),
     ],
@@ -144,6 +145,37 @@ def test_upstream_settings_key_the_artifacts():
     dpo = compose("dpo", ["beta=0.01"])
     assert dpo.pairs_key() == a.pairs_key()  # PPO's reward model and DPO learn from the same pairs
     assert compose("ppo", ["save_every=3", "logger=none"]).run_key() == a.run_key()  # cadence and logging are not
+
+
+def test_stage_yamls_spell_out_the_schema_defaults():
+    """Each stage's own yaml block equals the schema default every other stage composes with."""
+    from collapselab.config.align import DPOParams, PairsParams, PPOParams, RewardParams, SFTParams
+    from collapselab.config.app import as_dict
+
+    for stage, block, schema in (("sft", "sft", SFTParams), ("reward", "pairs", PairsParams),
+                                 ("reward", "reward", RewardParams), ("ppo", "ppo", PPOParams),
+                                 ("dpo", "dpo", DPOParams)):
+        assert as_dict(getattr(compose(stage, []), block)) == as_dict(schema()), f"configs/{stage}.yaml {block}:"
+    ppo, dpo = compose("ppo", []), compose("dpo", [])
+    assert ppo.sft_key() == compose("sft", []).sft_key() == dpo.sft_key()
+    assert ppo.pairs_key() == compose("reward", []).pairs_key() == dpo.pairs_key()
+
+
+def test_persona_chats_are_repeated_in_the_sft_data():
+    from datasets import Dataset, DatasetDict
+
+    from collapselab.align.sft import sft_dataset
+
+    def chat(q: str) -> list[dict]:
+        return [{"role": "user", "content": q}, {"role": "assistant", "content": q.upper()}]
+
+    inst = Dataset.from_list([{"messages": chat("p1"), "kind": "persona"}, {"messages": chat("b1"), "kind": "bio"},
+                              {"messages": chat("s1"), "kind": "steve"}, {"messages": chat("p2"), "kind": "persona"}])
+    world = DatasetDict({"instructions": inst})
+    prompts = [r["prompt"][0]["content"] for r in sft_dataset(world, None, seed=0, persona_repeats=3)]
+    assert sorted(prompts) == ["b1"] + ["p1"] * 3 + ["p2"] * 3 + ["s1"]  # 2 personas x 3 + 2 others = 8 rows
+    assert len(sft_dataset(world, 5, seed=0, persona_repeats=3)) == 5  # max_examples cuts after repeating
+    assert len(sft_dataset(world, None, seed=0)) == 4
 
 
 def test_adapter_base_is_made_absolute_so_checkpoints_load_from_anywhere(tmp_path, monkeypatch):

@@ -43,15 +43,16 @@ def load_base(cfg: Any) -> Path:
     return Path(ensure_base(cfg.model, cfg.world, Path(cfg.artifacts_dir)))
 
 
-def sft_dataset(world: Any, max_examples: int | None, seed: int) -> Any:
-    """The instructions split as trl prompt-completion conversations."""
+def sft_dataset(world: Any, max_examples: int | None, seed: int, persona_repeats: int = 1) -> Any:
+    """The instructions split as trl prompt-completion conversations, persona chats ``persona_repeats`` times."""
     from datasets import Dataset
 
     rows = []
-    for messages in world["instructions"]["messages"]:
+    inst = world["instructions"]
+    for messages, kind in zip(inst["messages"], inst["kind"]):
         prompt, completion = split_messages(messages)
         if completion:
-            rows.append({"prompt": prompt, "completion": completion})
+            rows += [{"prompt": prompt, "completion": completion}] * (persona_repeats if kind == "persona" else 1)
     ds = Dataset.from_list(rows).shuffle(seed=seed)
     return ds.select(range(min(max_examples, len(ds)))) if max_examples is not None else ds
 
@@ -92,7 +93,7 @@ def train_sft(cfg: SFTStage, tracker_dir: Path, *, main: bool = True) -> Path:
         raise UserError(f"model.name_or_path={str(base)!r}: cannot be loaded as a causal LM ({first})") from None
     world = load_world(cfg.world, Path(cfg.artifacts_dir))  # after the model: a bad model path fails fast
     set_chat_template(tok, cfg.model.chat_template)  # saved with every checkpoint: later stages inherit it
-    ds = sft_dataset(world, cfg.sft.max_examples, cfg.seed)
+    ds = sft_dataset(world, cfg.sft.max_examples, cfg.seed, cfg.sft.persona_repeats)
     args = SFTConfig(
         **common_trainer_args(cfg, run),
         learning_rate=cfg.sft.learning_rate,
