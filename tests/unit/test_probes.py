@@ -69,6 +69,14 @@ def tiny_lm():
     return HFLanguageModel(LlamaForCausalLM(cfg), tok, name="rand")
 
 
+def _full_pass_logits(lm, prompt: str, token_ids: list[int]) -> torch.Tensor:
+    """Logits that predicted each of ``token_ids`` after ``prompt``, from one forward pass without a cache."""
+    ids = lm.tok(prompt, return_tensors="pt")["input_ids"]
+    full = torch.cat([ids, torch.tensor([token_ids])], dim=1)
+    with torch.no_grad():
+        return lm.model(full).logits[0, ids.shape[1] - 1 : -1]
+
+
 def test_sampling_stats_match_a_full_forward_pass(tiny_lm):
     """The KV-cache loop's per-token log-probs and eq. 3.2 entropies equal those of one full
     forward pass over prompt + completion (left padding, two prompts of different length)."""
@@ -77,10 +85,7 @@ def test_sampling_stats_match_a_full_forward_pass(tiny_lm):
     prompts = ["Grace Hopper was", "Steve is the CEO of a startup company"]
     out = tiny_lm.sample(prompts, max_new_tokens=6, temperature=1.0, seed=3)
     for p, s in zip(prompts, out):
-        ids = tiny_lm.tok(p, return_tensors="pt")["input_ids"]
-        full = torch.cat([ids, torch.tensor([s.token_ids])], dim=1)
-        with torch.no_grad():
-            logits = tiny_lm.model(full).logits[0, ids.shape[1] - 1 : -1]
+        logits = _full_pass_logits(tiny_lm, p, s.token_ids)
         lp = torch.log_softmax(logits, -1).gather(1, torch.tensor(s.token_ids)[:, None]).squeeze(1)
         assert s.logprobs == pytest.approx(lp.tolist(), abs=1e-4)
         assert s.top5_bits == pytest.approx(topk_entropy_bits(logits, k=5).tolist(), abs=1e-4)
@@ -95,10 +100,7 @@ def test_sampling_stats_at_temperature_equal_token_stats_of_a_full_pass(tiny_lm)
     prompts = ["Grace Hopper was", "Steve is the CEO of a startup company", "New York"]
     out = tiny_lm.sample(prompts, max_new_tokens=7, temperature=0.7, seed=1)
     for p, s in zip(prompts, out):
-        ids = tiny_lm.tok(p, return_tensors="pt")["input_ids"]
-        full = torch.cat([ids, torch.tensor([s.token_ids])], dim=1)
-        with torch.no_grad():
-            logits = tiny_lm.model(full).logits[0, ids.shape[1] - 1 : -1]
+        logits = _full_pass_logits(tiny_lm, p, s.token_ids)
         st = token_stats(logits, 0.7)
         lp = st["logp"].gather(1, torch.tensor(s.token_ids)[:, None]).squeeze(1)
         assert s.logprobs == pytest.approx(lp.tolist(), abs=1e-4)
