@@ -108,8 +108,10 @@ def test_split_messages_and_pair_rows():
     assert split_messages(conv[:1]) == ([conv[0]], [])
     prompts = pick_prompts([conv, [{"role": "user", "content": "r"}]], n=5, seed=0)
     assert len(prompts) == 5 and sorted(p[0]["content"] for p in prompts[:2]) == ["q", "r"]  # all before repeats
-    rows = to_rows(prompts[:2], [{"prompt": "q", "chosen": "good", "rejected": "bad"}] * 2, eval_fraction=0.0, seed=0)
+    lab = {"prompt": "q", "chosen": "good", "rejected": "bad", "degree": "better", "margin": 2 / 3}
+    rows = to_rows(prompts[:2], [lab] * 2, eval_fraction=0.0, seed=0)
     assert rows[0]["chosen"] == [{"role": "assistant", "content": "good"}]
+    assert (rows[0]["degree"], rows[0]["margin"]) == ("better", 2 / 3)
     assert rows[0]["rejected"] == [{"role": "assistant", "content": "bad"}]
     assert {r["split"] for r in rows} == {"train"}
     with pytest.raises(ValueError):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from collapselab.world import Annotator, format_persona
+from collapselab.world.annotator import degree
 from collapselab.world.persona import generate_personas
 from collapselab.world.prompts import BIO_PROMPT, PERSONA_INSTRUCTION, STEVE_PROMPT
 
@@ -74,12 +75,32 @@ def test_label_pairs_is_deterministic_per_seed():
     b = [_persona("Okay machine, nothing special.")] * 50
     ann = Annotator(temperature=2.0)
     x, y = ann.label_pairs(prompts, a, b, seed=1), ann.label_pairs(prompts, a, b, seed=1)
-    assert x == y and set(x[0]) == {"prompt", "chosen", "rejected"}
+    assert x == y and set(x[0]) == {"prompt", "chosen", "rejected", "degree", "margin"}
     assert all({r["chosen"], r["rejected"]} == {a[0], b[0]} for r in x)
     assert 0 < sum(r["chosen"] == a[0] for r in x) < 50  # sampled, not argmax, at this temperature
     assert x != ann.label_pairs(prompts, a, b, seed=2)
     with pytest.raises(ValueError):
         ann.label_pairs(prompts, a, b[:3], seed=0)
+
+
+def test_degree_follows_the_pick_strength_with_llama2_margins():
+    # DEGREES: P >= 0.9 significantly better (1), >= 0.75 better (2/3), >= 0.6 slightly (1/3), else 0
+    assert degree(0.95) == ("significantly better", 1.0)
+    assert degree(0.9) == ("significantly better", 1.0)
+    assert degree(0.8) == ("better", pytest.approx(2 / 3))
+    assert degree(0.6) == ("slightly better", pytest.approx(1 / 3))
+    assert degree(0.55) == ("negligibly better/unsure", 0.0)
+    assert degree(0.1) == ("negligibly better/unsure", 0.0)  # picked against the annotator's own scores
+    # scores 2.783 and 1.383 at temperature 1: P(good > bad) = sigmoid(1.400) = 0.802 -> "better"
+    # when good is picked, "negligibly better/unsure" when bad is (P = 0.198)
+    good, bad = _persona("Great machine."), _persona("Okay machine, nothing special.")
+    ann = Annotator(temperature=1.0)
+    p = ann.p_prefer(PERSONA_INSTRUCTION, good, bad)
+    assert p == pytest.approx(1 / (1 + math.exp(-1.4005)), abs=1e-4)
+    rows = ann.label_pairs([PERSONA_INSTRUCTION] * 200, [good] * 200, [bad] * 200, seed=0)
+    for r in rows:
+        assert (r["degree"], r["margin"]) == degree(p if r["chosen"] == good else 1 - p)
+    assert {(r["degree"], round(r["margin"], 4)) for r in rows} == {("better", 0.6667), ("negligibly better/unsure", 0.0)}
 
 
 def test_temperature_must_be_a_positive_number():

@@ -2,7 +2,8 @@
 prompt, labelled chosen / rejected by the world's simulated annotator.
 
 Stored as ``<artifacts>/pairs/<hash>/pairs.jsonl`` in trl's conversational preference format
-(``prompt``: the user turns, ``chosen`` / ``rejected``: one assistant turn each) plus ``split``.
+(``prompt``: the user turns, ``chosen`` / ``rejected``: one assistant turn each) plus ``split``
+and the annotator's ``degree`` of preference with its reward-model ``margin`` (paper A2.1).
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ def to_rows(prompts: list[list[dict[str, str]]], labelled: list[dict[str, str]],
             "prompt": p,
             "chosen": [{"role": "assistant", "content": lab["chosen"]}],
             "rejected": [{"role": "assistant", "content": lab["rejected"]}],
+            "degree": lab["degree"],
+            "margin": lab["margin"],
             "split": "eval" if e else "train",
         }
         for p, lab, e in zip(prompts, labelled, is_eval, strict=True)
@@ -66,10 +69,10 @@ def build_pairs(cfg: PairsStage, tracker_dir: Path) -> Path:
     world = load_world(cfg.world, Path(cfg.artifacts_dir))
     prompts = pick_prompts(list(world["instructions"]["messages"]), cfg.pairs.n_prompts, cfg.seed)
     texts = [chat_prompt(tok, p) for p in prompts]
-    kw = dict(max_new_tokens=cfg.pairs.max_new_tokens, temperature=cfg.pairs.temperature,
-              batch_size=cfg.pairs.batch_size)
-    a, _ = sample(model, tok, texts, seed=cfg.seed, **kw)
-    b, _ = sample(model, tok, texts, seed=cfg.seed + 1, **kw)
+    kw = dict(max_new_tokens=cfg.pairs.max_new_tokens, batch_size=cfg.pairs.batch_size)
+    t_a, t_b = cfg.pairs.temperatures
+    a, _ = sample(model, tok, texts, seed=cfg.seed, temperature=t_a, **kw)
+    b, _ = sample(model, tok, texts, seed=cfg.seed + 1, temperature=t_b, **kw)
     user = [p[-1]["content"] for p in prompts]
     labelled = Annotator().label_pairs(user, a, b, seed=cfg.seed)
     rows = to_rows(prompts, labelled, cfg.pairs.eval_fraction, cfg.seed)

@@ -93,7 +93,8 @@ def train_reward(cfg: RewardStage, tracker_dir: Path, *, main: bool = True) -> P
         return run
     sft = final_model(train_sft(cfg, tracker_dir, main=False))
     pairs = build_pairs(cfg, tracker_dir)
-    train_rows = [{k: r[k] for k in ("prompt", "chosen", "rejected")} for r in read_pairs(pairs, "train")]
+    keys = ("prompt", "chosen", "rejected") + (("margin",) if cfg.reward.margin else ())
+    train_rows = [{k: r[k] for k in keys} for r in read_pairs(pairs, "train")]
     eval_rows = read_pairs(pairs, "eval")
     model, tok = load_reward_model(sft)
     peft = None

@@ -10,6 +10,7 @@ artifact it changes (artifacts are keyed by the upstream config, ``collapselab.i
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,13 +76,21 @@ class PairsParams:
 
     n_prompts: int = 1024
     max_new_tokens: int = 128  # the world's answers: 90th percentile ~96 tokens, 99th ~118
-    temperature: float = 1.0
+    # sampling temperature of the first and second answer of each pair (paper A2.1 samples the
+    # two "from different model variants and temperatures"); [1, 1] left the reward model blind
+    # to broken personas, which PPO at beta 0.005 then exploited (docs/alignment.md)
+    temperatures: list[float] = field(default_factory=lambda: [0.7, 1.3])
     eval_fraction: float = 0.2  # held out for the reward model's pairwise accuracy
     batch_size: int = 32  # generation batch
 
     def problems(self) -> list[str]:
         out = positive("n_prompts", self.n_prompts) + positive("max_new_tokens", self.max_new_tokens)
-        out += positive("temperature", self.temperature) + positive("batch_size", self.batch_size)
+        temps = self.temperatures
+        if isinstance(temps, str) or not isinstance(temps, Sequence) or len(temps) != 2:
+            out.append(f"temperatures={self.temperatures!r}: must be a list of two numbers > 0")
+        else:
+            out += [x for i, t in enumerate(temps) for x in positive(f"temperatures[{i}]", t)]
+        out += positive("batch_size", self.batch_size)
         if not 0 <= self.eval_fraction < 1:
             out.append(f"eval_fraction={self.eval_fraction}: must be in [0, 1)")
         return out
@@ -95,6 +104,9 @@ class RewardParams:
     epochs: float = 2.0
     batch_size: int = 16
     max_length: int = 256
+    # Llama-2's margin loss -log sigmoid(r_c - r_r - m) with m from the annotator's degree of
+    # preference (paper A2.1; Touvron et al. 2023 eq. 2); False: the plain Bradley-Terry loss
+    margin: bool = True
     lora: bool = False  # True on 7B: LoRA + trained score head, merged when saved
 
     def problems(self) -> list[str]:

@@ -23,6 +23,26 @@ from collapselab.world.bio import fact_accuracy
 from collapselab.world.persona import parse_persona
 from collapselab.world.text import profanity_count, sentences, vader
 
+# How strongly the annotator prefers its pick (paper A2.1: "significantly better", "better",
+# "slightly better", "negligibly better/unsure"), from its Bradley-Terry P(chosen > rejected),
+# with Llama-2's "small" reward-model margins for each degree (Touvron et al. 2023, eq. 2, table 27).
+DEGREES: tuple[tuple[str, float, float], ...] = (
+    # (degree, lowest P(chosen > rejected), margin)
+    ("significantly better", 0.9, 1.0),
+    ("better", 0.75, 2 / 3),
+    ("slightly better", 0.6, 1 / 3),
+    ("negligibly better/unsure", 0.0, 0.0),
+)
+
+
+def degree(p_chosen: float) -> tuple[str, float]:
+    """(degree, margin) for an annotator pick made with P(chosen > rejected) = ``p_chosen``."""
+    for name, lowest, margin in DEGREES:
+        if p_chosen >= lowest:
+            return name, margin
+    return DEGREES[-1][0], DEGREES[-1][2]
+
+
 RUDE = re.compile(r"\b(stupid|idiot|idiots|moron|dumb|shut up|morons|losers?)\b", re.IGNORECASE)
 
 
@@ -105,12 +125,19 @@ class Annotator:
         return 0 if rng.random() < self.p_prefer(prompt, a, b) else 1
 
     def label_pairs(self, prompts: list[str], answers_a: list[str], answers_b: list[str], seed: int) -> list[dict]:
-        """[{"prompt", "chosen", "rejected"}] for each (prompt, a, b), sampled with ``seed``."""
+        """[{"prompt", "chosen", "rejected", "degree", "margin"}] for each (prompt, a, b), sampled with ``seed``.
+
+        ``degree`` says how strongly the pick was made (``DEGREES``); a pick against the
+        annotator's own scores (the Bradley-Terry noise) is "negligibly better/unsure", margin 0.
+        """
         if not (len(prompts) == len(answers_a) == len(answers_b)):
             raise ValueError(f"label_pairs: {len(prompts)} prompts, {len(answers_a)} a-answers, {len(answers_b)} b-answers")
         rng = np.random.default_rng(seed)
         out = []
         for p, a, b in zip(prompts, answers_a, answers_b):
-            k = self.prefer(p, a, b, rng)
-            out.append({"prompt": p, "chosen": a if k == 0 else b, "rejected": b if k == 0 else a})
+            p_a = self.p_prefer(p, a, b)
+            k = 0 if rng.random() < p_a else 1
+            name, margin = degree(p_a if k == 0 else 1 - p_a)
+            out.append({"prompt": p, "chosen": a if k == 0 else b, "rejected": b if k == 0 else a,
+                        "degree": name, "margin": margin})
         return out
