@@ -18,8 +18,10 @@ from safetensors.torch import load_file
 
 from collapselab.align import list_checkpoints, train_dpo, train_ppo, train_reward, train_sft
 from collapselab.align.common import final_model, is_done, latest_checkpoint
+from collapselab.align.pairs import pairs_dir, read_pairs
 from collapselab.config import compose
 from collapselab.tracking import read_offline_run
+from collapselab.world.annotator import DEGREES
 
 pytestmark = pytest.mark.integration
 
@@ -105,6 +107,10 @@ def test_reward_model_trains_and_reports_heldout_accuracy(artifacts, tmp_path):
     assert_all_changed(tensors(ckpts[0]), tensors(ckpts[-1]))
     acc = json.loads((run / "reward_metrics.json").read_text())["heldout_accuracy"]
     assert 0.0 <= acc <= 1.0
+    # every pair carries the annotator's degree of preference and its Llama-2 margin (trained on)
+    margins = {name: m for name, _, m in DEGREES}
+    rows = read_pairs(pairs_dir(cfg))
+    assert cfg.reward.margin and rows and all(r["margin"] == margins[r["degree"]] for r in rows)
     hist = wandb_run(tmp_path)["history"]
     assert any("train/reward/heldout_accuracy" in r for r in hist)
 
