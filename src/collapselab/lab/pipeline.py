@@ -33,10 +33,10 @@ from collapselab.io import atomic_write_json
 
 STAGES = ("world", "base", "sft", "reward", "ppo", "dpo", "evaluate", "toy", "compare", "report")
 
-# seconds per job on one idle core of this 2-core machine at default size (scripts/bench_lab.py),
+# seconds per job in the default lab on this 2-core machine (two jobs at a time; docs/alignment.md),
 # for the first estimate of time left; later runs use the last run's own job times
-DEFAULT_SECONDS = {"world": 8, "base": 291, "sft": 98, "reward": 64, "ppo": 225, "dpo": 50,
-                   "evaluate": 25, "evaluate_steps": 20, "toy": 16, "compare": 13, "report": 8}
+DEFAULT_SECONDS = {"world": 8, "base": 428, "sft": 87, "reward": 139, "ppo": 330, "dpo": 195,
+                   "evaluate": 30, "evaluate_steps": 20, "toy": 17, "compare": 12, "report": 9}
 
 
 class LabState:
