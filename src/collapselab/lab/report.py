@@ -83,8 +83,8 @@ def build_report(state: Any) -> Path:
     doc.h(1, "collapselab report: the price of alignment on the tiny world")
     doc.p(f"Preset `{cfg.lab.name}`; PPO betas {list(cfg.lab.ppo_betas)}, DPO betas {list(cfg.lab.dpo_betas)}; "
           f"built {time.strftime('%Y-%m-%d %H:%M')}. Every number and figure below is read from this run's "
-          f"metrics files under `{cfg.out_dir}`; none is typed in. The tiny world is not Llama-2: a 1-million-"
-          "parameter model on a generated corpus, aligned against a simulated annotator that ignores who a "
+          f"metrics files under `{cfg.out_dir}`; none is typed in. The tiny world is not Llama-2: "
+          f"{_model_size(state)} on a generated corpus, aligned against a simulated annotator that ignores who a "
           "customer is. What can transfer is the direction of each effect, not its size.")
     _paper_section(doc, res, roles)
     _experiment_sections(doc, res, figs, roles)
@@ -97,6 +97,14 @@ def build_report(state: Any) -> Path:
 
     atomic_write_text(report_dir / "report.md", md)
     return atomic_write_text(report_dir / "index.html", page)
+
+
+def _model_size(state: Any) -> str:
+    """"a 1.90M-parameter model", read from the base checkpoint's metadata (a plain phrase without it)."""
+    from collapselab.models.pretrain import read_meta
+
+    n = read_meta(state.results["base"]["path"]).get("n_params")
+    return f"a {n / 1e6:.2f}M-parameter model" if n else "a small model"
 
 
 def _paper_section(doc: Doc, res: LabResults, roles: list[str]) -> None:
