@@ -66,6 +66,9 @@ def test_stub_end_to_end_metrics_files_wandb_and_cache(tmp_path):
     assert rep["persona/n_first_names"] == 1 and div["persona/n_first_names"] == 6
     assert rep["persona/first_name_distinct_share"] == pytest.approx(1 / 6)
     assert div["persona/age_min"] == 20 and div["persona/age_max"] == 35 and div["persona/parse_rate"] == 1
+    # Wilson interval of 6 parsed of 6: centre 1.32013 / 1.64027 = 0.80483, half 0.19517
+    assert div["persona/parse_rate_ci_lo"] == pytest.approx(0.6097, abs=1e-3)
+    assert div["persona/parse_rate_ci_hi"] == pytest.approx(1.0)
     assert rep["lexical/distinct_2"] < div["lexical/distinct_2"]
     for key in ("semantic/tfidf_cos_mean", "lexical/distinct_2", "attractor/recovery_rate"):
         assert div[f"{key}_ci_lo"] <= div[key] <= div[f"{key}_ci_hi"], key

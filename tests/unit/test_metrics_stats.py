@@ -107,3 +107,17 @@ def test_register_rejects_duplicates_and_bad_prefix():
         register("semantic/vendi", higher_is_better=True, probe="semantic", description="x")
     with pytest.raises(ValueError, match="probe prefix"):
         register("other/thing", higher_is_better=True, probe="semantic", description="x")
+
+
+def test_wilson_hand_values():
+    from collapselab.metrics import wilson_ci
+
+    # 86 of 100, z = 1.96: centre (0.86 + 0.019208) / 1.038416 = 0.846680,
+    # half 1.96 * sqrt(0.001204 + 0.00009604) / 1.038416 = 0.068056
+    lo, hi = wilson_ci(86, 100, z=1.96)
+    assert (lo, hi) == (pytest.approx(0.778624, abs=1e-5), pytest.approx(0.914736, abs=1e-5))
+    # 0 of 10: centre = half = (z^2/20) / (1 + z^2/10) = 0.19208 / 1.38416 = 0.138770 -> [0, 0.27754]
+    lo, hi = wilson_ci(0, 10, z=1.96)
+    assert lo == pytest.approx(0.0, abs=1e-12) and hi == pytest.approx(0.277540, abs=1e-5)
+    with pytest.raises(ValueError, match="successes"):
+        wilson_ci(3, 2)

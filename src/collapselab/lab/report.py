@@ -31,6 +31,12 @@ def _fmt(v: Any, ci: tuple[float, float] | None = None) -> str:
     return f"{s} [{ci[0]:.3g}, {ci[1]:.3g}]" if ci else s
 
 
+def _ci(metrics: dict[str, Any], key: str) -> tuple[float, float] | None:
+    """``key``'s 95% interval from its ``_ci_lo`` / ``_ci_hi`` entries, if the metrics have them."""
+    lo, hi = metrics.get(f"{key}_ci_lo"), metrics.get(f"{key}_ci_hi")
+    return (lo, hi) if lo is not None and hi is not None else None
+
+
 class _Figs:
     """Copies figures into ``<report>/figures`` and hands back relative paths."""
 
@@ -155,7 +161,7 @@ def _experiment_sections(doc: Doc, res: LabResults, figs: _Figs, roles: list[str
             "persona/age_sd", "persona/female_share", "persona/sentiment_min", "persona/sentiment_mean",
             "persona/review_chars_mean", "persona/review_kmeans_k"]
     doc.table(["checkpoint", *[k.split("/")[1] for k in keys]],
-              [[r, *[_fmt(res.roles[r].get(k)) for k in keys]] for r in roles])
+              [[r, *[_fmt(res.roles[r].get(k), _ci(res.roles[r], k)) for k in keys]] for r in roles])
     doc.figures(_role_figure(res, figs, roles, "persona_attributes"))
     doc.figures(_role_figure(res, figs, roles, "persona_review_tsne"))
     doc.h(2, "Section 5.1: attractor states")

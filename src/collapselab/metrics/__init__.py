@@ -20,7 +20,7 @@ from collapselab.metrics.semantic import (
     tsne_2d,
     vendi_score,
 )
-from collapselab.metrics.stats import bootstrap_ci, bootstrap_ci_texts
+from collapselab.metrics.stats import bootstrap_ci, bootstrap_ci_texts, wilson_ci
 from collapselab.metrics.text import is_profane, profanity_rate, vader_compound
 
 __all__ = [
@@ -31,6 +31,6 @@ __all__ = [
     "vader_compound", "profanity_rate", "is_profane",
     "persona_stats", "attribute_distribution", "review_sentences", "MBTI_TYPES",
     "total_variation", "kl_divergence", "coverage", "normalized_entropy",
-    "bootstrap_ci", "bootstrap_ci_texts",
+    "bootstrap_ci", "bootstrap_ci_texts", "wilson_ci",
     "recovery_tokens", "cluster_radii", "nearest_cluster",
 ]

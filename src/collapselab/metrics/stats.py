@@ -1,4 +1,4 @@
-"""Percentile-bootstrap confidence intervals for per-completion and set-level metrics."""
+"""Confidence intervals: percentile bootstrap for per-completion and set-level metrics, Wilson for shares."""
 
 from __future__ import annotations
 
@@ -6,6 +6,20 @@ from typing import Callable, Sequence
 
 import numpy as np
 from tqdm.auto import tqdm
+
+
+def wilson_ci(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """Wilson score interval of a share ``successes / n`` (95% at the default z).
+
+    (p + z^2/2n -+ z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n): unlike the bootstrap it stays
+    inside [0, 1] and keeps a width at p = 0 or 1, where a resampled share has none.
+    """
+    if n < 1 or not 0 <= successes <= n:
+        raise ValueError(f"wilson_ci: need 0 <= successes <= n and n >= 1, got {successes} of {n}")
+    p, z2 = successes / n, z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return float(centre - half), float(centre + half)
 
 
 def _check_boot(n_boot: int, alpha: float) -> None:

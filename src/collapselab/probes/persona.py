@@ -96,7 +96,7 @@ def _casefold_keys(d: dict) -> dict:
 @register_probe("persona", headline="persona/first_name_distinct_share")
 def persona_probe(ctx: ProbeContext) -> ProbeResult:
     from collapselab.metrics import (
-        best_kmeans, embed_texts, persona_stats, review_sentences, tsne_2d, vader_compound,
+        best_kmeans, embed_texts, persona_stats, review_sentences, tsne_2d, vader_compound, wilson_ci,
     )
 
     samples = ctx.samples("persona")
@@ -104,6 +104,8 @@ def persona_probe(ctx: ProbeContext) -> ProbeResult:
     ok = [p for p in parsed if p is not None]
     m = dict(persona_stats(parsed, len(samples)))
     m["persona/n_unparsed"] = float(len(samples) - len(ok))
+    if samples:
+        m["persona/parse_rate_ci_lo"], m["persona/parse_rate_ci_hi"] = wilson_ci(len(ok), len(samples))
     if ok:
         m["persona/first_name_distinct_share"] = m["persona/n_first_names"] / len(ok)
     reviews = [p.get("review") or "" for p in ok]
