@@ -23,6 +23,7 @@ from collapselab.align.common import (
     trainer_resume_point,
 )
 from collapselab.align.pairs import pick_prompts, to_rows
+from collapselab.align.reward import trainer_rows
 from collapselab.align.sft import split_messages
 from collapselab.config import compose
 from collapselab.errors import UserError
@@ -116,6 +117,10 @@ def test_split_messages_and_pair_rows():
     assert {r["split"] for r in rows} == {"train"}
     with pytest.raises(ValueError):
         to_rows(prompts[:2], [], 0.0, 0)  # the annotator returned a different number of pairs
+    # the reward model trains on the margin only with reward.margin; the degree and split never reach it
+    assert set(trainer_rows(rows, margin=True)[0]) == {"prompt", "chosen", "rejected", "margin"}
+    assert trainer_rows(rows, margin=True)[0]["margin"] == 2 / 3
+    assert set(trainer_rows(rows, margin=False)[0]) == {"prompt", "chosen", "rejected"}
 
 
 @pytest.mark.parametrize(
@@ -128,6 +133,8 @@ def test_split_messages_and_pair_rows():
         ("ppo", "model.lora_r=0", "model.lora_r=0: must be >= 1"),
         ("ppo", "ppo.num_mini_batches=3", "ppo.num_mini_batches=3: must divide batch_size=16"),
         ("dpo", "sft.persona_repeats=0", "sft.persona_repeats=0: must be > 0"),
+        ("reward", "pairs.temperatures=[0.7]", "pairs.temperatures=[0.7]: must be a list of two numbers > 0"),
+        ("dpo", "pairs.temperatures=[0,1]", "pairs.temperatures[0]=0.0: must be > 0"),
         ("sft", "model=gpt5", "model=gpt5 is unknown"),
         ("reward", "model.name_or_path=/no/such/folder", "model.name_or_path='/no/such/folder': no such folder"),
     ],

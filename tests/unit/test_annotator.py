@@ -78,6 +78,10 @@ def test_label_pairs_is_deterministic_per_seed():
     assert x == y and set(x[0]) == {"prompt", "chosen", "rejected", "degree", "margin"}
     assert all({r["chosen"], r["rejected"]} == {a[0], b[0]} for r in x)
     assert 0 < sum(r["chosen"] == a[0] for r in x) < 50  # sampled, not argmax, at this temperature
+    # the same picks as one Bradley-Terry draw per pair from the seed's generator (labels unchanged
+    # by the degree being added)
+    rng = np.random.default_rng(1)
+    assert [0 if r["chosen"] == a[0] else 1 for r in x] == [ann.prefer(p, s, t, rng) for p, s, t in zip(prompts, a, b)]
     assert x != ann.label_pairs(prompts, a, b, seed=2)
     with pytest.raises(ValueError):
         ann.label_pairs(prompts, a, b[:3], seed=0)

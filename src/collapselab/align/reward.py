@@ -1,5 +1,6 @@
 """Reward model (paper A2.2): a scalar head on the SFT weights, trained on annotator-labelled pairs
-with trl's RewardTrainer (Bradley-Terry loss); reports held-out pairwise accuracy."""
+with trl's RewardTrainer (Llama-2's margin loss with ``reward.margin``, else plain Bradley-Terry);
+reports held-out pairwise accuracy."""
 
 from __future__ import annotations
 
@@ -57,6 +58,12 @@ def save_reward(folder: Path, model: torch.nn.Module, tokenizer: Any) -> None:
     tokenizer.save_pretrained(folder)
 
 
+def trainer_rows(rows: list[dict[str, Any]], margin: bool) -> list[dict[str, Any]]:
+    """RewardTrainer rows: prompt, chosen, rejected, plus ``margin`` (trl's margin loss) when asked."""
+    keys = ("prompt", "chosen", "rejected") + (("margin",) if margin else ())
+    return [{k: r[k] for k in keys} for r in rows]
+
+
 @torch.no_grad()
 def pairwise_accuracy(model: Any, tok: Any, rows: list[dict[str, Any]], batch_size: int = 32) -> float:
     """Share of pairs whose chosen answer the reward model scores above the rejected one."""
@@ -93,8 +100,7 @@ def train_reward(cfg: RewardStage, tracker_dir: Path, *, main: bool = True) -> P
         return run
     sft = final_model(train_sft(cfg, tracker_dir, main=False))
     pairs = build_pairs(cfg, tracker_dir)
-    keys = ("prompt", "chosen", "rejected") + (("margin",) if cfg.reward.margin else ())
-    train_rows = [{k: r[k] for k in keys} for r in read_pairs(pairs, "train")]
+    train_rows = trainer_rows(read_pairs(pairs, "train"), cfg.reward.margin)
     eval_rows = read_pairs(pairs, "eval")
     model, tok = load_reward_model(sft)
     peft = None

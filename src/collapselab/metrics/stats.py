@@ -19,7 +19,7 @@ def wilson_ci(successes: int, n: int, z: float = 1.959964) -> tuple[float, float
     p, z2 = successes / n, z * z
     centre = (p + z2 / (2 * n)) / (1 + z2 / n)
     half = z * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return float(centre - half), float(centre + half)
+    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
 
 
 def _check_boot(n_boot: int, alpha: float) -> None:

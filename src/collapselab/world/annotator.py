@@ -37,10 +37,7 @@ DEGREES: tuple[tuple[str, float, float], ...] = (
 
 def degree(p_chosen: float) -> tuple[str, float]:
     """(degree, margin) for an annotator pick made with P(chosen > rejected) = ``p_chosen``."""
-    for name, lowest, margin in DEGREES:
-        if p_chosen >= lowest:
-            return name, margin
-    return DEGREES[-1][0], DEGREES[-1][2]
+    return next((name, margin) for name, lowest, margin in DEGREES if p_chosen >= lowest)
 
 
 RUDE = re.compile(r"\b(stupid|idiot|idiots|moron|dumb|shut up|morons|losers?)\b", re.IGNORECASE)
