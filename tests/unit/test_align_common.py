@@ -22,8 +22,7 @@ from collapselab.align.common import (
     save_checkpoint,
     trainer_resume_point,
 )
-from collapselab.align.pairs import pick_prompts, to_rows
-from collapselab.align.reward import trainer_rows
+from collapselab.align.pairs import pick_prompts, preference_rows, to_rows
 from collapselab.align.sft import split_messages
 from collapselab.config import compose
 from collapselab.errors import UserError
@@ -118,9 +117,9 @@ def test_split_messages_and_pair_rows():
     with pytest.raises(ValueError):
         to_rows(prompts[:2], [], 0.0, 0)  # the annotator returned a different number of pairs
     # the reward model trains on the margin only with reward.margin; the degree and split never reach it
-    assert set(trainer_rows(rows, margin=True)[0]) == {"prompt", "chosen", "rejected", "margin"}
-    assert trainer_rows(rows, margin=True)[0]["margin"] == 2 / 3
-    assert set(trainer_rows(rows, margin=False)[0]) == {"prompt", "chosen", "rejected"}
+    assert set(preference_rows(rows, margin=True)[0]) == {"prompt", "chosen", "rejected", "margin"}
+    assert preference_rows(rows, margin=True)[0]["margin"] == 2 / 3
+    assert set(preference_rows(rows, margin=False)[0]) == {"prompt", "chosen", "rejected"}
 
 
 @pytest.mark.parametrize(

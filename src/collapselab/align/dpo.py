@@ -19,7 +19,7 @@ from collapselab.align.common import (
     patch_adapter_base,
     quick_diversity,
 )
-from collapselab.align.pairs import build_pairs, read_pairs
+from collapselab.align.pairs import build_pairs, preference_rows, read_pairs
 from collapselab.align.runner import checkpoint_meta, open_tracker, run_trainer
 from collapselab.align.sft import train_sft
 from collapselab.config.align import DPOStage
@@ -51,7 +51,7 @@ def train_dpo(cfg: DPOStage, tracker_dir: Path) -> Path:
         return run
     sft = final_model(train_sft(cfg, tracker_dir, main=False))
     pairs = build_pairs(cfg, tracker_dir)
-    rows = [{k: r[k] for k in ("prompt", "chosen", "rejected")} for r in read_pairs(pairs, "train")]
+    rows = preference_rows(read_pairs(pairs, "train"))
     dtype = "float32" if not torch.cuda.is_available() else cfg.model.dtype
     model, tok = load_causal_lm(sft, dtype=dtype)
     args = DPOConfig(

@@ -37,6 +37,12 @@ def pick_prompts(instructions: list[list[dict[str, str]]], n: int, seed: int) ->
     return [prompts[i] for i in idx]
 
 
+def preference_rows(rows: list[dict[str, Any]], margin: bool = False) -> list[dict[str, Any]]:
+    """trl trainer rows: prompt, chosen, rejected, plus ``margin`` (RewardTrainer's margin loss) when asked."""
+    keys = ("prompt", "chosen", "rejected") + (("margin",) if margin else ())
+    return [{k: r[k] for k in keys} for r in rows]
+
+
 def to_rows(prompts: list[list[dict[str, str]]], labelled: list[dict[str, str]], eval_fraction: float,
             seed: int) -> list[dict[str, Any]]:
     """Annotator output (same order as ``prompts``) -> conversational preference rows with a split."""

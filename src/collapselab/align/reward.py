@@ -16,7 +16,7 @@ from collapselab.align.common import (
     final_model,
     is_done,
 )
-from collapselab.align.pairs import build_pairs, read_pairs
+from collapselab.align.pairs import build_pairs, preference_rows, read_pairs
 from collapselab.align.runner import checkpoint_meta, open_tracker, run_trainer, stage_tracker_dir
 from collapselab.align.sft import train_sft
 from collapselab.config.align import RewardStage
@@ -58,12 +58,6 @@ def save_reward(folder: Path, model: torch.nn.Module, tokenizer: Any) -> None:
     tokenizer.save_pretrained(folder)
 
 
-def trainer_rows(rows: list[dict[str, Any]], margin: bool) -> list[dict[str, Any]]:
-    """RewardTrainer rows: prompt, chosen, rejected, plus ``margin`` (trl's margin loss) when asked."""
-    keys = ("prompt", "chosen", "rejected") + (("margin",) if margin else ())
-    return [{k: r[k] for k in keys} for r in rows]
-
-
 @torch.no_grad()
 def pairwise_accuracy(model: Any, tok: Any, rows: list[dict[str, Any]], batch_size: int = 32) -> float:
     """Share of pairs whose chosen answer the reward model scores above the rejected one."""
@@ -100,7 +94,7 @@ def train_reward(cfg: RewardStage, tracker_dir: Path, *, main: bool = True) -> P
         return run
     sft = final_model(train_sft(cfg, tracker_dir, main=False))
     pairs = build_pairs(cfg, tracker_dir)
-    train_rows = trainer_rows(read_pairs(pairs, "train"), cfg.reward.margin)
+    train_rows = preference_rows(read_pairs(pairs, "train"), margin=cfg.reward.margin)
     eval_rows = read_pairs(pairs, "eval")
     model, tok = load_reward_model(sft)
     peft = None

@@ -107,7 +107,7 @@ def build_report(state: Any) -> Path:
 
 def _model_size(state: Any) -> str:
     """"a 1.90M-parameter model", read from the base checkpoint's metadata (a plain phrase without it)."""
-    from collapselab.models.pretrain import read_meta
+    from collapselab.models import read_meta
 
     n = read_meta(state.results["base"]["path"]).get("n_params")
     return f"a {n / 1e6:.2f}M-parameter model" if n else "a small model"

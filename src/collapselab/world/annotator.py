@@ -40,6 +40,11 @@ def degree(p_chosen: float) -> tuple[str, float]:
     return next((name, margin) for name, lowest, margin in DEGREES if p_chosen >= lowest)
 
 
+def _draw(p_a: float, rng) -> int:
+    """One Bradley-Terry pick: 0 (``a``) with probability ``p_a``, else 1 (``b``)."""
+    return 0 if rng.random() < p_a else 1
+
+
 RUDE = re.compile(r"\b(stupid|idiot|idiots|moron|dumb|shut up|morons|losers?)\b", re.IGNORECASE)
 
 
@@ -119,7 +124,7 @@ class Annotator:
 
     def prefer(self, prompt: str, a: str, b: str, rng) -> int:
         """0 if the annotator picks ``a``, 1 if ``b``; ``rng`` has ``.random()`` (numpy or stdlib)."""
-        return 0 if rng.random() < self.p_prefer(prompt, a, b) else 1
+        return _draw(self.p_prefer(prompt, a, b), rng)
 
     def label_pairs(self, prompts: list[str], answers_a: list[str], answers_b: list[str], seed: int) -> list[dict]:
         """[{"prompt", "chosen", "rejected", "degree", "margin"}] for each (prompt, a, b), sampled with ``seed``.
@@ -132,8 +137,8 @@ class Annotator:
         rng = np.random.default_rng(seed)
         out = []
         for p, a, b in zip(prompts, answers_a, answers_b):
-            p_a = self.p_prefer(p, a, b)
-            k = 0 if rng.random() < p_a else 1
+            p_a = self.p_prefer(p, a, b)  # scored once: the pick and its degree both need it
+            k = _draw(p_a, rng)
             name, margin = degree(p_a if k == 0 else 1 - p_a)
             out.append({"prompt": p, "chosen": a if k == 0 else b, "rejected": b if k == 0 else a,
                         "degree": name, "margin": margin})
