@@ -230,12 +230,16 @@ def sample(
     batch_size: int = 32,
     seed: int = 0,
     with_entropy: bool = False,
+    desc: str | None = None,
 ) -> tuple[list[str], list[float]]:
     """Sample one completion per prompt (already chat-formatted text).
 
     Returns the decoded completions and, with ``with_entropy``, each completion's mean top-5
-    token entropy in bits (eq. 3.2, averaged over its generated tokens).
+    token entropy in bits (eq. 3.2, averaged over its generated tokens). ``desc``: show a
+    progress bar over the prompts with this label.
     """
+    from tqdm.auto import tqdm
+
     from collapselab.metrics import completion_means, topk_entropy_bits
 
     torch.manual_seed(seed)
@@ -246,6 +250,7 @@ def sample(
     ents: list[float] = []
     tokenizer.padding_side = "left"
     eos = tokenizer.eos_token_id
+    bar = tqdm(total=len(prompts), desc=desc, unit="answer", disable=desc is None)
     for i in range(0, len(prompts), batch_size):
         enc = tokenizer(prompts[i : i + batch_size], return_tensors="pt", padding=True, add_special_tokens=False)
         enc = {k: v.to(device) for k, v in enc.items()}
@@ -269,6 +274,8 @@ def sample(
             ended = (new == eos).long().cumsum(1)
             mask = (ended == 0) | ((ended == 1) & (new == eos))
             ents += completion_means(topk_entropy_bits(logits, k=5), mask).tolist()
+        bar.update(len(new))
+    bar.close()
     if was_training:
         model.train()
     return [t.strip() for t in texts], ents

@@ -77,8 +77,8 @@ def build_pairs(cfg: PairsStage, tracker_dir: Path) -> Path:
     texts = [chat_prompt(tok, p) for p in prompts]
     kw = dict(max_new_tokens=cfg.pairs.max_new_tokens, batch_size=cfg.pairs.batch_size)
     t_a, t_b = cfg.pairs.temperatures
-    a, _ = sample(model, tok, texts, seed=cfg.seed, temperature=t_a, **kw)
-    b, _ = sample(model, tok, texts, seed=cfg.seed + 1, temperature=t_b, **kw)
+    a, _ = sample(model, tok, texts, seed=cfg.seed, temperature=t_a, desc=f"pairs: first answers (T={t_a})", **kw)
+    b, _ = sample(model, tok, texts, seed=cfg.seed + 1, temperature=t_b, desc=f"pairs: second answers (T={t_b})", **kw)
     user = [p[-1]["content"] for p in prompts]
     labelled = Annotator().label_pairs(user, a, b, seed=cfg.seed)
     rows = to_rows(prompts, labelled, cfg.pairs.eval_fraction, cfg.seed)
