@@ -97,4 +97,5 @@ def run_trainer(
     if ckpt is None or checkpoint_step(ckpt) != step:
         export(step, trainer.model)
     mark_done(run, {**meta, "step": step, "seconds_this_run": round(time.time() - t0, 1)})
+    print(f"{meta['algo']}: done, {latest_checkpoint(run)}")  # as ppo prints it
     return True
