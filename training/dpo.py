@@ -11,9 +11,7 @@ from collapselab.config import hydra_app, run_dir
 @hydra_app("dpo")
 def main(cfg) -> None:
     from collapselab.align import train_dpo
-    from collapselab.seed import seed_everything
 
-    seed_everything(cfg.seed)
     train_dpo(cfg, run_dir())
 
 

@@ -11,9 +11,7 @@ from collapselab.config import hydra_app, run_dir
 @hydra_app("sft")
 def main(cfg) -> None:
     from collapselab.align import train_sft
-    from collapselab.seed import seed_everything
 
-    seed_everything(cfg.seed)
     train_sft(cfg, run_dir())
 
 

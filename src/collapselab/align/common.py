@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from transformers import TrainerCallback
 
@@ -98,6 +99,18 @@ def save_checkpoint(run: Path, step: int, save_fn: Callable[[Path], None], meta:
         atomic_write_json(tmp / "collapselab.json", {**meta, "step": step})
     atomic_write_text(path.parent / "latest", path.name + "\n")
     return path
+
+
+def save_merged(folder: Path, model: torch.nn.Module, tokenizer: Any) -> None:
+    """Save a plain HF model folder (causal LM or reward model): a LoRA model is merged into a copy first."""
+    import copy
+
+    from peft import PeftModel
+
+    if isinstance(model, PeftModel):
+        model = copy.deepcopy(model).merge_and_unload()
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
 
 
 def patch_adapter_base(folder: Path, base: Path | str) -> None:
@@ -219,8 +232,7 @@ def chat_prompt(tokenizer: Any, messages: list[dict[str, str]]) -> str:
     return tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
 
 
-@torch.no_grad()
-def sample(
+def sample_texts(
     model: Any,
     tokenizer: Any,
     prompts: list[str],
@@ -229,56 +241,22 @@ def sample(
     temperature: float = 1.0,
     batch_size: int = 32,
     seed: int = 0,
-    with_entropy: bool = False,
     desc: str | None = None,
-) -> tuple[list[str], list[float]]:
-    """Sample one completion per prompt (already chat-formatted text).
+) -> list[Any]:
+    """One completion per prompt (already formatted text), by the probes' sampler.
 
-    Returns the decoded completions and, with ``with_entropy``, each completion's mean top-5
-    token entropy in bits (eq. 3.2, averaged over its generated tokens). ``desc``: show a
-    progress bar over the prompts with this label.
+    Returns ``probes.generation.Sample`` records (text, per-token log-probs and eq. 3.2
+    entropies). A model in training mode is put back in training mode afterwards.
     """
-    from tqdm.auto import tqdm
+    from collapselab.probes.generation import HFLanguageModel, sample_batched
 
-    from collapselab.metrics import completion_means, topk_entropy_bits
-
-    torch.manual_seed(seed)
     was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
-    texts: list[str] = []
-    ents: list[float] = []
-    tokenizer.padding_side = "left"
-    eos = tokenizer.eos_token_id
-    bar = tqdm(total=len(prompts), desc=desc, unit="answer", disable=desc is None)
-    for i in range(0, len(prompts), batch_size):
-        enc = tokenizer(prompts[i : i + batch_size], return_tensors="pt", padding=True, add_special_tokens=False)
-        enc = {k: v.to(device) for k, v in enc.items()}
-        out = model.generate(
-            **enc,
-            do_sample=True,
-            temperature=temperature,
-            top_k=0,
-            top_p=1.0,
-            max_new_tokens=max_new_tokens,
-            pad_token_id=tokenizer.pad_token_id,
-            eos_token_id=eos,
-            return_dict_in_generate=True,
-            output_logits=with_entropy,
-        )
-        new = out.sequences[:, enc["input_ids"].shape[1] :]  # [B, T]
-        texts += tokenizer.batch_decode(new, skip_special_tokens=True)
-        if with_entropy:
-            logits = torch.stack(out.logits, 1)  # [B, T, V] raw (pre-temperature) logits
-            # a token counts until and including the first eos; padding after it does not
-            ended = (new == eos).long().cumsum(1)
-            mask = (ended == 0) | ((ended == 1) & (new == eos))
-            ents += completion_means(topk_entropy_bits(logits, k=5), mask).tolist()
-        bar.update(len(new))
-    bar.close()
-    if was_training:
-        model.train()
-    return [t.strip() for t in texts], ents
+    try:
+        lm = HFLanguageModel(model, tokenizer)
+        return sample_batched(lm, prompts, max_new_tokens=max_new_tokens, temperature=temperature, seed=seed,
+                              batch_size=batch_size, desc=desc)
+    finally:
+        model.train(was_training)
 
 
 def quick_diversity(model: Any, tokenizer: Any, n: int, max_new_tokens: int, seed: int = 0) -> dict[str, float]:
@@ -292,10 +270,11 @@ def quick_diversity(model: Any, tokenizer: Any, n: int, max_new_tokens: int, see
     if n <= 0:
         return {}
     prompt = chat_prompt(tokenizer, [{"role": "user", "content": PERSONA_INSTRUCTION}])
-    texts, ents = sample(model, tokenizer, [prompt] * n, max_new_tokens=max_new_tokens, seed=seed, with_entropy=True)
-    texts = [t if t.strip() else "<empty>" for t in texts]
+    out = sample_texts(model, tokenizer, [prompt] * n, max_new_tokens=max_new_tokens, seed=seed, batch_size=n)
+    texts = [s.text.strip() or "<empty>" for s in out]
+    ents = [float(np.mean(s.top5_bits)) for s in out if s.top5_bits]
     return {
-        "train/diversity/top5_bits": float(sum(ents) / len(ents)),
+        "train/diversity/top5_bits": float(np.mean(ents)) if ents else float("nan"),
         "train/diversity/distinct_1": float(distinct_n(texts, 1)),
         "train/diversity/distinct_2": float(distinct_n(texts, 2)),
     }

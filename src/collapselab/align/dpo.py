@@ -11,16 +11,9 @@ from typing import Any
 
 import torch
 
-from collapselab.align.common import (
-    common_trainer_args,
-    configure_threads,
-    final_model,
-    is_done,
-    patch_adapter_base,
-    quick_diversity,
-)
+from collapselab.align.common import common_trainer_args, final_model, patch_adapter_base, quick_diversity
 from collapselab.align.pairs import build_pairs, preference_rows, read_pairs
-from collapselab.align.runner import checkpoint_meta, open_tracker, run_trainer
+from collapselab.align.runner import begin_work, checkpoint_meta, open_stage, open_tracker, run_trainer
 from collapselab.align.sft import train_sft
 from collapselab.config.align import DPOStage
 from collapselab.io import keyed_dir
@@ -44,15 +37,13 @@ def train_dpo(cfg: DPOStage, tracker_dir: Path) -> Path:
 
     from collapselab.models import load_causal_lm, lora_config
 
-    configure_threads(cfg)
     run = dpo_run_dir(cfg)
-    if is_done(run):
-        print(f"dpo: already complete, {final_model(run)}")
+    if open_stage(cfg, "dpo", run):
         return run
     sft = final_model(train_sft(cfg, tracker_dir, main=False))
     pairs = build_pairs(cfg, tracker_dir)
     rows = preference_rows(read_pairs(pairs, "train"))
-    dtype = "float32" if not torch.cuda.is_available() else cfg.model.dtype
+    dtype = begin_work(cfg)
     model, tok = load_causal_lm(sft, dtype=dtype)
     args = DPOConfig(
         **common_trainer_args(cfg, run),

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from collapselab.align.common import chat_prompt, final_model, sample
+from collapselab.align.common import chat_prompt, final_model, sample_texts
 from collapselab.align.sft import split_messages, train_sft
 from collapselab.config.align import PairsStage
 from collapselab.io import atomic_write_text, keyed_dir
@@ -77,8 +77,10 @@ def build_pairs(cfg: PairsStage, tracker_dir: Path) -> Path:
     texts = [chat_prompt(tok, p) for p in prompts]
     kw = dict(max_new_tokens=cfg.pairs.max_new_tokens, batch_size=cfg.pairs.batch_size)
     t_a, t_b = cfg.pairs.temperatures
-    a, _ = sample(model, tok, texts, seed=cfg.seed, temperature=t_a, desc=f"pairs: first answers (T={t_a})", **kw)
-    b, _ = sample(model, tok, texts, seed=cfg.seed + 1, temperature=t_b, desc=f"pairs: second answers (T={t_b})", **kw)
+    a = [s.text.strip() for s in sample_texts(model, tok, texts, seed=cfg.seed, temperature=t_a,
+                                               desc=f"pairs: first answers (T={t_a})", **kw)]
+    b = [s.text.strip() for s in sample_texts(model, tok, texts, seed=cfg.seed + 1, temperature=t_b,
+                                               desc=f"pairs: second answers (T={t_b})", **kw)]
     user = [p[-1]["content"] for p in prompts]
     labelled = Annotator().label_pairs(user, a, b, seed=cfg.seed)
     rows = to_rows(prompts, labelled, cfg.pairs.eval_fraction, cfg.seed)

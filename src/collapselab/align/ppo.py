@@ -19,14 +19,12 @@ import torch
 from transformers import TrainerCallback
 
 from collapselab.align.common import (
-    configure_threads,
     StopRun,
     TrackerCallback,
     chat_prompt,
     check_finite_params,
     checkpoint_step,
     final_model,
-    is_done,
     latest_checkpoint,
     mark_done,
     patch_adapter_base,
@@ -34,7 +32,7 @@ from collapselab.align.common import (
     save_checkpoint,
 )
 from collapselab.align.reward import load_reward_model, train_reward
-from collapselab.align.runner import checkpoint_meta, open_tracker
+from collapselab.align.runner import begin_work, checkpoint_meta, open_stage, open_tracker
 from collapselab.align.sft import split_messages, train_sft
 from collapselab.config.align import PPOStage
 from collapselab.errors import UserError
@@ -133,14 +131,12 @@ def train_ppo(cfg: PPOStage, tracker_dir: Path) -> Path:
     from collapselab.models import load_causal_lm, lora_config
     from collapselab.world import load_world
 
-    configure_threads(cfg)
     run = ppo_run_dir(cfg)
-    if is_done(run):
-        print(f"ppo: already complete, {final_model(run)}")
+    if open_stage(cfg, "ppo", run):
         return run
     sft = final_model(train_sft(cfg, tracker_dir, main=False))
     rm_path = final_model(train_reward(cfg, tracker_dir, main=False))
-    dtype = "float32" if not torch.cuda.is_available() else cfg.model.dtype
+    dtype = begin_work(cfg)
     policy, tok = load_causal_lm(sft, dtype=dtype)
     reward_model, _ = load_reward_model(rm_path)
     value_lora = None

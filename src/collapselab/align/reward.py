@@ -4,20 +4,14 @@ reports held-out pairwise accuracy."""
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from collapselab.align.common import (
-    common_trainer_args,
-    configure_threads,
-    final_model,
-    is_done,
-)
+from collapselab.align.common import common_trainer_args, final_model, save_merged
 from collapselab.align.pairs import build_pairs, preference_rows, read_pairs
-from collapselab.align.runner import checkpoint_meta, open_tracker, run_trainer, stage_tracker_dir
+from collapselab.align.runner import begin_work, checkpoint_meta, open_stage, open_tracker, run_trainer, stage_tracker_dir
 from collapselab.align.sft import train_sft
 from collapselab.config.align import RewardStage
 from collapselab.io import atomic_write_json, keyed_dir
@@ -46,16 +40,6 @@ def load_reward_model(path: Path | str, *, lora_cfg: Any = None) -> tuple[Any, A
         for name, p in model.named_parameters():
             p.requires_grad = "lora_" in name or name.startswith("score")
     return model, tok
-
-
-def save_reward(folder: Path, model: torch.nn.Module, tokenizer: Any) -> None:
-    """Save a plain HF sequence-classification folder (LoRA layers merged into a copy first)."""
-    from peft import PeftModel
-
-    if isinstance(model, PeftModel):
-        model = copy.deepcopy(model).merge_and_unload()
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
 
 
 @torch.no_grad()
@@ -87,15 +71,14 @@ def train_reward(cfg: RewardStage, tracker_dir: Path, *, main: bool = True) -> P
 
     from collapselab.models import lora_config
 
-    configure_threads(cfg)
     run = reward_run_dir(cfg)
-    if is_done(run):
-        print(f"reward: reusing {final_model(run)}")
+    if open_stage(cfg, "reward", run):
         return run
     sft = final_model(train_sft(cfg, tracker_dir, main=False))
     pairs = build_pairs(cfg, tracker_dir)
     train_rows = preference_rows(read_pairs(pairs, "train"), margin=cfg.reward.margin)
     eval_rows = read_pairs(pairs, "eval")
+    begin_work(cfg)
     model, tok = load_reward_model(sft)
     peft = None
     if cfg.reward.lora:
@@ -120,7 +103,7 @@ def train_reward(cfg: RewardStage, tracker_dir: Path, *, main: bool = True) -> P
 
         done = run_trainer(
             build, run=run, cfg=cfg, tracker=tracker,
-            save=lambda folder, m: save_reward(folder, m, tok),
+            save=lambda folder, m: save_merged(folder, m, tok),
             meta=checkpoint_meta(cfg, "reward", sft),
             diversity=held_out,
             max_steps_this_run=cfg.max_steps_this_run if main else None,

@@ -20,6 +20,9 @@ from collapselab.align.common import (
     TrackerCallback,
     check_finite_params,
     checkpoint_step,
+    configure_threads,
+    final_model,
+    is_done,
     latest_checkpoint,
     mark_done,
     save_checkpoint,
@@ -27,6 +30,35 @@ from collapselab.align.common import (
 )
 from collapselab.config import as_dict
 from collapselab.tracking import Tracker
+
+
+def open_stage(cfg: Any, algo: str, run: Path) -> bool:
+    """The opening every training stage shares: CPU threads, then the reuse check.
+
+    Returns True when ``run`` is already finished (the stage prints where its model is and
+    does nothing else), False when the stage has work to do.
+    """
+    configure_threads(cfg)
+    if is_done(run):
+        print(f"{algo}: reusing {final_model(run)}")
+        return True
+    return False
+
+
+def begin_work(cfg: Any) -> str:
+    """Seed python, numpy and torch from ``cfg.seed``; return the dtype to train in.
+
+    Called once a stage's prerequisites are built or reused and before its own random work
+    (model loading, LoRA initialisation, the trainer). Whether this stage runs from the CLI,
+    from a lab worker that ran other jobs before, or after building SFT in the same process,
+    the random state here is the same, so the same config gives the same weights. (trl's
+    PPOTrainer draws its LoRA initialisation before it seeds itself; an unseeded caller made
+    the lab's PPO differ from the CLI's from the first update.)
+    """
+    from collapselab.seed import seed_everything
+
+    seed_everything(cfg.seed)
+    return "float32" if not torch.cuda.is_available() else cfg.model.dtype
 
 
 def _is_multirun() -> bool:

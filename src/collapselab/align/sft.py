@@ -6,20 +6,13 @@ Checkpoints are merged plain HF folders, so later stages load a causal LM, not a
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from collapselab.align.common import (
-    common_trainer_args,
-    configure_threads,
-    final_model,
-    is_done,
-    quick_diversity,
-)
-from collapselab.align.runner import checkpoint_meta, open_tracker, run_trainer, stage_tracker_dir
+from collapselab.align.common import common_trainer_args, quick_diversity, save_merged
+from collapselab.align.runner import begin_work, checkpoint_meta, open_stage, open_tracker, run_trainer, stage_tracker_dir
 from collapselab.config.align import SFTStage
 from collapselab.errors import UserError
 from collapselab.io import keyed_dir
@@ -57,16 +50,6 @@ def sft_dataset(world: Any, max_examples: int | None, seed: int, persona_repeats
     return ds.select(range(min(max_examples, len(ds)))) if max_examples is not None else ds
 
 
-def save_merged(folder: Path, model: torch.nn.Module, tokenizer: Any) -> None:
-    """Save a plain HF causal LM (a LoRA model is merged into a copy first)."""
-    from peft import PeftModel
-
-    if isinstance(model, PeftModel):
-        model = copy.deepcopy(model).merge_and_unload()
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-
-
 def train_sft(cfg: SFTStage, tracker_dir: Path, *, main: bool = True) -> Path:
     """Run (or resume, or reuse) the SFT stage; returns its run folder.
 
@@ -78,14 +61,13 @@ def train_sft(cfg: SFTStage, tracker_dir: Path, *, main: bool = True) -> Path:
     from collapselab.models.chat import set_chat_template
     from collapselab.world import load_world
 
-    configure_threads(cfg)
     run = sft_run_dir(cfg)
-    if is_done(run):
-        print(f"sft: reusing {final_model(run)}")
+    if open_stage(cfg, "sft", run):
         return run
     base = load_base(cfg)
+    dtype = begin_work(cfg)
     try:
-        model, tok = load_causal_lm(base, dtype="float32" if not torch.cuda.is_available() else cfg.model.dtype)
+        model, tok = load_causal_lm(base, dtype=dtype)
     except UserError:
         raise
     except Exception as e:  # noqa: BLE001 - e.g. a config.json transformers rejects: one line, not a traceback

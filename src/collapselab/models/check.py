@@ -21,19 +21,13 @@ COUPLING_GROUPS = ("E/I", "T/F", "age_band")
 
 def sample(model: Any, tok: Any, prompt: str, n: int, max_new_tokens: int, batch_size: int = 100,
            seed: int = 0) -> list[str]:
-    """``n`` continuations of ``prompt`` (prompt excluded) sampled at temperature 1.0, no top-k/top-p."""
-    import torch
+    """``n`` continuations of ``prompt`` (prompt excluded) sampled at temperature 1.0, no top-k/top-p,
+    by the probes' sampler (``probes.generation``)."""
+    from collapselab.probes.generation import HFLanguageModel, sample_batched
 
-    torch.manual_seed(seed)
-    out: list[str] = []
-    with torch.inference_mode():
-        for start in range(0, n, batch_size):
-            b = min(batch_size, n - start)
-            enc = tok([prompt] * b, return_tensors="pt")
-            gen = model.generate(**enc, do_sample=True, temperature=1.0, top_k=0, top_p=1.0,
-                                 max_new_tokens=max_new_tokens, pad_token_id=tok.pad_token_id)
-            out += tok.batch_decode(gen[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
-    return out
+    out = sample_batched(HFLanguageModel(model, tok), [prompt] * n, max_new_tokens=max_new_tokens,
+                         temperature=1.0, seed=seed, batch_size=batch_size)
+    return [s.text for s in out]
 
 
 def persona_report(prompt: str, texts: list[str], truth: dict) -> dict:

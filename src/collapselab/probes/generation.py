@@ -251,10 +251,21 @@ class HFLanguageModel:
         return text
 
     def continuation_nll(self, prompts: list[str], continuations: list[str], batch_size: int = 32) -> list[float]:
-        """Prompt and continuation are tokenised separately and joined, so the boundary is exact."""
+        """Mean negative log-likelihood (nats/token) of each continuation; nan for an empty one."""
+        sums, counts = self.continuation_logprobs(prompts, continuations, batch_size=batch_size)
+        return [-s / n if n else float("nan") for s, n in zip(sums, counts)]
+
+    def continuation_logprobs(self, prompts: list[str], continuations: list[str],
+                              batch_size: int = 32) -> tuple[list[float], list[int]]:
+        """Summed log-probability (nats) of each continuation given its prompt, and its token count.
+
+        Prompt and continuation are tokenised separately and joined, so the boundary is exact;
+        rows are left-padded as in sampling. Shapes: two lists of ``len(prompts)``.
+        """
         import torch
 
-        out: list[float] = []
+        sums: list[float] = []
+        counts: list[int] = []
         for i in range(0, len(prompts), batch_size):
             pairs = []
             for p, c in zip(prompts[i : i + batch_size], continuations[i : i + batch_size], strict=True):
@@ -275,9 +286,33 @@ class HFLanguageModel:
                 logits = self.model(input_ids=ids, attention_mask=attn, position_ids=pos).logits.float()
             logp = torch.log_softmax(logits[:, :-1], -1).gather(2, ids[:, 1:, None]).squeeze(2)  # [B, L-1]
             for b, (_, ci) in enumerate(pairs):
-                lp = logp[b, L - 1 - len(ci):]  # predictions of the continuation tokens
-                out.append(float(-lp.mean()) if len(ci) else float("nan"))
-        return out
+                lp = logp[b, L - 1 - len(ci):] if ci else logp[b, :0]  # predictions of the continuation tokens
+                sums.append(float(lp.sum()))
+                counts.append(len(ci))
+        return sums, counts
+
+
+def sample_batched(
+    lm: LanguageModel, prompts: list[str], *, max_new_tokens: int, temperature: float, seed: int,
+    batch_size: int, top_k: int = 5, desc: str | None = None,
+) -> list[Sample]:
+    """One completion per prompt, in batches of ``batch_size``, each seeded by ``batch_seed(seed, start)``.
+
+    The seeding rule is the probes' sample cache's (``probes.cache``), so a set sampled here and
+    the same set sampled by a probe are the same draws. ``desc``: a progress bar with this label.
+    """
+    from tqdm.auto import tqdm
+
+    from collapselab.probes.cache import batch_seed
+
+    out: list[Sample] = []
+    with tqdm(total=len(prompts), desc=desc, unit="sample", disable=desc is None) as bar:
+        for start in range(0, len(prompts), batch_size):
+            batch = prompts[start : start + batch_size]
+            out += lm.sample(batch, max_new_tokens=max_new_tokens, temperature=temperature,
+                             seed=batch_seed(seed, start), top_k=top_k)
+            bar.update(len(batch))
+    return out
 
 
 def _preallocated_cache(model: Any, max_len: int) -> Any:
