@@ -15,53 +15,20 @@ from collapselab.align.runner import begin_work, checkpoint_meta, open_stage, op
 from collapselab.align.sft import train_sft
 from collapselab.config.align import RewardStage
 from collapselab.io import atomic_write_json, keyed_dir
+from collapselab.models.reward import load_reward_model, score_chats
 
 
 def reward_run_dir(cfg: RewardStage) -> Path:
     return keyed_dir(cfg.artifacts_dir, "reward", cfg.reward_key())
 
 
-def load_reward_model(path: Path | str, *, lora_cfg: Any = None) -> tuple[Any, Any]:
-    """A sequence-classification model with one output (the reward) and its tokenizer.
-
-    From the SFT folder the score head is newly initialised; from a reward folder it is loaded.
-    With ``lora_cfg`` LoRA layers are injected in place (the class stays, the head stays trainable).
-    """
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-    tok = AutoTokenizer.from_pretrained(path)
-    dtype = torch.float32 if not torch.cuda.is_available() else "auto"
-    model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=1, dtype=dtype)
-    model.config.pad_token_id = tok.pad_token_id
-    if lora_cfg is not None:
-        from peft import inject_adapter_in_model
-
-        model = inject_adapter_in_model(lora_cfg, model)
-        for name, p in model.named_parameters():
-            p.requires_grad = "lora_" in name or name.startswith("score")
-    return model, tok
-
-
-@torch.no_grad()
 def pairwise_accuracy(model: Any, tok: Any, rows: list[dict[str, Any]], batch_size: int = 32) -> float:
     """Share of pairs whose chosen answer the reward model scores above the rejected one."""
     if not rows:
         return float("nan")
-    model.eval()
-    device = next(model.parameters()).device
-    tok.padding_side = "right"
-
-    def scores(key: str) -> torch.Tensor:
-        out = []
-        for i in range(0, len(rows), batch_size):
-            texts = [tok.apply_chat_template(r["prompt"] + r[key], tokenize=False) for r in rows[i : i + batch_size]]
-            enc = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(device)
-            out.append(model(**enc).logits[:, 0].float().cpu())
-        return torch.cat(out)
-
-    acc = (scores("chosen") > scores("rejected")).float().mean().item()
-    tok.padding_side = "left"
-    return acc
+    chosen = score_chats(model, tok, [r["prompt"] + r["chosen"] for r in rows], batch_size)
+    rejected = score_chats(model, tok, [r["prompt"] + r["rejected"] for r in rows], batch_size)
+    return float((chosen > rejected).mean())
 
 
 def train_reward(cfg: RewardStage, tracker_dir: Path, *, main: bool = True) -> Path:

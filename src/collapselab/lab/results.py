@@ -73,6 +73,6 @@ def persona_samples(folder: Path) -> list[dict]:
 
 def reward_scores(reward_dir: str | Path, user_prompt: str, answers: list[str]) -> np.ndarray:
     """[N] reward-model scores of (user prompt, answer) chats, rendered as the reward model was trained."""
-    from collapselab.probes.quality import reward_scores as score
+    from collapselab.models.reward import reward_scores as score
 
-    return score(str(reward_dir), [user_prompt] * len(answers), answers) if answers else np.zeros(0)
+    return score(reward_dir, [user_prompt] * len(answers), answers)

@@ -10,11 +10,10 @@ Over the semantic probe's "Grace Hopper was" completions and, when sampled, the 
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 
-from collapselab.errors import UserError
+from collapselab.models.reward import reward_scores
 from collapselab.probes.base import ProbeContext, ProbeResult, add_ci, register_probe
 
 
@@ -34,39 +33,6 @@ def _texts(ctx: ProbeContext) -> tuple[list[str], list[str], list[str], list[str
             requests.append(request)
             answers.append(ctx.visible(s.prompt, s.text) if name == "bio" else s.text)
     return prompts, texts, requests, answers
-
-
-def reward_scores(path: str, requests: list[str], answers: list[str], batch_size: int = 16) -> np.ndarray:
-    """[N] scores of a sequence-classification reward model (logit 0) for (request, answer) pairs.
-
-    The pair is rendered with the reward tokenizer's chat template (user request, assistant
-    answer), as the reward model was trained (align.reward); plain concatenation without one.
-    """
-    import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-    p = Path(path)
-    if not (p / "config.json").is_file():
-        raise UserError(f"reward_model={path!r}: not a model folder (no config.json)")
-    tok = AutoTokenizer.from_pretrained(p)
-    if tok.pad_token is None:
-        tok.pad_token = tok.eos_token
-    tok.padding_side = "right"
-    model = AutoModelForSequenceClassification.from_pretrained(p, num_labels=1).eval()
-    model.config.pad_token_id = tok.pad_token_id
-    has_template = bool(getattr(tok, "chat_template", None))
-    texts = [
-        tok.apply_chat_template([{"role": "user", "content": q}, {"role": "assistant", "content": a}], tokenize=False)
-        if has_template else f"{q}\n{a}"
-        for q, a in zip(requests, answers, strict=True)
-    ]
-    out = []
-    with torch.inference_mode():
-        for i in range(0, len(texts), batch_size):
-            enc = tok(texts[i : i + batch_size], return_tensors="pt", padding=True, truncation=True,
-                      add_special_tokens=not has_template)
-            out.append(model(**enc).logits[:, 0].float())
-    return torch.cat(out).numpy()
 
 
 @register_probe("quality", headline="quality/toxicity_rate")
