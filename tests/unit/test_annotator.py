@@ -113,3 +113,32 @@ def test_temperature_must_be_a_positive_number():
     for bad in (0.0, -1.0, WorldConfig()):
         with pytest.raises(TypeError, match="temperature must be a number > 0"):
             Annotator(bad)
+
+
+def test_typicality_adds_alpha_times_the_reference_log_likelihood():
+    """VS eq. 1: r = r_true + alpha log pi_ref. Scores 2.783 (good) and 1.383 (bad) at temperature 1;
+    log pi_ref -40 (good) and -30 (bad) nats, alpha 0.1: z = 1.4005 + 0.1 * (-40 - -30) = 0.4005,
+    P(good > bad) = sigmoid(0.4005) = 0.5988; at alpha 0.2, z = -0.5995 and P = 0.3545."""
+    good, bad = _persona("Great machine."), _persona("Okay machine, nothing special.")
+    for alpha, expected in ((0.1, 0.5988), (0.2, 0.3545)):
+        ann = Annotator(typicality=alpha)
+        assert ann.p_prefer(PERSONA_INSTRUCTION, good, bad, -40.0, -30.0) == pytest.approx(expected, abs=1e-4)
+        # the bias follows the familiar answer whichever side it is on
+        assert ann.p_prefer(PERSONA_INSTRUCTION, bad, good, -30.0, -40.0) == pytest.approx(1 - expected, abs=1e-4)
+    with pytest.raises(ValueError, match="needs log pi_ref"):
+        Annotator(typicality=0.1).p_prefer(PERSONA_INSTRUCTION, good, bad)
+    for bad_alpha in (-0.1, float("nan"), True):
+        with pytest.raises(TypeError, match="typicality must be a finite number >= 0"):
+            Annotator(typicality=bad_alpha)
+
+
+def test_typicality_zero_labels_exactly_as_the_unbiased_annotator():
+    prompts = [PERSONA_INSTRUCTION] * 40
+    a = [_persona("Great machine.")] * 40
+    b = [_persona("Okay machine, nothing special.")] * 40
+    logp_a, logp_b = list(np.linspace(-60, -20, 40)), list(np.linspace(-20, -60, 40))
+    plain = Annotator().label_pairs(prompts, a, b, seed=3)
+    assert Annotator(typicality=0.0).label_pairs(prompts, a, b, seed=3, ref_logp_a=logp_a, ref_logp_b=logp_b) == plain
+    biased = Annotator(typicality=0.5).label_pairs(prompts, a, b, seed=3, ref_logp_a=logp_a, ref_logp_b=logp_b)
+    # at alpha 0.5 a 40-nat gap outweighs the 1.4 quality gap: the more familiar answer wins
+    assert [r["chosen"] for r in biased[:5]] == [b[0]] * 5 and [r["chosen"] for r in biased[-5:]] == [a[0]] * 5

@@ -97,6 +97,22 @@ class PairsParams:
 
 
 @dataclass
+class AnnotatorParams:
+    """The simulated annotator's typicality bias (Zhang et al. 2025, "Verbalized Sampling", eq. 1):
+    its score becomes r_true + typicality * log pi_ref(answer | request), pi_ref the pretrained base."""
+
+    typicality: float = 0.0  # alpha >= 0; 0 labels exactly as an annotator without the bias
+    # how log pi_ref is taken over the answer's tokens: "sum" (nats) or "mean" (nats per token)
+    typicality_reduce: str = "sum"
+
+    def problems(self) -> list[str]:
+        t = self.typicality
+        out = [] if isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t) and t >= 0 else [
+            f"typicality={t!r}: must be a finite number >= 0"]
+        return out + choice("typicality_reduce", self.typicality_reduce, ("sum", "mean"))
+
+
+@dataclass
 class RewardParams:
     """Reward model: sequence-classification head on the SFT weights (paper A2.2)."""
 
@@ -214,9 +230,13 @@ class PairsStage(SFTStage):
     """Stages that need annotator-labelled pairs sampled from the SFT model."""
 
     pairs: PairsParams = field(default_factory=PairsParams)
+    annotator: AnnotatorParams = field(default_factory=AnnotatorParams)
 
     def pairs_key(self) -> dict[str, Any]:
-        return {**self.sft_key(), "pairs": as_dict(self.pairs)}
+        key = {**self.sft_key(), "pairs": as_dict(self.pairs)}
+        if self.annotator.typicality > 0:  # the unbiased annotator keeps the artifact keys it always had
+            key["annotator"] = as_dict(self.annotator)
+        return key
 
 
 @dataclass

@@ -9,6 +9,13 @@ review text and *which* fields are present enter the score, never their values (
 ages, nationalities, genders, ethnicities, personality types). Any collapse of those
 attributes after alignment therefore comes from the alignment itself (or a coupling in
 the data), which is the paper's claim made testable.
+
+With ``typicality`` (alpha > 0) it also has the bias that Verbalized Sampling (Zhang et al.
+2025, arXiv 2510.01171, eq. 1) measured in human preference data: raters prefer familiar
+text, r(x, y) = r_true(x, y) + alpha * log pi_ref(y | x). The caller supplies log pi_ref of each
+answer (``label_pairs(..., ref_logp_a=, ref_logp_b=)``; the pairs stage scores them with the
+pretrained base), so the annotator itself stays model-free. Through log pi_ref the bias reaches
+every attribute, the ones the quality score ignores included.
 """
 
 from __future__ import annotations
@@ -73,10 +80,14 @@ class Annotator:
 
     temperature: float = 1.0
     weights: Weights = field(default_factory=Weights)
+    typicality: float = 0.0  # alpha: weight of log pi_ref(answer | request) in the score (VS eq. 1)
 
     def __post_init__(self) -> None:
         if isinstance(self.temperature, bool) or not isinstance(self.temperature, (int, float)) or not self.temperature > 0:
             raise TypeError(f"Annotator(temperature={self.temperature!r}): temperature must be a number > 0")
+        t = self.typicality
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or t < 0:
+            raise TypeError(f"Annotator(typicality={t!r}): typicality must be a finite number >= 0")
 
     def kind(self, prompt: str, answer: str) -> str:
         """persona | bio | steve | other, from the prompt (or a persona-shaped answer)."""
@@ -117,27 +128,44 @@ class Annotator:
             s -= w.unfinished
         return float(s)
 
-    def p_prefer(self, prompt: str, a: str, b: str) -> float:
-        """P(a is preferred to b) = sigmoid((s_a - s_b) / temperature) (Bradley-Terry)."""
-        z = (self.score(prompt, a) - self.score(prompt, b)) / self.temperature
+    def p_prefer(self, prompt: str, a: str, b: str, ref_logp_a: float | None = None,
+                 ref_logp_b: float | None = None) -> float:
+        """P(a is preferred to b) = sigmoid((s_a - s_b + alpha (log pi_ref(a) - log pi_ref(b))) / temperature).
+
+        Bradley-Terry on the biased score of VS eq. 1; the log pi_ref values are needed only
+        when ``typicality`` > 0 (without the bias they are not read, and the result is unchanged).
+        """
+        diff = self.score(prompt, a) - self.score(prompt, b)
+        if self.typicality:
+            if ref_logp_a is None or ref_logp_b is None:
+                raise ValueError("Annotator(typicality > 0) needs log pi_ref of both answers (ref_logp_a, ref_logp_b)")
+            diff += self.typicality * (ref_logp_a - ref_logp_b)
+        z = diff / self.temperature
         return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 
     def prefer(self, prompt: str, a: str, b: str, rng) -> int:
         """0 if the annotator picks ``a``, 1 if ``b``; ``rng`` has ``.random()`` (numpy or stdlib)."""
         return _draw(self.p_prefer(prompt, a, b), rng)
 
-    def label_pairs(self, prompts: list[str], answers_a: list[str], answers_b: list[str], seed: int) -> list[dict]:
+    def label_pairs(self, prompts: list[str], answers_a: list[str], answers_b: list[str], seed: int,
+                    ref_logp_a: list[float] | None = None, ref_logp_b: list[float] | None = None) -> list[dict]:
         """[{"prompt", "chosen", "rejected", "degree", "margin"}] for each (prompt, a, b), sampled with ``seed``.
 
         ``degree`` says how strongly the pick was made (``DEGREES``); a pick against the
         annotator's own scores (the Bradley-Terry noise) is "negligibly better/unsure", margin 0.
+        ``ref_logp_a`` / ``ref_logp_b``: log pi_ref of each answer, required when ``typicality`` > 0.
         """
         if not (len(prompts) == len(answers_a) == len(answers_b)):
             raise ValueError(f"label_pairs: {len(prompts)} prompts, {len(answers_a)} a-answers, {len(answers_b)} b-answers")
+        n = len(prompts)
+        ref_a = list(ref_logp_a) if ref_logp_a is not None else [None] * n
+        ref_b = list(ref_logp_b) if ref_logp_b is not None else [None] * n
+        if len(ref_a) != n or len(ref_b) != n:
+            raise ValueError(f"label_pairs: {n} pairs but {len(ref_a)} / {len(ref_b)} log pi_ref values")
         rng = np.random.default_rng(seed)
         out = []
-        for p, a, b in zip(prompts, answers_a, answers_b):
-            p_a = self.p_prefer(p, a, b)  # scored once: the pick and its degree both need it
+        for p, a, b, la, lb in zip(prompts, answers_a, answers_b, ref_a, ref_b):
+            p_a = self.p_prefer(p, a, b, la, lb)  # scored once: the pick and its degree both need it
             k = _draw(p_a, rng)
             name, margin = degree(p_a if k == 0 else 1 - p_a)
             out.append({"prompt": p, "chosen": a if k == 0 else b, "rejected": b if k == 0 else a,
