@@ -6,7 +6,7 @@ reuses the ones made from the same upstream config, writes atomic checkpoints ev
 newest one when run again. See docs/alignment.md.
 """
 
-from collapselab.align.common import final_model, latest_checkpoint, list_checkpoints
+from collapselab.layout import final_model, latest_checkpoint, list_checkpoints
 from collapselab.align.dpo import dpo_run_dir, train_dpo
 from collapselab.align.pairs import build_pairs, pairs_dir, read_pairs
 from collapselab.align.ppo import ppo_run_dir, train_ppo

@@ -1,13 +1,6 @@
-"""What every alignment stage shares: run folders, atomic checkpoints, resume, the NaN guard,
-the Tracker callback and the quick diversity check logged at each checkpoint.
-
-A training run folder is ``<artifacts_dir>/<algo>/<config hash>/``::
-
-    checkpoints/step-000040/   complete, loadable by collapselab.models.load_causal_lm
-                 collapselab.json  {"algo", "beta", "step", "base_model", "model_name"}
-    checkpoints/latest         text: the newest complete checkpoint's folder name
-    trainer/                   the library trainer's own resumable state (optimizer, RNG, ...)
-    done.json                  written last, when the run finished; prerequisites check it
+"""What every alignment stage shares: resume points, the NaN guard, the Tracker callback,
+saving, and the quick diversity check logged at each checkpoint. The run-folder layout
+(``step-*``, ``latest``, ``done.json``, ``collapselab.json``) is ``collapselab.layout``'s.
 """
 
 from __future__ import annotations
@@ -15,7 +8,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,9 +17,19 @@ import torch
 from transformers import TrainerCallback
 
 from collapselab.errors import UserError
-from collapselab.io import atomic_dir, atomic_write_json, atomic_write_text
+from collapselab.io import atomic_write_json
+from collapselab.layout import (  # noqa: F401 - the run-folder layout, re-exported for the stages
+    CHECKPOINT_RE,
+    checkpoint_name,
+    checkpoint_step,
+    final_model,
+    is_done,
+    latest_checkpoint,
+    list_checkpoints,
+    mark_done,
+    save_checkpoint,
+)
 
-CHECKPOINT_RE = re.compile(r"^step-(\d{6,})$")
 # Loss-like keys the NaN guard watches (trl logs other keys, e.g. a ratio variance, that may be nan harmlessly).
 LOSS_KEYS = ("loss", "train_loss", "loss/policy_avg", "loss/value_avg", "objective/scores", "objective/kl")
 
@@ -38,67 +40,6 @@ class NonFiniteLoss(UserError):
 
 class StopRun(Exception):
     """Raised inside a trainer's loop to end this invocation early (``max_steps_this_run``)."""
-
-
-# --------------------------------------------------------------------------- run folders
-
-
-def checkpoint_name(step: int) -> str:
-    return f"step-{step:06d}"
-
-
-def latest_checkpoint(run: Path) -> Path | None:
-    """The newest complete checkpoint of a run folder (via ``checkpoints/latest``), or None."""
-    pointer = Path(run) / "checkpoints" / "latest"
-    if not pointer.is_file():
-        return None
-    path = pointer.parent / pointer.read_text().strip()
-    return path if path.is_dir() else None
-
-
-def checkpoint_step(path: Path) -> int:
-    m = CHECKPOINT_RE.match(Path(path).name)
-    if not m:
-        raise UserError(f"checkpoint={str(path)!r}: not a step-NNNNNN checkpoint folder")
-    return int(m.group(1))
-
-
-def list_checkpoints(run: Path) -> list[Path]:
-    """Complete checkpoints of a run folder in step order (temporary folders are skipped)."""
-    root = Path(run) / "checkpoints"
-    if not root.is_dir():
-        return []
-    return sorted((p for p in root.iterdir() if p.is_dir() and CHECKPOINT_RE.match(p.name)), key=checkpoint_step)
-
-
-def is_done(run: Path) -> bool:
-    return (Path(run) / "done.json").is_file()
-
-
-def mark_done(run: Path, info: dict[str, Any]) -> None:
-    atomic_write_json(Path(run) / "done.json", info)
-
-
-def final_model(run: Path) -> Path:
-    """The finished run's last checkpoint (what downstream stages load)."""
-    ckpt = latest_checkpoint(run)
-    if not is_done(run) or ckpt is None:
-        raise UserError(f"run={str(run)!r}: not finished (no done.json or no checkpoint)")
-    return ckpt
-
-
-def save_checkpoint(run: Path, step: int, save_fn: Callable[[Path], None], meta: dict[str, Any]) -> Path:
-    """Write ``checkpoints/step-XXXXXX`` atomically (``save_fn(tmp_dir)`` fills it), then move ``latest``.
-
-    ``latest`` changes only after the folder is complete, so a kill at any moment leaves the
-    previous checkpoint as the one resume and evaluation see.
-    """
-    path = Path(run) / "checkpoints" / checkpoint_name(step)
-    with atomic_dir(path) as tmp:
-        save_fn(tmp)
-        atomic_write_json(tmp / "collapselab.json", {**meta, "step": step})
-    atomic_write_text(path.parent / "latest", path.name + "\n")
-    return path
 
 
 def save_merged(folder: Path, model: torch.nn.Module, tokenizer: Any) -> None:

@@ -32,8 +32,8 @@ from collapselab.config.app import as_dict
 from collapselab.config.model import PretrainConfig
 from collapselab.errors import UserError
 from collapselab.io import atomic_dir, atomic_write_json, keyed_dir
+from collapselab.layout import META_FILE, read_meta  # noqa: F401 - read_meta re-exported
 
-META_FILE = "collapselab.json"
 # A few very long documents may be cut at seq_len; more than this share is a config error.
 MAX_TRUNCATED_SHARE = 0.01
 
@@ -259,9 +259,3 @@ def pretrain(
         tracker.finish()
     shutil.rmtree(work, ignore_errors=True)
     return out
-
-
-def read_meta(folder: str | Path) -> dict:
-    """The ``collapselab.json`` a lab checkpoint carries (empty dict if it has none)."""
-    p = Path(folder) / META_FILE
-    return json.loads(p.read_text()) if p.is_file() else {}

@@ -9,7 +9,6 @@ when the hub is reachable. Anything else is a one-line UserError.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from collapselab.errors import UserError
+from collapselab.layout import read_meta
 
 ALIGNED_ALGOS = ("sft", "ppo", "dpo")
 _MODEL_FILES = ("config.json", "adapter_config.json")
@@ -78,18 +78,8 @@ def holds_model(path: Path) -> bool:
     return path.is_dir() and any((path / f).is_file() for f in _MODEL_FILES)
 
 
-def read_ckpt_meta(path: Path) -> dict:
-    f = path / "collapselab.json"
-    if not f.is_file():
-        return {}
-    try:
-        return json.loads(f.read_text())
-    except json.JSONDecodeError as e:
-        raise UserError(f"checkpoints={str(path)!r}: collapselab.json is not valid JSON ({e})") from None
-
-
 def _from_folder(spec: str, path: Path, run: Path | None = None) -> Checkpoint:
-    meta = read_ckpt_meta(path)
+    meta = read_meta(path)
     step = meta.get("step")
     algo = meta.get("algo")
     beta = meta.get("beta")
