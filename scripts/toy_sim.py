@@ -2,6 +2,7 @@
 
     python scripts/toy_sim.py experiment=jeepiti
     python scripts/toy_sim.py experiment=bandit rule=ppo beta=0.1
+    python scripts/toy_sim.py experiment=bandit typicality=0.5     (annotators reward R + 0.5 log pi0)
     python scripts/toy_sim.py -m experiment=bandit rule=ppo,dpo,actde beta=0.01,0.1,1
 """
 

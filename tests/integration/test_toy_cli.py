@@ -44,3 +44,19 @@ def test_bad_value_is_one_stderr_line(tmp_path):
     assert len(lines) == 1 and "init_probs=" in lines[0] and "sum to 1" in lines[0]
     assert "Traceback" not in p.stderr + p.stdout
     assert not (tmp_path / "bad" / "bandit.json").exists()
+
+
+def test_logger_none_and_typicality_on_the_cli(tmp_path):
+    # logger=none is accepted like at every other entry point
+    p = _cli("experiment=jeepiti", "logger=none", f"hydra.run.dir={tmp_path}/j", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "j" / "jeepiti.json").exists() and not (tmp_path / "j" / "wandb").exists()
+    p = _cli("experiment=bandit", "typicality=0.5", "beta=0.5", "steps=20", "seeds=4", "plots=false",
+             f"hydra.run.dir={tmp_path}/t", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    out = json.loads((tmp_path / "t" / "bandit.json").read_text())
+    assert out["typicality"] == 0.5 and out["runs"][0]["gamma"] == 2.0 and "gamma = 1 + alpha/beta = 2" in p.stdout
+    p = _cli("experiment=bandit", "typicality=-1", f"hydra.run.dir={tmp_path}/bad", cwd=tmp_path)
+    assert p.returncode == 2
+    assert p.stderr.strip().splitlines() == ["error: typicality=-1.0: must be >= 0"]
+    assert not (tmp_path / "bad").exists()

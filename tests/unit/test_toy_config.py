@@ -2,10 +2,12 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from collapselab.config import compose
 from collapselab.errors import UserError
+from collapselab.optimum import kl_optimum
 from collapselab.toy.experiment import run
 
 
@@ -31,12 +33,21 @@ def test_defaults_compose():
         ("lr=-1", "lr=-1.0: must be > 0"),
         ("ppo.clip=0", "ppo.clip=0.0: must be between"),
         ("grid_rules=[ppo,sgd]", "grid_rules='sgd'"),
+        ("typicality=-1", "typicality=-1.0: must be >= 0"),
+        ("typicality_grid=[0.1,-0.5]", "typicality_grid=-0.5: must be >= 0"),
+        ("logger=cloud", "logger=cloud is unknown (available: none, wandb)"),
     ],
 )
 def test_bad_values_are_one_line_naming_the_key(override, expected):
     with pytest.raises(UserError) as e:
         compose("toy", [override])
     assert expected in str(e.value) and "\n" not in str(e.value)
+
+
+def test_logger_group_like_every_entry_point():
+    assert compose("toy", []).logger.backend == "none"  # the toy writes its JSON; W&B only when asked
+    assert compose("toy", ["logger=none"]).logger.backend == "none"
+    assert compose("toy", ["logger=wandb"]).logger.backend == "wandb"
 
 
 def test_dpo_needs_positive_beta():
@@ -59,3 +70,25 @@ def test_bandit_run_writes_json(tmp_path):
     assert main["entropy_trajectory"]["step"] == [0, 30, 60]
     assert out["optimum_curve"]["beta"] == [0.5, 1.0]
     assert out["figures"] == [] and not list(tmp_path.glob("*.png"))
+
+
+def test_typicality_is_recorded_with_gamma_and_its_optimum(tmp_path):
+    """typicality 0.5 at beta 1: gamma = 1.5 and the recorded optimum is pi0^1.5 exp(R) / Z."""
+    cfg = compose("toy", ["rule=ppo", "beta=1.0", "typicality=0.5", "steps=20", "seeds=4", "log_every=10",
+                          "beta_grid=[0.5,1.0]", "typicality_grid=[0.0]", "grid_rules=[paper,ppo]", "plots=false"])
+    run(cfg, tmp_path)
+    out = json.loads((tmp_path / "bandit.json").read_text())
+    assert out["typicality"] == 0.5
+    main = out["runs"][0]
+    assert (main["typicality"], main["gamma"]) == (0.5, 1.5)
+    sharp = kl_optimum(np.array(cfg.init_probs), np.array(cfg.rewards), 1.0, alpha=0.5)
+    assert list(main["optimum"].values()) == pytest.approx(sharp, abs=1e-6)
+    # every (rule, beta) at both typicality values, gamma = 1 + alpha / beta each
+    keys = {(r["rule"], r["beta"], r["typicality"]) for r in out["runs"]}
+    assert keys == {(rule, b, a) for rule in ("paper", "ppo") for b in (0.5, 1.0) for a in (0.5, 0.0)}
+    assert all(r["gamma"] == pytest.approx(1 + r["typicality"] / r["beta"]) for r in out["runs"])
+    # one closed-form curve per alpha (the main one first); the report's optimum_curve is the main one
+    assert [c["typicality"] for c in out["optimum_curves"]] == [0.5, 0.0]
+    assert out["optimum_curve"] == out["optimum_curves"][0] and out["optimum_curve"]["gamma"] == [2.0, 1.5]
+    plain = out["optimum_curves"][1]
+    assert plain["gamma"] == [1.0, 1.0] and plain["entropy_bits"] == pytest.approx([1.116361, 1.148596], abs=1e-6)

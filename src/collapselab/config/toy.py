@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field
 
 from collapselab.config.app import register_schema
-from collapselab.config.common import between, choice, positive
+from collapselab.config.common import LoggerConfig, between, choice, positive
 
 EXPERIMENTS = ("jeepiti", "bandit")
 RULES = ("paper", "reinforce", "ppo", "actde", "dpo")  # == collapselab.toy.rules.RULES (kept numpy-free here)
@@ -51,6 +51,9 @@ class ToyConfig:
     experiment: str = "bandit"  # jeepiti | bandit
     rule: str = "ppo"  # paper | reinforce | ppo | actde | dpo
     beta: float = 0.1  # KL coefficient (ppo: eq. 5.2 penalty; dpo: its beta); paper/reinforce/actde ignore it
+    # typicality bias alpha (Zhang et al. 2025, eq. 1): every rule trains on R + alpha log pi0(arm);
+    # the optimum becomes pi0^(1 + alpha/beta) exp(R/beta) / Z. 0 = none (the paper's setting)
+    typicality: float = 0.0
     arms: list[str] = field(default_factory=lambda: ["Jeepiti", "Chats and Giggles", "Chad-Chat"])
     rewards: list[float] = field(default_factory=lambda: [1.0, 0.4, 1.5])
     init_probs: list[float] = field(default_factory=lambda: [0.49, 0.49, 0.02])  # pi0; Chad-Chat rarely sampled
@@ -61,10 +64,14 @@ class ToyConfig:
     log_every: int = 20  # trajectory subsampling, in steps
     beta_grid: list[float] = field(default_factory=lambda: [0.05, 0.1, 0.2, 0.5, 1.0, 2.0])  # optimum curve
     grid_rules: list[str] = field(default_factory=list)  # also simulate these rules over beta_grid
+    # more typicality values: a closed-form curve each, and grid_rules over beta_grid at each
+    typicality_grid: list[float] = field(default_factory=list)
     plots: bool = True
     reinforce: ReinforceConfig = field(default_factory=ReinforceConfig)
     ppo: PPOConfig = field(default_factory=PPOConfig)
     dpo: DPOConfig = field(default_factory=DPOConfig)
+    # bandit.json / jeepiti.json are always written; logger=wandb also mirrors tables and figures to W&B
+    logger: LoggerConfig = field(default_factory=lambda: LoggerConfig(backend="none"))
 
     def problems(self) -> list[str]:
         out = choice("experiment", self.experiment, EXPERIMENTS) + choice("rule", self.rule, RULES)
@@ -73,6 +80,9 @@ class ToyConfig:
         if self.rule == "dpo" and self.beta == 0:
             out.append("beta=0.0: must be > 0 for rule=dpo (its loss divides the reward by beta)")
         out += [p for b in self.beta_grid for p in positive("beta_grid", b)]
+        for name, vals in (("typicality", [self.typicality]), ("typicality_grid", self.typicality_grid)):
+            out += [p for a in vals for p in positive(name, a, strict=False)]
+            out += [f"{name}={a!r}: must be finite" for a in vals if isinstance(a, float) and math.isinf(a)]
         k = len(self.arms)
         if len(self.rewards) != k:
             out.append(f"rewards={list(self.rewards)}: needs one value per arm ({k} arms: {', '.join(self.arms)})")

@@ -13,6 +13,11 @@ Setting that beside the marginal observed after PPO / DPO at the same beta separ
 objective asks for from what optimisation dynamics or reward-model error add (the paper's
 "mode collapse" proper, section 5.2). The effective sample size of the weights is reported:
 at small beta a handful of samples carry all the weight and the prediction is noisy.
+
+With typicality bias (Zhang et al. 2025, arXiv 2510.01171, eq. 1) the reward optimised is
+R + alpha log pi_ref, and the weights become w_i = exp((R(y_i) + alpha log pi_ref(y_i)) / beta),
+a sharpening of pi_ref with exponent gamma = 1 + alpha / beta. The weights are computed by
+``collapselab.optimum.tilt_weights`` (re-exported here).
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+from collapselab.optimum import gamma, tilt_weights
 
 # attribute name -> function of a parsed persona (dict) returning its category or None
 SENTIMENT_CUTS = (-0.05, 0.05)  # VADER compound: negative < -0.05 <= neutral <= 0.05 < positive
@@ -82,37 +89,30 @@ def marginal(parsed: list[dict | None], attr: str, weights: np.ndarray | None = 
     return {k: v / total for k, v in sorted(acc.items())} if total > 0 else {}
 
 
-def tilt_weights(rewards: np.ndarray, beta: float) -> tuple[np.ndarray, float]:
-    """Self-normalised weights exp(R/beta) (max-shifted for stability) and their effective sample size."""
-    r = np.asarray(rewards, dtype=float)
-    if beta <= 0:
-        w = (r == np.nanmax(r)).astype(float)
-    else:
-        w = np.exp((r - np.nanmax(r)) / beta)
-    w = np.nan_to_num(w)
-    ess = float(w.sum() ** 2 / (w**2).sum()) if w.sum() > 0 else 0.0
-    return w / w.sum(), ess
-
-
 def predicted_vs_observed(
     ref_parsed: list[dict | None],
     ref_rewards: np.ndarray,
     observed: dict[str, tuple[float, list[dict | None]]],
     attributes: tuple[str, ...] = tuple(ATTRIBUTES),
     top: int = 6,
+    ref_log_ref: np.ndarray | None = None,
+    alpha: float = 0.0,
 ) -> list[dict[str, Any]]:
     """One row per (attribute, aligned run): reference, predicted and observed marginals, TV gaps.
 
     ``ref_parsed``/``ref_rewards``: the reference (SFT) model's parsed persona samples and their
     reward-model scores (same order; None entries are unparsed). ``observed``: label ->
     (beta, parsed personas of the aligned model). Nationality is cut to the reference's ``top``
-    values plus "other" so small samples give readable bars.
+    values plus "other" so small samples give readable bars. ``ref_log_ref`` ``[N]``: log pi_ref of
+    each reference sample, needed when the typicality weight ``alpha`` > 0; each row records
+    ``alpha`` and ``gamma`` = 1 + alpha / beta.
     """
     from collapselab.metrics import total_variation
 
     idx = [i for i, p in enumerate(ref_parsed) if p]
     parsed_ok = [ref_parsed[i] for i in idx]
     r = np.asarray(ref_rewards, dtype=float)[idx]
+    log_ref = None if ref_log_ref is None else np.asarray(ref_log_ref, dtype=float)[idx]
     rows = []
     for attr in attributes:
         ref = marginal(parsed_ok, attr)
@@ -129,7 +129,7 @@ def predicted_vs_observed(
             return out
 
         for label, (beta, parsed) in observed.items():
-            w, ess = tilt_weights(r, beta)
+            w, ess = tilt_weights(r, beta, log_ref, alpha)
             pred = cut(marginal(parsed_ok, attr, w))
             obs = cut(marginal(parsed, attr))
             refc = cut(ref)
@@ -139,6 +139,8 @@ def predicted_vs_observed(
                 "attribute": attr,
                 "run": label,
                 "beta": beta,
+                "alpha": alpha,
+                "gamma": gamma(beta, alpha),
                 "values": keys,
                 "reference": refc,
                 "predicted": pred,

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from collapselab.optimum import gamma
 from collapselab.toy.policy import entropy_bits, kl_optimum, softmax, total_variation
 from collapselab.toy.rules import USES_BETA, RuleParams, make_rule
 
@@ -22,6 +23,7 @@ class SimResult:
     entropy_mean: np.ndarray  # [T] bits
     entropy_sd: np.ndarray  # [T]
     final_probs: np.ndarray  # [S, K]
+    typicality: float = 0.0  # alpha the rewards were trained with (R + alpha log pi0)
 
     @property
     def final_mean(self) -> np.ndarray:
@@ -72,16 +74,21 @@ def simulate(
         entropy_mean=np.array(h_mean),
         entropy_sd=np.array(h_sd),
         final_probs=softmax(theta),
+        typicality=params.typicality,
     )
 
 
 def summarize(res: SimResult, params: RuleParams, arms: list[str]) -> dict:
-    """The bandit.json entry for one (rule, beta): final policy vs the closed-form optimum."""
-    opt = kl_optimum(params.pi0, params.rewards, res.beta)
+    """The bandit.json entry for one (rule, beta, typicality): final policy vs the closed-form optimum
+    ``pi0^gamma exp(R/beta) / Z``, gamma = 1 + typicality/beta (``collapselab.optimum``)."""
+    alpha = params.typicality
+    opt = kl_optimum(params.pi0, params.rewards, res.beta, alpha)
     final = res.final_mean
     out = {
         "rule": res.rule,
         "beta": res.beta,
+        "typicality": alpha,
+        "gamma": json_gamma(res.beta, alpha),
         "uses_beta": USES_BETA[res.rule],
         "seeds": int(res.final_probs.shape[0]),
         "final_mean": dict(zip(arms, final.round(6).tolist())),
@@ -99,12 +106,19 @@ def summarize(res: SimResult, params: RuleParams, arms: list[str]) -> dict:
             "sd": res.entropy_sd.round(5).tolist(),
         },
     }
-    if res.rule == "actde":  # its fixed point is pi0 exp(R)/Z whatever beta is
-        fp = kl_optimum(params.pi0, params.rewards, 1.0)
+    if res.rule == "actde":  # its fixed point is pi0 exp(R + alpha log pi0)/Z whatever beta is
+        fp = kl_optimum(params.pi0, params.rewards, 1.0, alpha)
         out["fixed_point"] = dict(zip(arms, fp.round(6).tolist()))
         out["tv_to_fixed_point"] = round(float(total_variation(final, fp)), 6)
     return out
 
 
-def with_beta(params: RuleParams, beta: float) -> RuleParams:
-    return replace(params, beta=float(beta))
+def with_beta(params: RuleParams, beta: float, typicality: float | None = None) -> RuleParams:
+    alpha = params.typicality if typicality is None else float(typicality)
+    return replace(params, beta=float(beta), typicality=alpha)
+
+
+def json_gamma(beta: float, alpha: float) -> float | None:
+    """gamma = 1 + alpha/beta for bandit.json: ``None`` (null) where it is infinite (beta 0, alpha > 0)."""
+    g = gamma(beta, alpha)
+    return None if g == float("inf") else round(g, 6)

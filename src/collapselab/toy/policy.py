@@ -1,11 +1,14 @@
-"""Softmax policies over K arms, vectorized over seeds, and the closed-form KL-regularized optimum.
+"""Softmax policies over K arms, vectorized over seeds; the closed-form KL-regularized optimum.
 
-Arrays are ``[S, K]`` (seeds x arms) unless stated; everything is plain numpy.
+Arrays are ``[S, K]`` (seeds x arms) unless stated; everything is plain numpy. ``kl_optimum``
+lives in ``collapselab.optimum`` (the project's one copy of that math) and is re-exported here.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from collapselab.optimum import kl_optimum  # noqa: F401 - re-exported: toy code imports it from here
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -31,22 +34,6 @@ def entropy_bits(probs: np.ndarray) -> np.ndarray:
 def total_variation(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     """``0.5 * sum |p - q|`` over the last axis."""
     return 0.5 * np.abs(np.asarray(p, float) - np.asarray(q, float)).sum(axis=-1)
-
-
-def kl_optimum(pi0: np.ndarray, rewards: np.ndarray, beta: float) -> np.ndarray:
-    """Maximiser of ``E_pi[R] - beta * KL(pi || pi0)`` (the objective behind eq. 5.2): ``pi0 exp(R/beta) / Z``.
-
-    ``beta = 0`` gives the unregularised limit: all mass on the best arm(s), split by ``pi0``.
-    ``pi0``, ``rewards``: ``[K]``; returns ``[K]``.
-    """
-    pi0 = np.asarray(pi0, float)
-    r = np.asarray(rewards, float)
-    if beta < 0:
-        raise ValueError(f"beta={beta}: must be >= 0")
-    if beta == 0:
-        w = np.where(r == r.max(), pi0, 0.0)
-        return w / w.sum()
-    return softmax(np.log(pi0) + r / beta)
 
 
 def sample_categorical(rng: np.random.Generator, probs: np.ndarray) -> np.ndarray:

@@ -2,7 +2,8 @@
 
 A rule holds its own state (value baseline, Q table, ...) as ``[S]`` / ``[S, K]`` arrays and
 advances the logits ``theta [S, K]`` by one training step in place. No Python loop over seeds.
-Rewards are deterministic per arm, as in the paper's example (section 5.2).
+Rewards are deterministic per arm, as in the paper's example (section 5.2). With typicality
+bias every rule trains on ``R + alpha log pi0`` (``RuleParams.typicality``; ``train_rewards``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,13 @@ class RuleParams:
     ppo_batch_size: int = 16
     ppo_value_lr: float = 0.5
     dpo_pairs_per_step: int = 16
+    typicality: float = 0.0  # alpha: annotators' reward is R + alpha log pi0 (Verbalized Sampling eq. 1)
+
+
+def train_rewards(p: RuleParams) -> np.ndarray:
+    """``[K]`` reward the rules are trained on: ``R + alpha log pi0`` (Zhang et al. 2025, eq. 1)."""
+    r = np.asarray(p.rewards, float)
+    return r if p.typicality == 0 else r + p.typicality * np.log(np.asarray(p.pi0, float))
 
 
 class Rule:
@@ -43,6 +51,7 @@ class Rule:
         self.p = p
         self.S, self.K = n_seeds, len(p.rewards)
         self.rows = np.arange(n_seeds)
+        self.r = train_rewards(p)  # [K]
 
     def step(self, theta: np.ndarray, rng: np.random.Generator) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -59,7 +68,7 @@ class PaperRule(Rule):
 
     def step(self, theta, rng):
         a = sample_categorical(rng, softmax(theta))
-        r = self.p.rewards[a]
+        r = self.r[a]
         adv = r - self.v  # eq. 5.1 with a terminal next state: A = R + 0 - v(s)
         theta[self.rows, a] += self.p.lr * adv
         self.v = r
@@ -77,7 +86,7 @@ class ReinforceRule(Rule):
     def step(self, theta, rng):
         pi = softmax(theta)
         a = sample_categorical(rng, pi)
-        r = self.p.rewards[a]
+        r = self.r[a]
         adv = r - self.b
         grad = -pi * adv[:, None]
         grad[self.rows, a] += adv
@@ -101,7 +110,7 @@ class ActdeRule(Rule):
 
     def step(self, theta, rng):
         a = sample_categorical(rng, softmax(theta))
-        adv = self.p.rewards[a] - self.q[self.rows, a]
+        adv = self.r[a] - self.q[self.rows, a]
         theta[self.rows, a] += self.p.lr * adv
         self.q[self.rows, a] += self.p.lr * adv
 
@@ -126,7 +135,7 @@ class PPORule(Rule):
         pi_old = np.exp(logp_old)
         frac = rng.multinomial(p.ppo_batch_size, pi_old) / p.ppo_batch_size  # [S, K] batch shares
         # eq. 5.2 per sample: r - beta * log(pi/pi0); its score-function gradient has the KL optimum as fixed point
-        r_kl = p.rewards[None, :] - p.beta * (logp_old - self.log_pi0[None, :])
+        r_kl = self.r[None, :] - p.beta * (logp_old - self.log_pi0[None, :])
         adv = r_kl - self.v[:, None]  # [S, K]
         lo, hi = 1.0 - p.ppo_clip, 1.0 + p.ppo_clip
         for _ in range(p.ppo_epochs):
@@ -155,7 +164,7 @@ class DPORule(Rule):
 
     def __init__(self, p: RuleParams, n_seeds: int):
         super().__init__(p, n_seeds)
-        pi0, r = np.asarray(p.pi0, float), np.asarray(p.rewards, float)
+        pi0, r = np.asarray(p.pi0, float), self.r
         win = 1.0 / (1.0 + np.exp(-(r[:, None] - r[None, :])))  # [K, K] P(i beats j)
         q = 2.0 * pi0[:, None] * pi0[None, :] * win  # either order of the sampled pair
         np.fill_diagonal(q, pi0**2)  # identical pair: no gradient, still costs a label

@@ -14,6 +14,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from collapselab.optimum import optimal_shares
 from collapselab.world.population import (
     AGE_BANDS, AGES, AXES, CLASSES, GENDERS, MBTI_LETTERS, NATIONALITIES, age_band, age_p, class_p, drive, mbti_p,
     nationality_p, reseed_fakers,
@@ -95,16 +96,9 @@ def _sampled(cfg) -> dict:
     return out
 
 
-def kl_optimal_shares(groups, rewards, beta: float) -> dict[str, float]:
-    """Attribute shares under the KL-regularised optimum pi*(y) ∝ pi0(y) exp(R(y) / beta).
-
-    ``groups[i]`` is sample i's attribute value and ``rewards[i]`` its reward, samples drawn
-    from pi0, so pi*(a) = sum_{i in a} exp(R_i / beta) / sum_i exp(R_i / beta)
-    (= pi0(a) E[exp(R / beta) | a] / Z; DESIGN.md "The tiny world"). Shapes: [N], [N].
-    """
-    groups, r = np.asarray(groups), np.asarray(rewards, dtype=float) / beta
-    w = np.exp(r - r.max())
-    return {str(g): float(w[groups == g].sum() / w.sum()) for g in sorted(set(groups.tolist()))}
+# Attribute shares under the KL-regularised optimum pi*(y) ∝ pi0(y) exp(R(y) / beta), from samples of
+# pi0 (pi0(a) E[exp(R / beta) | a] / Z; DESIGN.md "The tiny world"). The math lives in collapselab.optimum.
+kl_optimal_shares = optimal_shares
 
 
 def ground_truth(cfg) -> dict:
