@@ -1,0 +1,47 @@
+"""Schema for ``eval/typicality.py`` (``configs/typicality.yaml``): fit the typicality bias alpha
+of Verbalized Sampling's eq. 1 on labelled preference pairs, with log-probs from a reference model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from collapselab.config.app import register_schema
+from collapselab.config.common import choice, positive
+
+REDUCTIONS = ("sum", "mean")
+
+
+@dataclass
+class TypicalityConfig:
+    """``python eval/typicality.py pairs=<pairs.jsonl> ref=<model>``."""
+
+    pairs: str | None = None  # JSONL with prompt / chosen / rejected (the lab's conversational rows or strings)
+    ref: str | None = None  # pi_ref: an HF causal-LM folder, a model-config name (tiny) or a cached hub name
+    reduce: str = "sum"  # sum: log pi_ref of the whole answer (eq. 1); mean: per answer token
+    quality_key: str | None = None  # row field holding r_true(chosen) - r_true(rejected), a covariate; None: none
+    max_pairs: int | None = None  # the first this many rows; None: all
+    batch_size: int = 16  # answers per forward pass
+    device: str = "auto"  # auto | cpu | cuda
+    dtype: str = "float32"
+    seed: int = 0  # seeds the random orientation of each pair (A = chosen with probability 1/2)
+    temperature: float = 1.0  # the annotator's Bradley-Terry temperature T: the fit's coefficient is alpha / T
+    artifacts_dir: str = "artifacts"  # where ref=tiny finds (or builds) its base
+
+    def problems(self) -> list[str]:
+        out = []
+        if not self.pairs:
+            out.append("pairs=None: give a JSONL file of preference pairs (prompt, chosen, rejected)")
+        if not self.ref:
+            out.append("ref=None: give the reference model pi_ref (a model folder, model-config name or hub name)")
+        out += choice("reduce", self.reduce, REDUCTIONS)
+        out += choice("device", self.device, ("auto", "cpu", "cuda"))
+        out += choice("dtype", self.dtype, ("float32", "bfloat16", "float16"))
+        out += positive("batch_size", self.batch_size) + positive("temperature", self.temperature)
+        if self.max_pairs is not None:
+            out += [] if self.max_pairs >= 2 else [f"max_pairs={self.max_pairs}: must be >= 2 or null (all)"]
+        if self.quality_key is not None and not self.quality_key:
+            out.append("quality_key='': give a field name or null")
+        return out
+
+
+register_schema("typicality", TypicalityConfig)

@@ -1,0 +1,139 @@
+"""eval/typicality.py on a tiny random Llama: typicality.json with a finite alpha and CI; bad pairs
+give one stderr line and exit 2."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from collapselab.config import compose
+from collapselab.errors import UserError
+
+ROOT = Path(__file__).resolve().parents[2]
+WORDS = ["Grace", "Hopper", "was", "a", "computer", "scientist", "born", "in", "New", "York", "Steve", "is",
+         "the", "CEO", "of", "startup", "company", "coffee", "warm", "great", "."]
+
+
+def _entry_module():
+    spec = importlib.util.spec_from_file_location("eval_typicality", ROOT / "eval" / "typicality.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def tiny_ref(tmp_path_factory) -> Path:
+    """A randomly initialised Llama and the lab's BPE tokenizer (with the tiny chat template), saved as an HF folder."""
+    import numpy as np
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from collapselab.models import train_tokenizer
+
+    rng = np.random.default_rng(0)
+    tok = train_tokenizer([" ".join(rng.choice(WORDS, size=8)) for _ in range(300)], vocab_size=300)
+    torch.manual_seed(0)
+    cfg = LlamaConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                      num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=128,
+                      bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
+    folder = tmp_path_factory.mktemp("tiny_ref")
+    LlamaForCausalLM(cfg).save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return folder
+
+
+def _pairs_file(path: Path, n: int = 40) -> Path:
+    """n rows in the lab's conversational format (every fourth one as plain strings), with a quality field."""
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    lines = []
+    for i in range(n):
+        user = " ".join(rng.choice(WORDS, size=4))
+        a, b = (" ".join(rng.choice(WORDS, size=int(rng.integers(2, 9)))) for _ in range(2))
+        if i % 4 == 3:
+            row = {"prompt": user, "chosen": a, "rejected": b}
+        else:
+            row = {"prompt": [{"role": "user", "content": user}], "chosen": [{"role": "assistant", "content": a}],
+                   "rejected": [{"role": "assistant", "content": b}], "split": "train"}
+        row["quality"] = float(rng.normal())
+        lines.append(json.dumps(row))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_entry_point_writes_alpha_and_ci(tmp_path, tiny_ref):
+    mod = _entry_module()
+    pairs = _pairs_file(tmp_path / "pairs.jsonl")
+    cfg = compose("typicality", [f"pairs={pairs}", f"ref={tiny_ref}", "device=cpu", "batch_size=8"])
+    out = mod.estimate(cfg, tmp_path / "run")
+    written = json.loads((tmp_path / "run" / "typicality.json").read_text())
+    assert written["alpha"] == pytest.approx(out["alpha"])
+    lo, hi = written["ci"]
+    assert math.isfinite(written["alpha"]) and lo < written["alpha"] < hi and written["se"] > 0
+    assert written["n"] == 40 and written["reduce"] == "sum" and written["ref"] == str(tiny_ref)
+    assert written["pairs"] == str(pairs.resolve()) and written["meta"]["seed"] == 0
+    # the same seed gives the same orientation and fit; reduce=mean and a quality covariate also fit
+    again = mod.estimate(cfg, tmp_path / "again")
+    assert again["alpha"] == out["alpha"] and again["ci"] == out["ci"]
+    cfg_q = compose("typicality", [f"pairs={pairs}", f"ref={tiny_ref}", "device=cpu", "reduce=mean",
+                                   "quality_key=quality", "max_pairs=30"])
+    q = mod.estimate(cfg_q, tmp_path / "q")
+    assert q["n"] == 30 and math.isfinite(q["alpha"]) and math.isfinite(q["quality_coef"])
+
+
+def test_scores_are_the_chat_templated_log_probs(tmp_path, tiny_ref):
+    """A conversational row is scored as log pi_ref(answer | chat template of the user turn with the
+    generation prompt); a plain-string row as log pi_ref(answer | prompt)."""
+    from collapselab.models import load_causal_lm
+    from collapselab.probes.generation import HFLanguageModel
+
+    mod = _entry_module()
+    model, tok = load_causal_lm(tiny_ref)
+    lm = HFLanguageModel(model, tok)
+    rows = [{"line": 1, "prompt": [{"role": "user", "content": "Steve is"}], "chosen": "the CEO", "rejected": "warm ."},
+            {"line": 2, "prompt": "Grace Hopper", "chosen": "was born", "rejected": "coffee"}]
+    chosen, rejected = mod.score_pairs(lm, rows, "sum", 4, "x.jsonl")
+    chat = tok.apply_chat_template([{"role": "user", "content": "Steve is"}], add_generation_prompt=True,
+                                   tokenize=False)
+    assert chat.endswith("<|assistant|>\n")
+    s, _ = lm.continuation_logprobs([chat, chat, "Grace Hopper", "Grace Hopper"],
+                                    ["the CEO", "warm .", "was born", "coffee"])
+    assert chosen == pytest.approx(s[0::2], abs=1e-5) and rejected == pytest.approx(s[1::2], abs=1e-5)
+
+
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ('{"prompt": "a", "chosen": "b"}\n{"prompt": "a", "chosen": "b", "rejected": "c"}\n',
+         r"bad\.jsonl:1: row has no 'rejected'"),
+        ('{"prompt": "a", "chosen": "b", "rejected": "c"}\n\n{"prompt": [], "chosen": "b", "rejected": "c"}\n',
+         r"bad\.jsonl:3: prompt: expected a string or a list"),
+        ('{"prompt": "a", "chosen": "b", "rejected": "c"}\nnot json\n', r"bad\.jsonl:2: not valid JSON"),
+        ('{"prompt": "a", "chosen": "b", "rejected": "c"}\n', "1 pair\\(s\\) found; need at least 2"),
+    ],
+)
+def test_bad_rows_name_the_line(tmp_path, text, match):
+    mod = _entry_module()
+    (tmp_path / "bad.jsonl").write_text(text)
+    with pytest.raises(UserError, match=match):
+        mod.read_pairs(tmp_path / "bad.jsonl")
+
+
+def test_missing_pairs_file_is_one_stderr_line(tmp_path):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    r = subprocess.run([sys.executable, str(ROOT / "eval" / "typicality.py"), f"pairs={tmp_path}/none.jsonl",
+                        "ref=tiny", f"hydra.run.dir={tmp_path}/run", f"artifacts_dir={tmp_path}/artifacts"],
+                       capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert r.returncode == 2, r.stderr
+    assert len(lines) == 1 and "none.jsonl" in lines[0] and "no such file" in lines[0], r.stderr
+    assert "Traceback" not in r.stderr + r.stdout
+    assert not (tmp_path / "run" / "typicality.json").exists() and not (tmp_path / "artifacts").exists()
