@@ -7,13 +7,21 @@ import numpy as np
 import pytest
 
 from collapselab.metrics import (
+    ENTROPY_ATTRIBUTES,
+    METRICS,
+    attribute_codes,
     attribute_distribution,
+    attribute_entropy_mean,
+    attribute_entropy_rows,
     coverage,
+    distinct_rows,
+    persona_set_intervals,
     kl_divergence,
     normalized_entropy,
     persona_stats,
     review_sentences,
     total_variation,
+    world_category_counts,
 )
 
 
@@ -111,3 +119,92 @@ def test_distribution_errors():
         kl_divergence([1, 0], [1, 0, 0])
     with pytest.raises(ValueError, match="total mass 0"):
         coverage({"a": 0.0}, {"a": 1.0})
+
+
+# ------------------------------------------------------------------ attribute entropy (one persona-diversity number)
+def only(**attrs):
+    """A parsed persona stating only ``attrs`` (the other entropy attributes missing)."""
+    return {k: attrs.get(k) for k in ("first_name", "nationality", "ethnicity", "mbti", "age")}
+
+
+def test_attribute_entropy_hand_value():
+    """Only MBTI and nationality stated. MBTI INTJ x2, ENFP x2: H = ln 2, normaliser
+    ln min(n=4, K=16) = ln 4 -> 0.5. Nationality A x3, B: H = -(.75 ln .75 + .25 ln .25) = 0.562335,
+    ln min(4, 42) = 1.386294 -> 0.405639. Unstated attributes are left out: mean 0.452820."""
+    parsed = [only(mbti="INTJ", nationality="A"), only(mbti="intj ", nationality="a"),
+              only(mbti="ENFP", nationality="A"), only(mbti="ENFP", nationality="B"), None]
+    h_nat = -(0.75 * math.log(0.75) + 0.25 * math.log(0.25))
+    assert attribute_entropy_mean(parsed) == pytest.approx((0.5 + h_nat / math.log(4)) / 2)
+    assert attribute_entropy_mean(parsed) == pytest.approx(0.452820, abs=1e-6)
+
+
+def test_attribute_entropy_normaliser_caps_at_the_world_and_sample():
+    """Age bands (K = 5): ten personas, two per band -> H = ln 5 over ln min(10, 5) = 1.
+    First names are unbounded: four distinct of four -> ln 4 / ln 4 = 1; two of four -> ln 2 / ln 4.
+    A sample with more values than K_world raises K to the observed count: never above 1."""
+    ages = [only(age=a) for a in (14, 20, 25, 30, 35, 40, 45, 50, 60, 85)]
+    assert attribute_entropy_mean(ages) == pytest.approx(1.0)
+    assert attribute_entropy_mean([only(first_name=n) for n in "abcd"]) == pytest.approx(1.0)
+    assert attribute_entropy_mean([only(first_name=n) for n in "aabb"]) == pytest.approx(0.5)
+    many = [only(nationality=f"n{i}") for i in range(8)]
+    assert attribute_entropy_mean(many, n_categories={"nationality": 3}) == pytest.approx(1.0)
+    assert world_category_counts() == {"first_name": None, "nationality": 42, "ethnicity": 14, "mbti": 16,
+                                       "age_band": 5}
+
+
+def test_attribute_entropy_degenerate_order_and_errors():
+    """Identical personas give 0 (one persona: 0 too); order does not matter; nothing parsed is
+    nan; an empty list or a single dict is an error naming the problem."""
+    assert attribute_entropy_mean([PARSED[0]] * 6) == 0.0
+    assert attribute_entropy_mean([PARSED[0]]) == 0.0
+    shuffled = list(PARSED)
+    random.Random(1).shuffle(shuffled)
+    assert attribute_entropy_mean(shuffled) == pytest.approx(attribute_entropy_mean(PARSED))
+    assert 0 < attribute_entropy_mean(PARSED) <= 1
+    assert math.isnan(attribute_entropy_mean([None, None]))
+    with pytest.raises(ValueError, match="no generations"):
+        attribute_entropy_mean([])
+    with pytest.raises(TypeError, match="list of dicts"):
+        attribute_entropy_mean(PARSED[0])
+    assert METRICS["persona/attribute_entropy_mean"].more_diverse is True
+
+
+def test_attribute_codes_match_persona_stats_and_rows_batch():
+    """The codes count what persona_stats counts (distinct nationalities, valid MBTI types), with -1
+    for unparsed or invalid; resampled rows give the same value as the list they index."""
+    codes = attribute_codes(PARSED)
+    assert set(codes) == set(ENTROPY_ATTRIBUTES) and all(len(c) == len(PARSED) for c in codes.values())
+    stats = persona_stats(PARSED)
+    assert distinct_rows(codes["nationality"], np.arange(5))[0] == stats["persona/n_nationalities"]
+    assert distinct_rows(codes["mbti"], np.arange(5))[0] / 16 == stats["persona/mbti_coverage"]
+    assert codes["mbti"][3] == -1 and all(c[4] == -1 for c in codes.values())  # XXXX invalid; None unparsed
+    idx = np.array([[0, 1, 2, 3, 4], [0, 0, 0, 0, 0], [2, 2, 3, 3, 4]])
+    rows = attribute_entropy_rows(codes, idx)
+    assert rows[0] == pytest.approx(attribute_entropy_mean(PARSED))
+    assert rows[1] == 0.0
+    assert rows[2] == pytest.approx(attribute_entropy_mean([PARSED[i] for i in idx[2]]))
+    assert distinct_rows(codes["nationality"], idx).tolist() == [4, 1, 2]
+
+
+def test_persona_set_intervals_bracket_the_value():
+    """Bootstrap of the counts and the entropy over generations (unparsed included): re-centred
+    intervals contain the value, coverage stays in [0, 1], same seed -> same interval; identical
+    personas give zero-width intervals; nothing parsed has no entropy interval."""
+    rng = np.random.default_rng(0)
+    nats, types = ["A", "B", "C", "D", "E", "F"], ["INTJ", "ENFP", "ISTJ", "ESFP"]
+    parsed = [only(nationality=str(rng.choice(nats)), mbti=str(rng.choice(types)), age=int(rng.integers(14, 80)),
+                   first_name=f"n{rng.integers(0, 30)}") for _ in range(60)] + [None] * 5
+    m = {**persona_stats(parsed), "persona/attribute_entropy_mean": attribute_entropy_mean(parsed)}
+    ci = persona_set_intervals(parsed, n_boot=200, seed=0)
+    for key in ("persona/n_nationalities", "persona/mbti_coverage", "persona/attribute_entropy_mean"):
+        assert ci[f"{key}_ci_lo"] <= m[key] <= ci[f"{key}_ci_hi"], key
+    assert 0 <= ci["persona/mbti_coverage_ci_lo"] and ci["persona/mbti_coverage_ci_hi"] <= 1
+    assert ci["persona/attribute_entropy_mean_ci_hi"] > ci["persona/attribute_entropy_mean_ci_lo"]
+    assert persona_set_intervals(parsed, n_boot=200, seed=0) == ci
+    same = persona_set_intervals([PARSED[0]] * 10, n_boot=50)
+    assert same["persona/n_nationalities_ci_lo"] == same["persona/n_nationalities_ci_hi"] == 1.0
+    assert same["persona/attribute_entropy_mean_ci_lo"] == same["persona/attribute_entropy_mean_ci_hi"] == 0.0
+    none = persona_set_intervals([None, None], n_boot=20)
+    assert "persona/attribute_entropy_mean_ci_lo" not in none and none["persona/n_nationalities_ci_hi"] == 0.0
+    with pytest.raises(ValueError, match="no generations"):
+        persona_set_intervals([])

@@ -10,6 +10,7 @@ from collapselab.metrics import (
     cluster_radii,
     distinct_n,
     higher_is_more_diverse,
+    index_bootstrap_ci,
     nearest_cluster,
     recovery_tokens,
     register,
@@ -121,3 +122,39 @@ def test_wilson_hand_values():
     assert lo == pytest.approx(0.0, abs=1e-12) and hi == pytest.approx(0.277540, abs=1e-5)
     with pytest.raises(ValueError, match="successes"):
         wilson_ci(3, 2)
+
+
+def test_index_bootstrap_recentres_a_count_by_hand():
+    """Distinct values among 3 distinct items: a resample of 3 shows 1 value with probability
+    3/27, 2 with 18/27, 3 with 6/27, so the raw 2.5 / 50 / 97.5 percentiles are 1, 2, 3: the raw
+    interval [1, 3] sits below the observed 3 (biased low). Re-centred on the observed value:
+    [3 - (2 - 1), 3 + (3 - 2)] = [2, 4], clipped to the possible range [0, 3] -> [2, 3]."""
+    items = np.array([0, 1, 2])
+
+    def distinct(idx):
+        return np.array([len(set(items[r].tolist())) for r in np.atleast_2d(idx)], dtype=float)
+
+    assert index_bootstrap_ci(3, distinct, n_boot=2000, seed=0, batched=True) == (2.0, 4.0)
+    assert index_bootstrap_ci(3, distinct, n_boot=2000, seed=0, batched=True, bounds=(0, 3)) == (2.0, 3.0)
+    # one call per resample draws the same resamples
+    per = index_bootstrap_ci(3, lambda idx: distinct(idx)[0], n_boot=2000, seed=0)
+    assert per == (2.0, 4.0)
+    # identical items: zero width; errors name the argument
+    assert index_bootstrap_ci(5, lambda idx: 1.0, n_boot=10) == (1.0, 1.0)
+    with pytest.raises(ValueError, match="n=0"):
+        index_bootstrap_ci(0, distinct)
+    with pytest.raises(ValueError, match="n_boot"):
+        index_bootstrap_ci(3, distinct, n_boot=0)
+
+
+def test_kmeans_k_bootstrap_on_separated_clusters():
+    """Three tight, far-apart clusters: every resample's silhouette choice is k = 3, so the
+    re-centred interval is [3, 3]; the k-means bootstrap the probes run, at test size."""
+    from collapselab.metrics import best_kmeans
+
+    rng = np.random.default_rng(0)
+    centres = np.eye(3, 8) * 10
+    emb = np.concatenate([c + 0.01 * rng.normal(size=(6, 8)) for c in centres])
+    ci = index_bootstrap_ci(len(emb), lambda idx: best_kmeans(emb[idx], k_min=2, k_max=3, seed=0)[0],
+                            n_boot=3, seed=0, bounds=(1, 3))
+    assert ci == (3.0, 3.0)

@@ -44,7 +44,8 @@ HEADLINES: tuple[Headline, ...] = (
 
 
 def lab_value(metrics: dict[str, Any], h: Headline, suffix: str = "") -> float | None:
-    """The lab's number for a headline row (``suffix`` ``_ci_lo``/``_ci_hi`` for its CI bounds)."""
+    """The lab's number for a headline row (``suffix`` ``_ci_lo``/``_ci_hi``: a raw CI bound; use
+    ``_ci`` for the interval, which handles transforms that do not map bounds to bounds)."""
     v = metrics.get(h.key + suffix)
     if v is None:
         return None
@@ -57,28 +58,41 @@ def lab_value(metrics: dict[str, Any], h: Headline, suffix: str = "") -> float |
 
 
 def _ci(metrics: dict[str, Any], h: Headline) -> tuple[float, float] | None:
-    lo, hi = lab_value(metrics, h, "_ci_lo"), lab_value(metrics, h, "_ci_hi")
+    """The row's 95% interval on the lab-value scale (after ``transform``), or None without CI keys."""
+    lo, hi = metrics.get(h.key + "_ci_lo"), metrics.get(h.key + "_ci_hi")
     if lo is None or hi is None:
         return None
-    return (min(lo, hi), max(lo, hi)) if h.transform != "imbalance" else None
+    lo, hi = sorted((float(lo), float(hi)))
+    if h.transform == "x16":
+        return lo * 16, hi * 16
+    if h.transform == "imbalance":  # the image of [lo, hi] under |x - 0.5|
+        a, b = abs(lo - 0.5), abs(hi - 0.5)
+        return (0.0 if lo <= 0.5 <= hi else min(a, b)), max(a, b)
+    return lo, hi
 
 
 def verdict(base: float | None, aligned: float | None, h: Headline,
             base_ci: tuple[float, float] | None = None, aligned_ci: tuple[float, float] | None = None) -> str:
-    """``reproduces`` / ``opposite`` / ``no change`` / ``n/a``: does alignment move it the paper's way?
+    """Does alignment move the row the paper's way, beyond sampling noise?
 
-    A move counts only if it is outside both 95% CIs when they are known (else any strict change).
+    ``reproduces``: the aligned 95% interval lies wholly on the paper's side of the base interval
+    (direction +1: aligned lo > base hi; -1: aligned hi < base lo); ``opposite``: wholly on the
+    other side; ``no clear change``: the intervals overlap or touch; ``no interval``: a value
+    lacks its interval (older metrics files), so no verdict, however large the move; ``n/a``:
+    a value is missing. Every paper row carries an interval, each checkpoint's bootstrapped the
+    same way, so the rule compares like with like even where a bootstrap is biased (counts).
     """
     if base is None or aligned is None:
         return "n/a"
-    delta = aligned - base
-    if base_ci and aligned_ci:
-        separated = aligned_ci[0] > base_ci[1] or aligned_ci[1] < base_ci[0]
-        if not separated:
-            return "no clear change"
-    if delta == 0:
-        return "no change"
-    return "reproduces" if (delta > 0) == (h.direction > 0) else "opposite"
+    if base_ci is None or aligned_ci is None:
+        return "no interval"
+    if aligned_ci[0] > base_ci[1]:
+        moved = +1
+    elif aligned_ci[1] < base_ci[0]:
+        moved = -1
+    else:
+        return "no clear change"
+    return "reproduces" if moved == h.direction else "opposite"
 
 
 def side_by_side(base: dict[str, Any], aligned: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:

@@ -132,12 +132,19 @@ def _paper_section(doc: Doc, res: LabResults, roles: list[str]) -> None:
     doc.table(header, table)
     verdicts = [row["aligned"][r]["verdict"] for row in rows for r in aligned if r != "sft"]
     n_rep = sum(v == "reproduces" for v in verdicts)
+    n_none = sum(v == "no interval" for v in verdicts)
     doc.p(f"Across the aligned columns (PPO and DPO at their smallest beta), {n_rep} of {len(verdicts)} cells move "
-          "the way the paper reports: outside both 95% intervals where the metric has them; rows without intervals "
-          "(counts, extremes) count any strict change, so a move of one MBTI type counts. \"no clear change\" means the "
-          "intervals overlap; "
-          "\"opposite\" means the lab sees the reverse of the paper. Attributes the annotator ignores (gender, "
-          "nationality) can only move through their coupling with what it rewards, so they need not reproduce.")
+          "the way the paper reports. A cell **reproduces** only when its 95% interval lies wholly beyond the base "
+          "interval in the paper's direction; a move inside overlapping intervals is \"no clear change\", and "
+          "\"opposite\" means the intervals separate the other way. Every row has an interval: bootstrap over "
+          "samples for means, spreads, counts, coverage and cluster numbers (k re-chosen by silhouette on each "
+          "resample), Wilson for shares. A resample repeats samples, so the raw bootstrap of a count (distinct "
+          "nationalities, MBTI types, k) runs low; its percentiles are re-centred on the observed value, and base "
+          "and aligned are bootstrapped alike, so intervals compare like with like. The minimum sentiment's "
+          "interval starts at the observed minimum (a resample's minimum is never lower). "
+          + (f"{n_none} cell(s) come from metrics files without intervals and get no verdict. " if n_none else "")
+          + "Attributes the annotator ignores (gender, nationality) can only move through their coupling with what "
+          "it rewards, so they need not reproduce.")
 
 
 def _experiment_sections(doc: Doc, res: LabResults, figs: _Figs, roles: list[str]) -> None:
@@ -151,17 +158,22 @@ def _experiment_sections(doc: Doc, res: LabResults, figs: _Figs, roles: list[str
         doc.figures([(f"figures/{box.name}", "top-5 entropy per completion, bits (Figure 11)")])
     doc.figures(_role_figure(res, figs, roles, "entropy_sample"))
     doc.h(2, "Experiment 2: semantic diversity of \"Grace Hopper was\"")
-    doc.table(["checkpoint", "TF-IDF cos mean (sd)", "embedding cos", "k-means k", "Vendi"],
+    doc.table(["checkpoint", "TF-IDF cos mean (sd)", "embedding cos", "k-means k [95% CI]", "Vendi"],
               [[r, f"{_fmt(res.roles[r].get('semantic/tfidf_cos_mean'))} ({_fmt(res.roles[r].get('semantic/tfidf_cos_sd'))})",
-                _fmt(res.roles[r].get("semantic/embed_cos_mean")), _fmt(res.roles[r].get("semantic/kmeans_k")),
+                _fmt(res.roles[r].get("semantic/embed_cos_mean")),
+                _fmt(res.roles[r].get("semantic/kmeans_k"), _ci(res.roles[r], "semantic/kmeans_k")),
                 _fmt(res.roles[r].get("semantic/vendi"))] for r in roles])
     doc.figures(_role_figure(res, figs, roles, "semantic_tsne"))
     doc.h(2, "Experiment 1: customer personas and reviews")
     keys = ["persona/parse_rate", "persona/mbti_coverage", "persona/n_nationalities", "persona/n_first_names",
             "persona/age_sd", "persona/female_share", "persona/sentiment_min", "persona/sentiment_mean",
-            "persona/review_chars_mean", "persona/review_kmeans_k"]
+            "persona/review_chars_mean", "persona/review_kmeans_k", "persona/attribute_entropy_mean",
+            "persona/attribute_entropy_mean_truth"]
     doc.table(["checkpoint", *[k.split("/")[1] for k in keys]],
               [[r, *[_fmt(res.roles[r].get(k), _ci(res.roles[r], k)) for k in keys]] for r in roles])
+    doc.p("attribute_entropy_mean: mean normalised entropy of first name, nationality, ethnicity, MBTI and age "
+          "band (1 = as spread as the sample size and the world's categories allow); its truth is the same "
+          "statistic on as many of the world's own personas as the checkpoint parsed.")
     doc.figures(_role_figure(res, figs, roles, "persona_attributes"))
     doc.figures(_role_figure(res, figs, roles, "persona_review_tsne"))
     doc.h(2, "Section 5.1: attractor states")
@@ -249,12 +261,31 @@ def _toy_section(doc: Doc, figs: _Figs, state: Any) -> None:
               [[str(r["t"]), str(r["action"]), _fmt(r["reward"]), _fmt(r["advantage"]), _fmt(r["value"]),
                 ", ".join(f"{k} {v:.2f}" for k, v in r["probs"].items())] for r in j["rows"]])
     for e in j["errata"]:
-        doc.p(f"Erratum: {e if isinstance(e, str) else e.get('message', e)}")
+        doc.p(erratum_sentence(e))
     bdir = Path(toy["bandit"])
     doc.figures([x for x in [(figs.copy(bdir / "bandit_entropy_vs_beta.png", "toy_entropy_vs_beta.png"),
                               "final policy entropy vs beta, per update rule, with the optimum"),
                              (figs.copy(bdir / "bandit_dynamics.png", "toy_dynamics.png"), "PPO-rule dynamics")]
                  if x[0]])
+
+
+def erratum_sentence(e: Any) -> str:
+    """One Table 1 erratum (``toy.jeepiti.find_errata``: t, column, printed, rule, note) as a sentence,
+    e.g. "Erratum at t = 2, column reward: reward column prints 0.8 but the printed advantage
+    (0.4 + 0) - 1.0 uses 0.4." The note is already a sentence; without one, printed and rule values
+    are spelled out. A plain string or an unknown dict is shown as text, never as a Python dict."""
+    if not isinstance(e, dict):
+        return f"Erratum: {e}"
+    where = ", ".join(x for x in (f"t = {e['t']}" if "t" in e else "",
+                                  f"column {e['column']}" if "column" in e else "") if x)
+    head = f"Erratum at {where}" if where else "Erratum"
+    if e.get("note") or e.get("message"):
+        body = str(e.get("note") or e.get("message")).rstrip(".")
+    elif "printed" in e and "rule" in e:
+        body = f"Table 1 prints {_fmt(e['printed'])}; the stated rule gives {_fmt(e['rule'])}"
+    else:
+        body = "; ".join(f"{k} {_fmt(v)}" for k, v in e.items() if k not in ("t", "column"))
+    return f"{head}: {body}." if body else f"{head}."
 
 
 def _times_section(doc: Doc, state: Any) -> None:

@@ -10,7 +10,19 @@ from collapselab.metrics.entropy import completion_means, full_entropy_bits, top
 from collapselab.metrics.lexical import (
     compression_ratio, distinct_n, distinct_n_resamples, self_bleu, self_bleu_scores,
 )
-from collapselab.metrics.persona import MBTI_TYPES, attribute_distribution, persona_stats, review_sentences
+from collapselab.metrics.persona import (
+    ENTROPY_ATTRIBUTES,
+    MBTI_TYPES,
+    attribute_codes,
+    attribute_distribution,
+    attribute_entropy_mean,
+    attribute_entropy_rows,
+    distinct_rows,
+    persona_set_intervals,
+    persona_stats,
+    review_sentences,
+    world_category_counts,
+)
 from collapselab.metrics.registry import METRICS, MetricInfo, higher_is_more_diverse, register
 from collapselab.metrics.semantic import (
     best_kmeans,
@@ -20,7 +32,7 @@ from collapselab.metrics.semantic import (
     tsne_2d,
     vendi_score,
 )
-from collapselab.metrics.stats import bootstrap_ci, bootstrap_ci_texts, wilson_ci
+from collapselab.metrics.stats import bootstrap_ci, bootstrap_ci_texts, index_bootstrap_ci, wilson_ci
 from collapselab.metrics.text import is_profane, profanity_rate, vader_compound
 
 __all__ = [
@@ -30,7 +42,9 @@ __all__ = [
     "distinct_n", "distinct_n_resamples", "self_bleu", "self_bleu_scores", "compression_ratio",
     "vader_compound", "profanity_rate", "is_profane",
     "persona_stats", "attribute_distribution", "review_sentences", "MBTI_TYPES",
+    "attribute_entropy_mean", "attribute_entropy_rows", "attribute_codes", "distinct_rows",
+    "world_category_counts", "ENTROPY_ATTRIBUTES", "persona_set_intervals",
     "total_variation", "kl_divergence", "coverage", "normalized_entropy",
-    "bootstrap_ci", "bootstrap_ci_texts", "wilson_ci",
+    "bootstrap_ci", "bootstrap_ci_texts", "index_bootstrap_ci", "wilson_ci",
     "recovery_tokens", "cluster_radii", "nearest_cluster",
 ]

@@ -108,3 +108,155 @@ def attribute_distribution(parsed: list[dict | None], key: str) -> dict:
 def review_sentences(reviews: list[str]) -> list[str]:
     """Split reviews into sentences (after . ! ?) for the review-sentence k-means (sec. 4.1)."""
     return [s.strip() for r in reviews for s in _SENTENCE_RE.split(r or "") if s.strip()]
+
+
+# ------------------------------------------------------------------ attribute entropy (one number for sec. 4.1)
+ENTROPY_ATTRIBUTES = ("first_name", "nationality", "ethnicity", "mbti", "age_band")
+
+
+def world_category_counts() -> dict[str, int | None]:
+    """How many categories the tiny world has per attribute of ``attribute_entropy_mean``.
+
+    nationality 42 and ethnicity 14 (``world.population.NATIONALITIES``), MBTI 16, age band 5
+    (``world.population.AGE_BANDS``); first name None: the world's Faker name lists hold
+    thousands, more than any sample, so only the sample size bounds its entropy.
+    """
+    from collapselab.world.population import AGE_BANDS, NATIONALITIES
+
+    ethnicities = {e for v in NATIONALITIES.values() for e in v[5]}
+    return {"first_name": None, "nationality": len(NATIONALITIES), "ethnicity": len(ethnicities),
+            "mbti": len(MBTI_TYPES), "age_band": len(AGE_BANDS)}
+
+
+def _category(p: dict, attr: str):
+    """The category of one parsed persona for ``attr`` (None: missing or invalid)."""
+    if attr == "age_band":
+        from collapselab.world.population import age_band
+
+        age = p.get("age")
+        ok = isinstance(age, (int, np.integer)) and not isinstance(age, bool)
+        return age_band(int(age)) if ok else None
+    if attr == "mbti":
+        m = p.get("mbti")
+        m = str(m).strip().upper() if m is not None else None
+        return m if m in MBTI_TYPES else None
+    return _norm(p.get(attr))
+
+
+def attribute_codes(parsed: list[dict | None]) -> dict[str, np.ndarray]:
+    """Integer category codes per ``ENTROPY_ATTRIBUTES`` entry: {attr: [N] int, -1 = missing}.
+
+    One entry per generation (None, i.e. unparsed, is -1 everywhere), so a bootstrap can resample
+    generations by index. Strings compare case- and space-insensitively (as ``persona_stats``),
+    MBTI counts only the 16 valid types, ages map to the world's ``age_band``. Empty -> ValueError.
+    """
+    parsed = parsed if isinstance(parsed, dict) else list(parsed)
+    _parsed_only(parsed, None)  # validates (empty -> ValueError); the codes keep every position
+    out = {}
+    for attr in ENTROPY_ATTRIBUTES:
+        index: dict = {}
+        cats = [None if p is None else _category(p, attr) for p in parsed]
+        out[attr] = np.array([-1 if c is None else index.setdefault(c, len(index)) for c in cats], dtype=np.int64)
+    return out
+
+
+def attribute_entropy_rows(codes: dict[str, np.ndarray], idx: np.ndarray,
+                           n_categories: dict[str, int | None] | None = None) -> np.ndarray:
+    """``attribute_entropy_mean`` of each row of generation indices ``idx`` [B, n] -> [B] (nan: no
+    attribute observed). ``codes`` from ``attribute_codes``; one vectorised pass for a bootstrap."""
+    k_world = {**world_category_counts(), **(n_categories or {})}
+    idx = np.atleast_2d(np.asarray(idx, dtype=np.int64))
+    b = idx.shape[0]
+    per_attr = []
+    for attr in ENTROPY_ATTRIBUTES:
+        c = codes[attr][idx]  # [B, n]
+        n_cat = int(codes[attr].max()) + 1 if codes[attr].size else 0
+        if n_cat == 0:
+            per_attr.append(np.full(b, np.nan))
+            continue
+        rows = np.broadcast_to(np.arange(b)[:, None], c.shape)
+        valid = c >= 0
+        counts = np.bincount(rows[valid] * n_cat + c[valid], minlength=b * n_cat).reshape(b, n_cat)
+        n = counts.sum(1).astype(float)  # [B] personas with this attribute
+        p = counts / np.maximum(n, 1)[:, None]
+        h = -np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0).sum(1)
+        k = k_world.get(attr)
+        # ln min(n, K): the most entropy n draws over K categories can show; K grows to the
+        # observed d when a sample holds values the world lacks, so a term never passes 1
+        cap = n if k is None else np.minimum(n, np.maximum(k, (counts > 0).sum(1)))
+        denom = np.log(np.maximum(cap, 1.0))
+        v = np.where(denom > 0, h / np.where(denom > 0, denom, 1.0), 0.0)  # n = 1: 0
+        per_attr.append(np.where(n > 0, v, np.nan))
+    stacked = np.stack(per_attr, 1)  # [B, n_attributes]
+    seen = (~np.isnan(stacked)).sum(1)
+    return np.where(seen > 0, np.nansum(stacked, 1) / np.maximum(seen, 1), np.nan)
+
+
+def attribute_entropy_mean(parsed: list[dict | None], n_categories: dict[str, int | None] | None = None) -> float:
+    """Persona diversity as one number in [0, 1] (Experiment 1, sec. 4.1): the mean normalised
+    entropy of first name, nationality, ethnicity, MBTI type and age band.
+
+    For each attribute, over the n parsed personas that state it (d distinct values, empirical
+    shares p): H = -sum p ln p, divided by ln min(n, K) where K = max(K_world, d) and K_world is
+    the world's number of categories (``world_category_counts``: nationality 42, ethnicity 14,
+    MBTI 16, age band 5; first name unbounded, so its normaliser is ln n). ln min(n, K) is the
+    largest entropy n draws over K categories can show, so every term lies in [0, 1] and 1
+    means "as spread as the sample size and the world allow"; d > K_world (values the world
+    lacks, e.g. a real model's extra nationalities) raises K instead of pushing the term past 1.
+    n = 1 gives 0; attributes no persona states are left out of the mean; none stated -> nan.
+    The normaliser depends on n, so compare checkpoints at equal sample sizes (the probe's
+    truth value is computed at the checkpoint's own n for that reason).
+    ``n_categories`` overrides K_world for the attributes it names (None: unbounded).
+    Empty input -> ValueError.
+
+    Worked example (the unit test): 4 personas stating only MBTI INTJ, INTJ, ENFP, ENFP and
+    nationality A, A, A, B. MBTI: H = ln 2, K = 16, ln min(4, 16) = ln 4 -> 0.5. Nationality:
+    H = -(.75 ln .75 + .25 ln .25) = 0.562335, ln min(4, 42) = ln 4 = 1.386294 -> 0.405639.
+    Mean of the two stated attributes: 0.452820.
+    """
+    codes = attribute_codes(parsed)
+    n = len(next(iter(codes.values())))
+    return float(attribute_entropy_rows(codes, np.arange(n)[None, :], n_categories)[0])
+
+
+def distinct_rows(codes: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Distinct categories (codes >= 0) in each row of generation indices ``idx`` [B, n] -> [B]."""
+    idx = np.atleast_2d(np.asarray(idx, dtype=np.int64))
+    c = np.asarray(codes, dtype=np.int64)[idx]
+    n_cat = int(codes.max()) + 1 if len(codes) and codes.max() >= 0 else 0
+    if n_cat == 0:
+        return np.zeros(idx.shape[0])
+    b = idx.shape[0]
+    rows = np.broadcast_to(np.arange(b)[:, None], c.shape)
+    valid = c >= 0
+    seen = np.bincount(rows[valid] * n_cat + c[valid], minlength=b * n_cat).reshape(b, n_cat) > 0
+    return seen.sum(1).astype(float)
+
+
+def persona_set_intervals(parsed: list[dict | None], n_boot: int = 1000, seed: int = 0,
+                          alpha: float = 0.05) -> dict[str, float]:
+    """(1 - alpha) intervals of the set-level persona statistics, resampling generations.
+
+    parsed: one entry per generation (None: unparsed; resampled too, so parse-rate noise is in
+    the interval). Returns ``<key>_ci_lo`` / ``<key>_ci_hi`` for ``persona/n_nationalities``,
+    ``persona/mbti_coverage`` and ``persona/attribute_entropy_mean`` (left out when nothing
+    parsed). Re-centred bootstrap (``stats.index_bootstrap_ci``): a resample repeats generations
+    and so shows fewer distinct values; the raw percentiles of a count are biased low, so they
+    are moved onto the observed value, and every checkpoint is treated alike. Vectorised over
+    resamples (milliseconds for 1000 resamples of 100). Empty -> ValueError.
+    """
+    from collapselab.metrics.stats import index_bootstrap_ci
+
+    codes = attribute_codes(parsed)
+    n = len(codes["mbti"])
+    stats = {
+        "persona/n_nationalities": (lambda idx: distinct_rows(codes["nationality"], idx), (0.0, float(n))),
+        "persona/mbti_coverage": (lambda idx: distinct_rows(codes["mbti"], idx) / len(MBTI_TYPES), (0.0, 1.0)),
+    }
+    if any((c >= 0).any() for c in codes.values()):
+        stats["persona/attribute_entropy_mean"] = (lambda idx: attribute_entropy_rows(codes, idx), (0.0, 1.0))
+    out = {}
+    for key, (fn, bounds) in stats.items():
+        lo, hi = index_bootstrap_ci(n, fn, n_boot, seed, alpha, batched=True, bounds=bounds)
+        out[f"{key}_ci_lo"], out[f"{key}_ci_hi"] = lo, hi
+    return out

@@ -103,6 +103,8 @@ _KEYS: list[tuple[str, bool | None, bool, str]] = [
     ("persona/review_chars_mean", None, True, "mean review length in characters"),
     ("persona/review_kmeans_k", True, True,
      "k-means clusters (by silhouette) of review-sentence embeddings (paper: 14 base, 6 aligned)"),
+    ("persona/attribute_entropy_mean", True, True,
+     "mean normalised entropy (0-1) of first name, nationality, ethnicity, MBTI and age band"),
     # Section 5.1
     ("attractor/recovery_rate", False, False,
      "share of perturbed generations that return to an unperturbed cluster / probability level"),

@@ -64,15 +64,43 @@ def entropy_boxplot(per_ckpt: dict[str, list[float]], path: Path) -> Path:
     return _save(fig, path)
 
 
+def cluster_colours(n: int) -> list:
+    """``n`` categorical colours for cluster ids: tab10, tab20 up to 20, then evenly spaced hues."""
+    if n <= 10:
+        return [plt.cm.tab10(i) for i in range(n)]
+    if n <= 20:
+        return [plt.cm.tab20(i) for i in range(n)]
+    return [plt.cm.hsv(i / n) for i in range(n)]
+
+
 def scatter_clusters(xy: np.ndarray, labels: Any, colour: Any, title: str, path: Path) -> Path:
-    """Figures 9-10: t-SNE points coloured by k-means cluster (edge colour: TF-IDF similarity if given)."""
-    fig, ax = plt.subplots(figsize=(4.5, 4))
-    sc = ax.scatter(xy[:, 0], xy[:, 1], c=np.asarray(labels), cmap="tab10", s=14,
-                    edgecolors=None if colour is None else plt.cm.viridis(np.asarray(colour) / max(np.max(colour), 1e-9)))
+    """Figures 9-10: t-SNE points [N, 2] coloured by k-means cluster id [N] (categorical colours, one
+    legend entry per cluster with its size); edge colour: TF-IDF similarity [N] if given (viridis)."""
+    labels = np.asarray(labels).ravel()
+    ids = sorted(np.unique(labels).tolist())
+    cols = cluster_colours(len(ids))
+    edge = None
+    if colour is not None:
+        c = np.asarray(colour, dtype=float)
+        edge = plt.cm.viridis(c / max(float(np.max(c)), 1e-9))
+    from matplotlib.lines import Line2D
+
+    fig, ax = plt.subplots(figsize=(5.2, 4))
+    handles = []
+    for j, cid in enumerate(ids):
+        sel = labels == cid
+        ax.scatter(xy[sel, 0], xy[sel, 1], color=cols[j], s=18,
+                   edgecolors="none" if edge is None else edge[sel], linewidths=0.7)
+        handles.append(Line2D([], [], marker="o", linestyle="", markersize=5, color=cols[j],
+                              label=f"{cid} ({int(sel.sum())})"))
     ax.set_title(title, fontsize=8)
     ax.set_xticks([])
     ax.set_yticks([])
-    fig.colorbar(sc, ax=ax, label="cluster")
+    ax.legend(handles=handles, title="cluster (n)", fontsize=6, title_fontsize=7, loc="center left",
+              bbox_to_anchor=(1.0, 0.5), ncol=1 if len(ids) <= 15 else 2, frameon=False)
+    if edge is not None:
+        ax.text(1.02, 0.02, "ring: TF-IDF sim.\n(viridis, low-high)", transform=ax.transAxes, fontsize=5.5,
+                va="bottom", color="0.3")
     return _save(fig, path)
 
 

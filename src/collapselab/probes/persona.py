@@ -5,11 +5,20 @@ One persona per generation (never many in one context). Plain format continues
 template (footnote 3). Attributes come from ``world.persona.parse_persona``; generations that
 do not parse are counted (``persona/n_unparsed``, ``persona/parse_rate``), never dropped
 silently. Review sentences are embedded and clustered (optimal k, Figure 9); for the tiny
-world the attribute distributions are compared to the ground truth (total variation).
+world the attribute distributions are compared to the ground truth (total variation), and
+``persona/attribute_entropy_mean`` to its value on the world's own personas.
+
+Intervals: every value the paper table shows has one. Set-level statistics (distinct counts,
+MBTI coverage, attribute entropy, review k) resample generations by index
+(``metrics.index_bootstrap_ci``). A resample repeats generations, so it holds fewer distinct
+values than the sample: the raw bootstrap of a count or an entropy sits below the point
+estimate (biased low). The percentiles are re-centred on the point estimate, and every
+checkpoint is bootstrapped the same way, so the report compares like with like.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -71,6 +80,63 @@ def truth_distances(ctx: ProbeContext, parsed: list[dict | None]) -> dict[str, f
     return out
 
 
+TRUTH_DRAWS = 20  # subsamples of the world's personas averaged for attribute_entropy_mean_truth
+
+
+def entropy_truth(ctx: ProbeContext, n: int) -> dict[str, float]:
+    """``persona/attribute_entropy_mean_truth``: the metric's expected value on ``n`` of the world's own personas.
+
+    The metric depends on n (its normalisers and the plug-in entropy's low bias both do), so the
+    truth is taken at the checkpoint's own number of parsed personas: the mean over
+    ``TRUTH_DRAWS`` subsamples of n of the world's persona records. Tiny world only.
+    """
+    if not ctx.tiny_world or n < 1:
+        return {}
+    from collapselab.metrics import attribute_entropy_rows
+
+    try:
+        codes = _world_codes(int(ctx.cfg.world.seed), int(ctx.cfg.world.n_personas))
+    except Exception:  # noqa: BLE001 - a world that cannot be drawn here simply has no truth value
+        return {}
+    n_rec = len(codes["mbti"])
+    rng = np.random.default_rng(ctx.cfg.seed)
+    # without replacement while the world has enough records (the usual case: 6000 vs 100)
+    idx = np.stack([rng.choice(n_rec, size=n, replace=n > n_rec) for _ in range(TRUTH_DRAWS)])
+    return {"persona/attribute_entropy_mean_truth": float(np.mean(attribute_entropy_rows(codes, idx)))}
+
+
+@functools.lru_cache(maxsize=4)
+def _world_codes(seed: int, n_personas: int) -> dict[str, np.ndarray]:
+    """Category codes of the world's persona records. ``world.build.generate`` draws every
+    persona's attributes first, in one ``draw_attributes(n_personas, rng(seed))`` call, so this
+    recreates them exactly (about half a second for 6000) without loading the dataset or
+    writing the reviews, which the metric does not use."""
+    from collapselab.metrics import attribute_codes
+    from collapselab.world.population import draw_attributes
+
+    return attribute_codes(draw_attributes(n_personas, np.random.default_rng(seed)))
+
+
+def review_k_ci(m: dict[str, float], per_review: list[list[str]], emb: np.ndarray, cfg: Any) -> None:
+    """95% interval of ``persona/review_kmeans_k``: resample reviews (the generations; a review's
+    sentences travel together), re-run the silhouette choice of k on their sentences.
+    ``cfg.n_boot_slow`` resamples (default 20), each one ``best_kmeans`` call (~0.25 s for ~350
+    sentences on one core). Re-centred like the counts; clipped to [1, k_max]."""
+    from collapselab.metrics import best_kmeans, index_bootstrap_ci
+
+    if len(per_review) < 2:
+        return
+    bounds = np.cumsum([0] + [len(s) for s in per_review])
+    c = cfg.persona
+
+    def k_of(idx: np.ndarray) -> float:
+        rows = np.concatenate([np.arange(bounds[i], bounds[i + 1]) for i in idx])
+        return float(best_kmeans(emb[rows], k_min=c.k_min, k_max=c.k_max, seed=cfg.seed)[0])
+
+    lo, hi = index_bootstrap_ci(len(per_review), k_of, cfg.n_boot_slow, cfg.seed, bounds=(1.0, float(c.k_max)))
+    m["persona/review_kmeans_k_ci_lo"], m["persona/review_kmeans_k_ci_hi"] = lo, hi
+
+
 def _world_truth(cfg) -> dict:
     """The world's ``truth.json`` when its artifacts exist (written by ``world.build_world`` from
     ``ground_truth``), else ``ground_truth`` computed here (seconds: it samples the world)."""
@@ -96,7 +162,8 @@ def _casefold_keys(d: dict) -> dict:
 @register_probe("persona", headline="persona/first_name_distinct_share")
 def persona_probe(ctx: ProbeContext) -> ProbeResult:
     from collapselab.metrics import (
-        best_kmeans, embed_texts, persona_stats, review_sentences, tsne_2d, vader_compound, wilson_ci,
+        attribute_entropy_mean, best_kmeans, embed_texts, persona_set_intervals, persona_stats, review_sentences,
+        tsne_2d, vader_compound, wilson_ci,
     )
 
     samples = ctx.samples("persona")
@@ -106,24 +173,37 @@ def persona_probe(ctx: ProbeContext) -> ProbeResult:
     m["persona/n_unparsed"] = float(len(samples) - len(ok))
     if samples:
         m["persona/parse_rate_ci_lo"], m["persona/parse_rate_ci_hi"] = wilson_ci(len(ok), len(samples))
+        m["persona/attribute_entropy_mean"] = attribute_entropy_mean(parsed)
+        m.update(persona_set_intervals(parsed, ctx.cfg.n_boot, ctx.cfg.seed))
     if ok:
         m["persona/first_name_distinct_share"] = m["persona/n_first_names"] / len(ok)
+    genders = [" ".join(str(p["gender"]).split()).casefold() for p in ok if p.get("gender") is not None]
+    genders = [g for g in genders if g]
+    if genders:  # a share: Wilson, like the parse rate (the same "female" test as persona_stats)
+        m["persona/female_share_ci_lo"], m["persona/female_share_ci_hi"] = wilson_ci(
+            sum(g == "female" for g in genders), len(genders))
     reviews = [p.get("review") or "" for p in ok]
     nonempty = [r for r in reviews if r.strip()]
     sent = np.asarray(vader_compound(nonempty), dtype=float) if nonempty else np.array([])
     add_ci(m, "persona/sentiment_mean", sent, ctx.cfg)
+    # percentile bootstrap of an extreme: a resample's minimum is never below the sample's, so
+    # the interval starts at the observed minimum; it still says how stable that minimum is
+    add_ci(m, "persona/sentiment_min", sent, ctx.cfg, stat=np.min)
     add_ci(m, "persona/review_chars_mean", [len(r) for r in reviews], ctx.cfg)
     ages = [p["age"] for p in ok if isinstance(p.get("age"), int) and not isinstance(p.get("age"), bool)]
     if len(ages) >= 2:
         add_ci(m, "persona/age_sd", ages, ctx.cfg, stat=np.std)
     m.update(truth_distances(ctx, parsed))
+    m.update(entropy_truth(ctx, len(ok)))
     figs: dict[str, Any] = {}
-    sentences = review_sentences(nonempty)
+    per_review = [review_sentences([r]) for r in nonempty]
+    sentences = [s for ss in per_review for s in ss]
     if len(sentences) >= 3:
         emb = np.asarray(embed_texts(sentences), dtype=float)
         c = ctx.cfg.persona
         k, labels, _ = best_kmeans(emb, k_min=c.k_min, k_max=c.k_max, seed=ctx.cfg.seed)
         m["persona/review_kmeans_k"] = float(k)
+        review_k_ci(m, per_review, emb, ctx.cfg)
         if ctx.cfg.tsne:
             xy = tsne_2d(emb, perplexity=c.tsne_perplexity, seed=ctx.cfg.seed, max_iter=TSNE_ITERS)
             figs["persona/review_tsne"] = figures.scatter_clusters(

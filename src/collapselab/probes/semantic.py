@@ -40,6 +40,25 @@ def bio_clusters(ctx: ProbeContext) -> dict[str, Any]:
     return out
 
 
+def kmeans_k_ci(m: dict[str, float], emb: np.ndarray, cfg: Any) -> None:
+    """95% interval of ``semantic/kmeans_k``: resample generations, re-run the silhouette choice.
+
+    ``cfg.n_boot_slow`` resamples (default 20), each one ``best_kmeans`` call (~0.2-0.3 s for 100-200
+    completions on one core). A resample repeats completions, which changes the silhouette landscape
+    (and caps k at the distinct points); the percentiles are re-centred on the point estimate
+    (``metrics.index_bootstrap_ci``), base and aligned checkpoints are bootstrapped alike, and the
+    interval is clipped to [1, k_max]."""
+    from collapselab.metrics import best_kmeans, index_bootstrap_ci
+
+    c = cfg.semantic
+    if len(emb) < 2:
+        return
+    lo, hi = index_bootstrap_ci(len(emb), lambda idx: best_kmeans(emb[idx], k_min=c.k_min, k_max=c.k_max,
+                                                                   seed=cfg.seed)[0],
+                                cfg.n_boot_slow, cfg.seed, bounds=(1.0, float(c.k_max)))
+    m["semantic/kmeans_k_ci_lo"], m["semantic/kmeans_k_ci_hi"] = lo, hi
+
+
 def fact_accuracy(texts: list[str]) -> dict[str, float]:
     """Tiny world only: ``world.bio.fact_accuracy(text) -> (n_true, n_false)`` pooled over the texts.
 
@@ -78,6 +97,7 @@ def semantic_probe(ctx: ProbeContext) -> ProbeResult:
     add_index_ci(m, "semantic/embed_cos_mean", n, lambda idx: mean_pairwise_cosine(emb[idx]), ctx.cfg,
                  ctx.cfg.n_boot_slow)
     add_index_ci(m, "semantic/vendi", n, lambda idx: vendi_score(emb[idx]), ctx.cfg, ctx.cfg.n_boot_slow)
+    kmeans_k_ci(m, emb, ctx.cfg)
     m.update(fact_accuracy(texts))
     figs = {}
     if ctx.cfg.tsne:

@@ -1,0 +1,79 @@
+"""The paper table's verdict rule (a cell reproduces only when the intervals separate the paper's
+way) and the report's readable Table 1 errata."""
+
+import pytest
+
+from collapselab.lab.paper import HEADLINES, side_by_side, verdict
+from collapselab.lab.report import erratum_sentence
+
+ROW = {h.key: h for h in HEADLINES}
+ENTROPY = ROW["entropy/top5_bits_mean"]  # the paper: alignment lowered it (direction -1)
+MBTI = ROW["persona/mbti_coverage"]  # -1, shown x16
+GENDER = ROW["persona/female_share"]  # +1, shown as |share - 0.5|
+
+
+def metrics(key, value, lo, hi):
+    return {key: value, f"{key}_ci_lo": lo, f"{key}_ci_hi": hi}
+
+
+def cell(base, aligned, key):
+    rows = side_by_side(base, {"ppo": aligned})
+    row = next(r for r in rows if r["headline"].key == key)
+    return row, row["aligned"]["ppo"]
+
+
+def test_overlapping_intervals_are_not_a_reproduction():
+    """Base 1.5 [1.4, 1.6], aligned 1.45 [1.35, 1.55]: lower, the paper's way, but the intervals
+    overlap -> "no clear change". Touching intervals (aligned hi = base lo) do not separate either."""
+    _, c = cell(metrics(ENTROPY.key, 1.5, 1.4, 1.6), metrics(ENTROPY.key, 1.45, 1.35, 1.55), ENTROPY.key)
+    assert c["verdict"] == "no clear change"
+    assert verdict(1.5, 1.3, ENTROPY, (1.4, 1.6), (1.2, 1.4)) == "no clear change"
+
+
+def test_separated_in_the_papers_direction_reproduces():
+    """Base 1.5 [1.4, 1.6], aligned 1.0 [0.9, 1.1]: aligned hi 1.1 < base lo 1.4 -> reproduces."""
+    row, c = cell(metrics(ENTROPY.key, 1.5, 1.4, 1.6), metrics(ENTROPY.key, 1.0, 0.9, 1.1), ENTROPY.key)
+    assert c["verdict"] == "reproduces"
+    assert row["base_ci"] == (1.4, 1.6) and c["ci"] == (0.9, 1.1)
+
+
+def test_separated_in_the_opposite_direction_is_opposite():
+    """Base 1.0 [0.9, 1.1], aligned 1.5 [1.4, 1.6]: separated, but upwards; the paper went down."""
+    _, c = cell(metrics(ENTROPY.key, 1.0, 0.9, 1.1), metrics(ENTROPY.key, 1.5, 1.4, 1.6), ENTROPY.key)
+    assert c["verdict"] == "opposite"
+
+
+def test_counts_need_their_interval_too():
+    """MBTI coverage 16/16 [14/16, 16/16] -> 15/16 [13/16, 16/16]: one type fewer used to count as
+    a reproduction; now the intervals (scaled x16 like the value) overlap. Without intervals (an
+    old metrics file) there is no verdict at all, however large the move."""
+    base = metrics(MBTI.key, 1.0, 14 / 16, 1.0)
+    row, c = cell(base, metrics(MBTI.key, 15 / 16, 13 / 16, 1.0), MBTI.key)
+    assert c["verdict"] == "no clear change"
+    assert row["base"] == 16 and row["base_ci"] == (14, 16) and c["ci"] == (13, 16)
+    _, c = cell(base, metrics(MBTI.key, 6 / 16, 4 / 16, 8 / 16), MBTI.key)
+    assert c["verdict"] == "reproduces"
+    _, c = cell({MBTI.key: 1.0}, {MBTI.key: 6 / 16}, MBTI.key)
+    assert c["verdict"] == "no interval"
+    assert verdict(None, 1.0, MBTI) == "n/a"
+
+
+def test_gender_imbalance_interval_is_the_image_of_the_share_interval():
+    """|share - 0.5| over [0.4, 0.55] is [0, 0.1] (0.5 inside); over [0.8, 0.95] it is [0.3, 0.45].
+    The paper: alignment raised the imbalance (+1), so the separated pair reproduces."""
+    row, c = cell(metrics(GENDER.key, 0.45, 0.4, 0.55), metrics(GENDER.key, 0.9, 0.8, 0.95), GENDER.key)
+    assert row["base"] == pytest.approx(0.05) and row["base_ci"] == pytest.approx((0.0, 0.1))
+    assert c["ci"] == pytest.approx((0.3, 0.45))
+    assert c["verdict"] == "reproduces"
+
+
+def test_errata_read_as_sentences():
+    """find_errata's dicts (t, column, printed, rule, note) become sentences, never Python dicts."""
+    e = {"t": 2, "column": "reward", "printed": 0.8, "rule": 0.4,
+         "note": "reward column prints 0.8 but the printed advantage (0.4 + 0) - 1.0 uses 0.4"}
+    assert erratum_sentence(e) == ("Erratum at t = 2, column reward: reward column prints 0.8 but the "
+                                   "printed advantage (0.4 + 0) - 1.0 uses 0.4.")
+    bare = erratum_sentence({"t": 1, "column": "value", "printed": 0.5, "rule": 0.25})
+    assert bare == "Erratum at t = 1, column value: Table 1 prints 0.5; the stated rule gives 0.25."
+    assert erratum_sentence("free text") == "Erratum: free text"
+    assert "{" not in erratum_sentence({"t": 3, "column": "pi(A)", "other": 1})
