@@ -12,10 +12,8 @@ from collapselab.config.model import PretrainConfig
 
 @hydra_app("pretrain")
 def main(cfg: PretrainConfig) -> None:
-    from collapselab.io import check_writable
     from collapselab.models import pretrain, read_meta
 
-    check_writable(cfg.artifacts_dir, "artifacts_dir")
     out = pretrain(cfg, log_dir=run_dir())
     meta = read_meta(out)
     print(f"base model: {out}")

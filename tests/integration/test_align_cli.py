@@ -77,3 +77,13 @@ def test_a_model_that_does_not_load_is_one_line(tmp_path, broken_model):
     lines = [ln for ln in r.stderr.splitlines() if ln.strip() and not ln.startswith(("Loading", "Warning"))]
     assert r.returncode != 0 and "Traceback" not in r.stderr
     assert lines and lines[-1].startswith("error:") and str(broken_model) in lines[-1], r.stderr
+
+
+def test_an_unwritable_artifacts_folder_is_one_line(tmp_path):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    r = subprocess.run([sys.executable, str(ROOT / "training" / "ppo.py"), "artifacts_dir=/proc/forbidden",
+                        "logger=none", f"hydra.run.dir={tmp_path}/h"], capture_output=True, text=True, env=env,
+                       timeout=120)
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert lines == ["error: artifacts_dir='/proc/forbidden' is not a writable folder (No such file or directory)"]

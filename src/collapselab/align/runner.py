@@ -29,15 +29,17 @@ from collapselab.align.common import (
     trainer_resume_point,
 )
 from collapselab.config import as_dict
+from collapselab.io import check_writable
 from collapselab.tracking import Tracker
 
 
 def open_stage(cfg: Any, algo: str, run: Path) -> bool:
-    """The opening every training stage shares: CPU threads, then the reuse check.
+    """The opening every training stage shares: a writable artifacts folder, CPU threads, the reuse check.
 
     Returns True when ``run`` is already finished (the stage prints where its model is and
     does nothing else), False when the stage has work to do.
     """
+    check_writable(cfg.artifacts_dir, "artifacts_dir")
     configure_threads(cfg)
     if is_done(run):
         print(f"{algo}: reusing {final_model(run)}")

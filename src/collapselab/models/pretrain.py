@@ -31,7 +31,7 @@ import numpy as np
 from collapselab.config.app import as_dict
 from collapselab.config.model import PretrainConfig
 from collapselab.errors import UserError
-from collapselab.io import atomic_dir, atomic_write_json, keyed_dir
+from collapselab.io import atomic_dir, atomic_write_json, check_writable, keyed_dir
 from collapselab.layout import META_FILE, read_meta  # noqa: F401 - read_meta re-exported
 
 # A few very long documents may be cut at seq_len; more than this share is a config error.
@@ -186,6 +186,7 @@ def pretrain(
     from collapselab.seed import seed_everything
     from collapselab.tracking import Tracker
 
+    check_writable(cfg.artifacts_dir, "artifacts_dir")
     out = base_dir(cfg)
     if is_complete(out):
         return out
