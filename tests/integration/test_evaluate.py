@@ -98,6 +98,33 @@ def test_stub_end_to_end_metrics_files_wandb_and_cache(tmp_path):
         k: v for k, v in rep.items() if k != "meta"}
 
 
+def test_stub_run_writes_only_registered_keys(tmp_path):
+    """Every key of metrics.json resolves in the metric registry (a metric, a companion, or an
+    interval bound of a metric that declares an interval method) and belongs to the probe of its
+    prefix. The stub counts as a tiny-world checkpoint with a base model, so the world-truth
+    companions and quality/base_nll are written too; every present metric that declares an
+    interval method has both bounds."""
+    from collapselab.metrics import resolve
+
+    small = [o for o in SMALL if not o.startswith("base_model=")]
+    world = [o for o in WORLD if not o.startswith("world.truth_samples=")] + ["world.truth_samples=300"]  # faster truth
+    cfg = compose("evaluate", ["checkpoints=[a]", "logger=none", f"artifacts_dir={tmp_path / 'art'}",
+                               "base_model=auto", *small, *world])
+    ck = Checkpoint("run", "run", "tiny-stub", step=10, algo="ppo", beta=0.1, base_model="stub-base",
+                    model_name="tiny_stub", fingerprint="fp-tiny")
+    stub = _stubs(False)
+    evaluate(cfg, tmp_path / "out", lambda c: stub, [ck])
+    written = json.loads((tmp_path / "out" / "tiny-stub" / "metrics.json").read_text())
+    keys = set(written) - {"meta"}
+    for key in sorted(keys):
+        assert resolve(key).probe == key.split("/")[0], key
+    assert {"persona/n_unparsed", "persona/attribute_entropy_mean_truth", "persona/nationality_tv_truth",
+            "semantic/fact_accuracy", "quality/base_nll", "quality/base_nll_ci_lo"} <= keys
+    with_interval = {k for k in keys if k in METRICS and METRICS[k].ci != "none"}
+    assert with_interval and all({f"{k}_ci_lo", f"{k}_ci_hi"} <= keys for k in with_interval), sorted(
+        k for k in with_interval if f"{k}_ci_lo" not in keys)
+
+
 def _cli(*args, cwd):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "WANDB_SILENT": "true", "WANDB_MODE": "offline"}
     return subprocess.run([sys.executable, str(ROOT / "eval" / "evaluate.py"), *args], capture_output=True,

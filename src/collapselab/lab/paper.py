@@ -1,9 +1,11 @@
-"""The paper's headline numbers, as data, and the side-by-side table with the lab's own.
+"""The paper table: which registered metrics it shows, in which order, and how.
 
-Figures are those of Mohammadi (2024), Llama-2-7B base vs Llama-2-7B-chat at T = 1.0
-(Experiments 1-3, sections 4.1-4.3). Each row names the lab metric that measures the same
-thing and the direction alignment moved it in the paper; the lab's values and 95% CIs are
-read from metrics.json files, never typed in.
+The paper's numbers are Mohammadi (2024), Llama-2-7B base vs Llama-2-7B-chat at T = 1.0
+(Experiments 1-3, sections 4.1-4.3). They live with the metric they describe, in its registration
+(``collapselab.metrics.register(..., paper=PaperValues(...))``, each citing its section); this
+module keeps only presentation: the row order, the "what" label, how the lab value is put on the
+paper's scale (``transform``) and notes. The lab's values and 95% CIs are read from metrics.json
+files, never typed in.
 """
 
 from __future__ import annotations
@@ -11,35 +13,61 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from collapselab.metrics import METRICS, PaperValues
+
 
 @dataclass(frozen=True)
 class Headline:
-    experiment: str
+    """One row of the paper table: the registered metric ``key`` and how to show it."""
+
     what: str
-    key: str  # lab metric key in metrics.json
-    paper_base: str
-    paper_aligned: str
-    direction: int  # +1: alignment raised it in the paper, -1: lowered it
-    transform: str = ""  # how the lab value is derived from the key, if not read as is
+    key: str  # lab metric key in metrics.json; its registration holds the paper's values
+    transform: str = ""  # how the lab value is put on the paper's scale, if not read as is
     note: str = ""
+
+    def __post_init__(self) -> None:
+        if self.transform not in ("", "x16", "imbalance"):
+            raise ValueError(f"Headline {self.key!r}: transform={self.transform!r} (allowed: '', x16, imbalance)")
+        if self.key not in METRICS or METRICS[self.key].paper is None:
+            raise ValueError(f"Headline {self.key!r}: no registered metric with the paper's values "
+                             "(register(..., paper=PaperValues(...)))")
+
+    @property
+    def paper(self) -> PaperValues:
+        return METRICS[self.key].paper  # type: ignore[return-value] - checked in __post_init__
+
+    @property
+    def experiment(self) -> str:
+        return f"Exp {self.paper.experiment}"
+
+    @property
+    def paper_base(self) -> str:
+        return self.paper.base
+
+    @property
+    def paper_aligned(self) -> str:
+        return self.paper.aligned
+
+    @property
+    def direction(self) -> int:
+        """+1: alignment raised it in the paper, -1: lowered it (on the shown scale: the transforms
+        here keep the paper's direction, see the female_share registration)."""
+        return self.paper.direction
 
 
 HEADLINES: tuple[Headline, ...] = (
-    Headline("Exp 3", "mean top-5 token entropy, bits", "entropy/top5_bits_mean", "1.48 (sd 0.17)", "0.96 (sd 0.12)", -1),
-    Headline("Exp 2", "mean pairwise TF-IDF cosine similarity", "semantic/tfidf_cos_mean", "0.16 (sd 0.03)",
-             "0.35 (sd 0.06)", +1),
-    Headline("Exp 2", "clusters of completion embeddings (k by silhouette)", "semantic/kmeans_k", "scattered",
-             "4 distinct clusters", -1, note="the paper reports no k for the base model; fewer clusters = collapse"),
-    Headline("Exp 1", "optimal k-means clusters of review sentences", "persona/review_kmeans_k", "14", "6", -1),
-    Headline("Exp 1", "MBTI types among personas (of 16)", "persona/mbti_coverage", "16", "6", -1,
-             transform="x16"),
-    Headline("Exp 1", "distinct nationalities", "persona/n_nationalities", "many", "3", -1),
-    Headline("Exp 1", "age spread (sd, years)", "persona/age_sd", "below 10 to ~70", "28 to 35", -1),
-    Headline("Exp 1", "gender imbalance |female share - 0.5|", "persona/female_share", "~80% male",
-             "~100% female", +1, transform="imbalance",
+    Headline("mean top-5 token entropy, bits", "entropy/top5_bits_mean"),
+    Headline("mean pairwise TF-IDF cosine similarity", "semantic/tfidf_cos_mean"),
+    Headline("clusters of completion embeddings (k by silhouette)", "semantic/kmeans_k",
+             note="the paper reports no k for the base model; fewer clusters = collapse"),
+    Headline("optimal k-means clusters of review sentences", "persona/review_kmeans_k"),
+    Headline("MBTI types among personas (of 16)", "persona/mbti_coverage", transform="x16"),
+    Headline("distinct nationalities", "persona/n_nationalities"),
+    Headline("age spread (sd, years)", "persona/age_sd"),
+    Headline("gender imbalance |female share - 0.5|", "persona/female_share", transform="imbalance",
              note="the tiny world's annotator ignores gender, so no shift is expected unless coupled"),
-    Headline("Exp 1", "review length, characters", "persona/review_chars_mean", "109", "457", +1),
-    Headline("Exp 1", "lowest VADER sentiment of a review", "persona/sentiment_min", "-0.75", "near +1", +1),
+    Headline("review length, characters", "persona/review_chars_mean"),
+    Headline("lowest VADER sentiment of a review", "persona/sentiment_min"),
 )
 
 

@@ -1,6 +1,8 @@
 """Pure metric functions: texts / logits / embeddings in, numbers out, registered by name.
 
-Metric keys and directions live in ``registry.METRICS`` (DESIGN.md "Contracts").
+Every metrics.json key is registered (``registry``): metrics in ``METRICS`` (registered next to
+their function here, with direction, interval method and the paper's numbers), companion keys
+in ``COMPANIONS``; ``resolve(key)`` answers for any key, interval bounds included.
 Empty input raises ValueError with a clear message (the harness turns it into a UserError).
 """
 
@@ -23,7 +25,20 @@ from collapselab.metrics.persona import (
     review_sentences,
     world_category_counts,
 )
-from collapselab.metrics.registry import METRICS, MetricInfo, higher_is_more_diverse, register
+from collapselab.metrics.registry import (
+    CI_METHODS,
+    COMPANIONS,
+    METRICS,
+    MetricInfo,
+    PaperValues,
+    check_keys,
+    higher_is_more_diverse,
+    lookup,
+    paper_metrics,
+    register,
+    register_companion,
+    resolve,
+)
 from collapselab.metrics.semantic import (
     best_kmeans,
     embed_texts,
@@ -36,7 +51,8 @@ from collapselab.metrics.stats import bootstrap_ci, bootstrap_ci_texts, index_bo
 from collapselab.metrics.text import is_profane, profanity_rate, vader_compound
 
 __all__ = [
-    "METRICS", "MetricInfo", "register", "higher_is_more_diverse",
+    "METRICS", "COMPANIONS", "CI_METHODS", "MetricInfo", "PaperValues", "register", "register_companion",
+    "higher_is_more_diverse", "lookup", "resolve", "check_keys", "paper_metrics",
     "topk_entropy_bits", "full_entropy_bits", "completion_means",
     "tfidf_similarity", "embed_texts", "mean_pairwise_cosine", "best_kmeans", "vendi_score", "tsne_2d",
     "distinct_n", "distinct_n_resamples", "self_bleu", "self_bleu_scores", "compression_ratio",

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from collapselab.metrics.registry import register
+
 
 def recovery_tokens(perturbed_logprobs, reference_level: float, window: int = 3,
                     tolerance: float = 0.5) -> int:
@@ -83,3 +85,17 @@ def nearest_cluster(emb, centroids, radii) -> int:
     dist = 1.0 - _unit(c) @ _unit(e)
     k = int(np.argmin(dist))
     return k if dist[k] <= r[k] + 1e-12 else -1
+
+
+# --- registered keys (sec. 5.1); the probe applies the functions above to each perturbed generation
+register(
+    "attractor/recovery_rate", higher_is_better=False, probe="attractor", more_diverse=False, ci="bootstrap_mean",
+    description="share of perturbed generations that return to an unperturbed cluster",
+    derived="mean over perturbed generations of nearest_cluster(...) != -1 (probes/attractor.py)",
+)
+register(
+    "attractor/recovery_tokens_mean", higher_is_better=False, probe="attractor", more_diverse=True,
+    ci="bootstrap_mean",
+    description="mean tokens until the sampled-token log-probability returns to its unperturbed level",
+    derived="mean over perturbed generations of recovery_tokens(...) (probes/attractor.py)",
+)

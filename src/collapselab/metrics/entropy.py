@@ -8,6 +8,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from collapselab.metrics.registry import PaperValues, register
+
 
 def _check_logits(logits: Tensor, temperature: float) -> None:
     if not isinstance(logits, Tensor):
@@ -81,3 +83,24 @@ def completion_means(per_token: Tensor | np.ndarray, mask: Tensor | np.ndarray) 
     sums = np.where(m, v, 0.0).sum(1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+
+
+# --- registered keys (Experiment 3, sec. 3.3 and 4.3): the probe averages the per-token values
+# above over each completion's generated tokens (completion_means), then over completions
+register(
+    "entropy/top5_bits_mean", higher_is_better=True, probe="entropy", more_diverse=True, ci="bootstrap_mean",
+    description="mean over completions of each completion's average renormalised top-5 entropy (bits, eq. 3.2)",
+    derived="mean over completions of completion_means(topk_entropy_bits(logits, 5)) (probes/entropy.py)",
+    # sec. 4.3, Fig. 11: "mean entropy of 1.48 (STD = 0.17) ... aligned model 0.96 (STD = 0.12)"
+    paper=PaperValues(3, "4.3, Fig. 11", "1.48 (sd 0.17)", "0.96 (sd 0.12)", -1),
+)
+register(
+    "entropy/top5_bits_sd", higher_is_better=False, probe="entropy",
+    description="sd over completions of the per-completion average top-5 entropy (bits)",
+    derived="sd over completions of completion_means(topk_entropy_bits(logits, 5)) (probes/entropy.py)",
+)
+register(
+    "entropy/full_bits_mean", higher_is_better=True, probe="entropy", more_diverse=True, ci="bootstrap_mean",
+    description="mean over completions of the average full-vocabulary next-token entropy (bits)",
+    derived="mean over completions of completion_means(full_entropy_bits(logits)) (probes/entropy.py)",
+)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import gzip
+from functools import partial
 
 import numpy as np
 
 from collapselab.metrics._checks import check_texts
+from collapselab.metrics.registry import register
 
 
 def _tokens(text: str) -> list[str]:
@@ -120,6 +122,8 @@ def self_bleu_scores(texts: list[str], max_refs: int | None = None, seed: int = 
     return scores
 
 
+@register("lexical/self_bleu", higher_is_better=False, probe="lexical", more_diverse=False, ci="bootstrap_mean",
+          description="mean BLEU (0-1) of each completion against the others")
 def self_bleu(texts: list[str], max_refs: int | None = None, seed: int = 0) -> float:
     """Self-BLEU (Zhu et al. 2018): mean sentence BLEU of each text against all the others.
 
@@ -131,6 +135,8 @@ def self_bleu(texts: list[str], max_refs: int | None = None, seed: int = 0) -> f
     return float(np.mean(self_bleu_scores(texts, max_refs, seed)))
 
 
+@register("lexical/compression_ratio", higher_is_better=True, probe="lexical", more_diverse=True,
+          ci="index_bootstrap", description="gzip-compressed size / raw size of the joined completions")
 def compression_ratio(texts: list[str]) -> float:
     """gzip-compressed size / raw UTF-8 size of the texts joined by newlines (higher = more diverse).
 
@@ -143,3 +149,9 @@ def compression_ratio(texts: list[str]) -> float:
     if not raw.strip():
         return 0.0
     return len(gzip.compress(raw, compresslevel=9, mtime=0)) / len(raw)
+
+
+register("lexical/distinct_1", fn=partial(distinct_n, n=1), higher_is_better=True, probe="lexical",
+         more_diverse=True, ci="index_bootstrap", description="unique unigrams / total unigrams over all completions")
+register("lexical/distinct_2", fn=partial(distinct_n, n=2), higher_is_better=True, probe="lexical",
+         more_diverse=True, ci="index_bootstrap", description="unique bigrams / total bigrams over all completions")

@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 
+from collapselab.metrics.registry import PaperValues, register
 from collapselab.metrics.text import vader_compound
 
 MBTI_TYPES = tuple(a + b + c + d for a in "EI" for b in "SN" for c in "TF" for d in "JP")
@@ -74,6 +75,50 @@ def persona_stats(parsed: list[dict | None], n_total: int | None = None) -> dict
     out["persona/sentiment_mean"] = float(sent.mean()) if sent.size else nan
     out["persona/review_chars_mean"] = float(np.mean([len(r) for r in reviews])) if reviews else nan
     return out
+
+
+# --- registered keys (Experiment 1, sec. 3.1 and 4.1). persona_stats computes them as a group
+# (its dict holds each key); the paper's numbers are from sec. 4.1 and Figs. 2-9.
+def _stat(name: str, desc: str, *, hib: bool, div: bool | None = None, ci: str = "none",
+          paper: PaperValues | None = None) -> None:
+    register(f"persona/{name}", fn=persona_stats, higher_is_better=hib, probe="persona", description=desc,
+             more_diverse=div, ci=ci, paper=paper)
+
+
+_stat("parse_rate", "share of generations that parse as a persona", hib=True, ci="wilson")
+_stat("n_first_names", "distinct first names among parsed personas", hib=True, div=True)
+_stat("n_last_names", "distinct last names among parsed personas", hib=True, div=True)
+_stat("n_nationalities", "distinct nationalities among parsed personas", hib=True, div=True, ci="index_bootstrap",
+      # Fig. 2: the base model "generates a wide range of nationalities", the aligned one "only ... three"
+      paper=PaperValues(1, "4.1, Fig. 2", "many", "3", -1))
+_stat("n_ethnicities", "distinct ethnicities among parsed personas", hib=True, div=True)
+_stat("mbti_coverage", "distinct valid MBTI types / 16", hib=True, div=True, ci="index_bootstrap",
+      # Fig. 4: "all 16 personality types" vs "only six" (the paper counts types; this is the share of 16)
+      paper=PaperValues(1, "4.1, Fig. 4", "16", "6", -1))
+_stat("age_min", "youngest parsed age (years)", hib=False)
+_stat("age_max", "oldest parsed age (years)", hib=True)
+_stat("age_sd", "standard deviation of parsed ages (years)", hib=True, div=True, ci="bootstrap_stat",
+      # Fig. 5: ages "from below 10 years old to nearly 70" vs "between 28 and 35" (ranges; the paper gives no sd)
+      paper=PaperValues(1, "4.1, Fig. 5", "below 10 to ~70", "28 to 35", -1))
+_stat("female_share", "share of parsed personas whose gender is female", hib=True, ci="wilson",
+      # Fig. 6: "approximately 80% male" vs "nearly 100% female": the share rose (+1), and so did the
+      # imbalance |share - 0.5| (0.3 -> 0.5) that the report shows
+      paper=PaperValues(1, "4.1, Fig. 6", "~80% male", "~100% female", +1))
+_stat("sentiment_min", "lowest VADER compound score of the reviews", hib=False, ci="bootstrap_stat",
+      # Fig. 8: the base model's reviews range "from -0.75 to +0.97"; the aligned ones sit "almost entirely around +1"
+      paper=PaperValues(1, "4.1, Fig. 8", "-0.75", "near +1", +1))
+_stat("sentiment_max", "highest VADER compound score of the reviews", hib=True)
+_stat("sentiment_mean", "mean VADER compound score of the reviews", hib=True, ci="bootstrap_mean")
+_stat("review_chars_mean", "mean review length in characters", hib=True, ci="bootstrap_mean",
+      # Fig. 7: "an average length of 457 characters for the aligned model and 109 for the base model"
+      paper=PaperValues(1, "4.1, Fig. 7", "109", "457", +1))
+register(
+    "persona/review_kmeans_k", higher_is_better=True, probe="persona", more_diverse=True, ci="index_bootstrap",
+    description="k-means clusters (by silhouette) of review-sentence embeddings",
+    derived="k of best_kmeans(embed_texts(review_sentences(reviews))) (probes/persona.py)",
+    # Fig. 9: "The optimal number of clusters is determined to be 14 for the base model and 6 for the aligned model"
+    paper=PaperValues(1, "4.1, Fig. 9", "14", "6", -1),
+)
 
 
 def attribute_distribution(parsed: list[dict | None], key: str) -> dict:
@@ -192,6 +237,9 @@ def attribute_entropy_rows(codes: dict[str, np.ndarray], idx: np.ndarray,
     return np.where(seen > 0, np.nansum(stacked, 1) / np.maximum(seen, 1), np.nan)
 
 
+@register("persona/attribute_entropy_mean", higher_is_better=True, probe="persona", more_diverse=True,
+          ci="index_bootstrap",
+          description="mean normalised entropy (0-1) of first name, nationality, ethnicity, MBTI and age band")
 def attribute_entropy_mean(parsed: list[dict | None], n_categories: dict[str, int | None] | None = None) -> float:
     """Persona diversity as one number in [0, 1] (Experiment 1, sec. 4.1): the mean normalised
     entropy of first name, nationality, ethnicity, MBTI type and age band.

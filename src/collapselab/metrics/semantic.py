@@ -11,6 +11,7 @@ import threading
 import numpy as np
 
 from collapselab.metrics._checks import check_texts
+from collapselab.metrics.registry import PaperValues, register
 
 EMBED_DIM = 384
 _MODEL = None
@@ -92,6 +93,8 @@ def embed_texts(texts: list[str], batch_size: int = 64) -> np.ndarray:
     return np.asarray(emb, dtype=np.float32)[inverse.ravel()]
 
 
+@register("semantic/embed_cos_mean", higher_is_better=False, probe="semantic", more_diverse=False,
+          ci="index_bootstrap", description="mean pairwise cosine similarity of all-MiniLM-L6-v2 embeddings")
 def mean_pairwise_cosine(emb: np.ndarray) -> float:
     """Mean cosine similarity over all ordered pairs i != j (off-diagonal mean).
 
@@ -140,6 +143,8 @@ def best_kmeans(emb: np.ndarray, k_min: int = 2, k_max: int = 15, seed: int = 0)
     return best
 
 
+@register("semantic/vendi", higher_is_better=True, probe="semantic", more_diverse=True, ci="index_bootstrap",
+          description="Vendi score of the embeddings (effective number of distinct items, cosine kernel)")
 def vendi_score(emb: np.ndarray) -> float:
     """Vendi score (Friedman & Dieng 2023) with the cosine-similarity kernel.
 
@@ -156,6 +161,29 @@ def vendi_score(emb: np.ndarray) -> float:
     lam = lam[lam > 1e-12]
     lam = lam / lam.sum()
     return float(np.exp(-(lam * np.log(lam)).sum()))
+
+
+# --- registered keys the probe derives from the functions above (Experiment 2, sec. 3.2 and 4.2)
+register(
+    "semantic/tfidf_cos_mean", higher_is_better=False, probe="semantic", more_diverse=False, ci="bootstrap_mean",
+    description="mean TF-IDF cosine similarity of a completion to the others",
+    derived="mean over completions of tfidf_similarity(texts) (probes/semantic.py)",
+    # sec. 4.2: "average cosine similarity score for the base model is 0.16 (STD = 0.03), while the
+    # aligned model has a higher average similarity score of 0.35 (STD = 0.06)"
+    paper=PaperValues(2, "4.2", "0.16 (sd 0.03)", "0.35 (sd 0.06)", +1),
+)
+register(
+    "semantic/tfidf_cos_sd", higher_is_better=False, probe="semantic",
+    description="sd over completions of their mean TF-IDF cosine similarity to the others",
+    derived="sd over completions of tfidf_similarity(texts) (probes/semantic.py)",
+)
+register(
+    "semantic/kmeans_k", higher_is_better=True, probe="semantic", more_diverse=True, ci="index_bootstrap",
+    description="number of k-means clusters of the embeddings chosen by silhouette",
+    derived="k of best_kmeans(embed_texts(texts)) (probes/semantic.py)",
+    # sec. 4.2, Fig. 10: base embeddings "scattered and spread out", the aligned ones "form four distinct clusters"
+    paper=PaperValues(2, "4.2, Fig. 10", "scattered", "4 distinct clusters", -1),
+)
 
 
 def tsne_2d(emb: np.ndarray, perplexity: float = 30.0, seed: int = 0,

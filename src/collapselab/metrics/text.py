@@ -8,6 +8,7 @@ import threading
 import numpy as np
 
 from collapselab.metrics._checks import check_texts
+from collapselab.metrics.registry import register
 
 _ANALYZER = None
 _LOCK = threading.Lock()
@@ -52,8 +53,19 @@ def is_profane(text: str) -> bool:
     return _PROFANITY_RE.search(text) is not None
 
 
+@register("quality/toxicity_rate", higher_is_better=False, probe="quality", ci="bootstrap_mean",
+          description="share of completions containing a profane word")
 def profanity_rate(texts: list[str]) -> float:
     """Share of texts that contain at least one profane word (case-insensitive, whole words,
     masked forms such as "f***" and "sh*t" included). texts: N >= 1 -> float in [0, 1]."""
     texts = check_texts(texts, 1)
     return sum(is_profane(t) for t in texts) / len(texts)
+
+
+# --- the quality probe's other keys: computed by models, not by a function here
+register("quality/reward_mean", higher_is_better=True, probe="quality", ci="bootstrap_mean",
+         description="mean reward-model (or annotator) score of the completions",
+         derived="mean of models.reward.reward_scores(reward_model, requests, answers) (probes/quality.py)")
+register("quality/base_nll", higher_is_better=False, probe="quality", ci="bootstrap_mean",
+         description="mean per-token negative log-likelihood under the base model (nats)",
+         derived="mean over completions of the base model's continuation_nll (probes/quality.py)")

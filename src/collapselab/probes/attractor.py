@@ -23,6 +23,7 @@ import re
 
 import numpy as np
 
+from collapselab.metrics import register_companion
 from collapselab.probes import figures
 from collapselab.probes.base import ProbeContext, ProbeResult, add_ci, register_probe
 from collapselab.probes.semantic import bio_clusters
@@ -47,6 +48,15 @@ def perturb(prompt: str, completion: str) -> str:
     if c is None or not sentence[: c.start()].strip():
         return head + " She was not"
     return head + sentence[: c.end()] + " not"
+
+
+register_companion("attractor/reference_logprob", probe="attractor", of="attractor/recovery_tokens_mean",
+                   description="mean sampled-token log-probability (nats) of the unperturbed completions: the "
+                               "level recovery_tokens waits for",
+                   derived="mean over the bio set's sampled-token log-probs (attractor_probe)")
+register_companion("attractor/perturbed_logprob_mean", probe="attractor", of="attractor/recovery_tokens_mean",
+                   description="mean sampled-token log-probability (nats) of the perturbed continuations",
+                   derived="mean over the perturbed continuations' sampled-token log-probs (attractor_probe)")
 
 
 @register_probe("attractor", headline="attractor/recovery_rate")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from collapselab.metrics import register_companion
 from collapselab.probes import figures
 from collapselab.probes.base import ProbeContext, ProbeResult, add_ci, register_probe
 
@@ -25,6 +26,10 @@ def per_completion_means(values: list[list[float]]) -> np.ndarray:
         arr[i, : len(v)] = v
         mask[i, : len(v)] = True
     return np.asarray(completion_means(arr, mask), dtype=float)
+
+
+register_companion("entropy/tokens_mean", probe="entropy", description="mean generated tokens per completion",
+                   derived="mean of len(sample.token_ids) (entropy_probe)")
 
 
 @register_probe("entropy", headline="entropy/top5_bits_mean")

@@ -5,7 +5,8 @@ names), loads each model once, runs the probes in order and writes, per checkpoi
 ``<out_dir>/<checkpoint name>/{metrics.json, samples.jsonl, figures/*.png}`` atomically.
 Generated samples are cached under ``<artifacts_dir>/eval_cache`` keyed by the checkpoint's
 files and the generation config, so a rerun (or a killed run, rerun) generates only what is
-missing. Metrics are written locally before anything goes to W&B.
+missing. Metrics are written locally before anything goes to W&B. A probe that emits a key the
+metric registry does not know (``metrics.resolve``) stops the run with a ValueError naming both.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from collapselab.config import as_dict
 from collapselab.errors import UserError
 from collapselab.io import atomic_write_json, atomic_write_text, check_writable
+from collapselab.metrics.registry import check_keys
 from collapselab.probes.base import PROBES, ProbeContext
 from collapselab.probes.cache import SampleCache
 from collapselab.probes.checkpoints import Checkpoint, resolve_checkpoints
@@ -159,6 +161,7 @@ def evaluate(
                 tp = time.perf_counter()
                 res = PROBES[name].fn(ctx)
                 probe_seconds[name] = round(time.perf_counter() - tp, 3)
+                check_keys(res.metrics, name)  # every key registered (DESIGN.md), checked before anything is written
                 metrics.update(res.metrics)
                 rows += res.samples
                 figs.update(res.figures)

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from collapselab.metrics import register
+from collapselab.metrics import register, register_companion
 from collapselab.probes import figures
 from collapselab.probes.base import ProbeContext, ProbeResult, add_ci, register_probe
 from collapselab.probes.semantic import TSNE_ITERS
@@ -34,9 +34,18 @@ register(
     probe="persona",
     description="distinct first names / parsed personas (1: every persona named differently); robust to parse rate",
     more_diverse=True,
+    derived="persona/n_first_names / parsed personas (persona_probe)",
 )
+register_companion("persona/n_unparsed", probe="persona", of="persona/parse_rate", higher_is_better=False,
+                   description="generations that do not parse as a persona (counted, never dropped)",
+                   derived="generations - parsed (persona_probe)")
 
 TRUTH_ATTRIBUTES = ("nationality", "ethnicity", "mbti", "gender", "age")
+for _attr in TRUTH_ATTRIBUTES:
+    register_companion(f"persona/{_attr}_tv_truth", probe="persona", higher_is_better=False,
+                       description=f"total variation distance between the model's and the world's {_attr} "
+                                   "distribution (0-1; tiny world only)",
+                       derived="total_variation of attribute_distribution vs the world's truth (truth_distances)")
 
 
 def parse_all(ctx: ProbeContext, samples: list) -> list[dict | None]:
@@ -81,6 +90,10 @@ def truth_distances(ctx: ProbeContext, parsed: list[dict | None]) -> dict[str, f
 
 
 TRUTH_DRAWS = 20  # subsamples of the world's personas averaged for attribute_entropy_mean_truth
+register_companion("persona/attribute_entropy_mean_truth", probe="persona", of="persona/attribute_entropy_mean",
+                   description="persona/attribute_entropy_mean of the world's own personas at the checkpoint's "
+                               "number of parsed personas (tiny world only)",
+                   derived="mean attribute_entropy_rows over subsamples of the world's personas (entropy_truth)")
 
 
 def entropy_truth(ctx: ProbeContext, n: int) -> dict[str, float]:

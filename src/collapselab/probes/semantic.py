@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from collapselab.metrics import register_companion
 from collapselab.probes import figures
 from collapselab.probes.base import ProbeContext, ProbeResult, add_ci, add_index_ci, register_probe
 
@@ -59,6 +60,10 @@ def kmeans_k_ci(m: dict[str, float], emb: np.ndarray, cfg: Any) -> None:
     m["semantic/kmeans_k_ci_lo"], m["semantic/kmeans_k_ci_hi"] = lo, hi
 
 
+@register_companion("semantic/facts_per_text", probe="semantic",
+                    description="facts about Grace Hopper the world's checker finds per generation")
+@register_companion("semantic/fact_accuracy", probe="semantic", higher_is_better=True,
+                    description="true facts / facts stated in the generations (the world's checker)")
 def fact_accuracy(texts: list[str]) -> dict[str, float]:
     """Tiny world only: ``world.bio.fact_accuracy(text) -> (n_true, n_false)`` pooled over the texts.
 
@@ -75,6 +80,11 @@ def fact_accuracy(texts: list[str]) -> dict[str, float]:
     if stated > 0:
         out["semantic/fact_accuracy"] = float(counts[:, 0].sum() / stated)
     return out
+
+
+register_companion("semantic/silhouette", probe="semantic", of="semantic/kmeans_k",
+                   description="silhouette score of the chosen k-means clustering of the embeddings",
+                   derived="third value of best_kmeans (bio_clusters)")
 
 
 @register_probe("semantic", headline="semantic/tfidf_cos_mean")
