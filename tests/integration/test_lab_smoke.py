@@ -37,6 +37,10 @@ def test_smoke_lab_end_to_end_and_reuse(tmp_path):
     assert f"{h:.3g}" in md
     assert 0.0 <= h <= 2.33  # eq. 3.2 is bounded by log2(5)
 
+    # the reward model scored the SFT personas in a job of its own; the report only read the file
+    scores = json.loads((tmp_path / "out" / "score" / "sft.json").read_text())
+    assert scores["n"] == len(scores["scores"]) > 0
+
     second = run_lab(compose("lab", overrides))
     assert set(second["reused"]) == set(STAGES) - {"report"}
     assert sum(second["this_run"].values()) < sum(first["this_run"].values()) / 3

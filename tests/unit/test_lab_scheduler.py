@@ -1,14 +1,17 @@
-"""The lab's job graph and its estimate of time left (hand-computed schedules)."""
+"""The lab's job graph, its estimate of time left (hand-computed schedules), and what it hands the report."""
 
+import json
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from collapselab.config import compose
 from collapselab.errors import UserError
 from collapselab.lab.pipeline import LabState, _select, estimate_left
-from collapselab.lab.stages import build_jobs
+from collapselab.lab.results import AlignedRun, collect, read_scores, write_scores
+from collapselab.lab.stages import build_jobs, lab_run
 
 
 def _jobs(**spec):
@@ -71,3 +74,81 @@ def test_critical_path_ranks_a_job_by_the_longest_chain_waiting_for_it():
     jobs = _jobs(world=[], toy=[], base=["world"], report=["base", "toy"])
     rank = _critical_path(jobs, {"world": 8.0, "toy": 16.0, "base": 300.0, "report": 5.0})
     assert rank == {"report": 5.0, "base": 305.0, "toy": 21.0, "world": 313.0}
+
+
+def test_reward_scores_of_the_sft_personas_are_a_job_the_report_waits_for(tmp_path):
+    jobs = _graph(tmp_path)
+    score = jobs["score/sft"]
+    assert set(score.deps) == {"reward", "evaluate/sft"} and not score.local and not score.always
+    assert "score/sft" in jobs["report"].deps
+    assert "score/sft" in _select(jobs, ["report"]) and "score/sft" not in _select(jobs, ["dpo"])
+
+
+def _evaluated(folder: Path, checkpoint: Path, meta: dict, texts: list[str]) -> None:
+    """A fake evaluation: metrics.json naming ``checkpoint`` and persona rows in samples.jsonl."""
+    folder.mkdir(parents=True)
+    (folder / "metrics.json").write_text(json.dumps({"entropy/top5_bits_mean": 1.0,
+                                                     "meta": {"checkpoint": str(checkpoint), **meta}}))
+    (folder / "samples.jsonl").write_text("".join(json.dumps({"probe": "persona", "text": t, "parsed": None}) + "\n"
+                                                  for t in texts))
+
+
+def _finished_state(tmp_path: Path) -> LabState:
+    """A lab (smoke: PPO 0.05, DPO 0.1) whose jobs have all run, with fake results and evaluations."""
+    art = tmp_path / "art"
+    state = LabState(compose("lab", ["lab=smoke", f"out_dir={tmp_path / 'out'}"]), tmp_path / "out")
+    state.results = {"base": {"path": str(art / "base")}, "sft": {"model": str(art / "sft" / "step-000004")},
+                     "reward": {"model": str(art / "rm" / "step-000002")},
+                     "toy": {"jeepiti": str(tmp_path / "toy" / "j"), "bandit": str(tmp_path / "toy" / "b")},
+                     "score/sft": {"path": str(tmp_path / "out" / "score" / "sft.json")},
+                     "evaluate/sft": {"dir": str(tmp_path / "out" / "eval" / "final" / "sft")}}
+    for algo, b in (("ppo", 0.05), ("dpo", 0.1)):
+        state.results[f"{algo}/{b}"] = {"run": str(art / algo), "model": str(art / algo / "step-000002"), "beta": b}
+    state.times, state.job_times = {"world": 1.0}, {"world": 1.0, "toy": 0.0}
+    final = tmp_path / "out" / "eval" / "final"
+    _evaluated(final / "sft" / "step-000004", art / "sft" / "step-000004", {"algo": "sft"}, ["p1", "p2"])
+    _evaluated(final / "ppo-b0.05" / "step-000002", art / "ppo" / "step-000002", {"algo": "ppo", "beta": 0.05}, [])
+    return state
+
+
+def test_the_report_gets_a_lab_run_built_from_the_job_results(tmp_path):
+    state = _finished_state(tmp_path)
+    run = lab_run(state)
+    art = tmp_path / "art"
+    assert set(run.runs) == {("ppo", 0.05), ("dpo", 0.1)}
+    assert run.runs[("ppo", 0.05)] == AlignedRun("ppo", 0.05, "ppo-b0.05", art / "ppo", art / "ppo" / "step-000002")
+    assert (run.base, run.sft, run.reward) == (art / "base", art / "sft" / "step-000004", art / "rm" / "step-000002")
+    assert (run.eval_final, run.eval_steps) == (tmp_path / "out" / "eval" / "final", tmp_path / "out" / "eval" / "steps")
+    assert (run.toy_jeepiti, run.toy_bandit) == (tmp_path / "toy" / "j", tmp_path / "toy" / "b")
+    assert run.compare == tmp_path / "out" / "compare" and run.sft_scores == tmp_path / "out" / "score" / "sft.json"
+    assert run.stage_times == {"world": 1.0} and run.job_times == {"world": 1.0, "toy": 0.0}
+    # the evaluations are matched to roles by the checkpoint they name
+    res = collect(run)
+    assert set(res.roles) == {"sft", "ppo-b0.05"}
+    assert res.dirs["sft"] == run.eval_final / "sft" / "step-000004"
+    assert [f["role"] for f in res.finals] == ["ppo-b0.05"]
+
+
+def test_the_score_job_is_keyed_by_the_reward_model_and_the_samples_it_scores(tmp_path):
+    state = _finished_state(tmp_path)
+    key = build_jobs(state)["score/sft"].key
+    first = key(state)
+    assert key(state) == first  # unchanged inputs: reused
+    samples = Path(state.results["evaluate/sft"]["dir"]) / "step-000004" / "samples.jsonl"
+    kept = samples.read_text()
+    samples.write_text(json.dumps({"probe": "persona", "text": "p3", "parsed": None}) + "\n")
+    assert key(state) != first  # the SFT model was evaluated again, with other samples
+    samples.write_text(kept)
+    assert key(state) == first
+    state.results["reward"] = {"model": str(tmp_path / "art" / "rm" / "step-000004")}
+    assert key(state) != first  # another reward model
+
+
+def test_scores_are_read_back_only_for_the_samples_they_scored(tmp_path):
+    path = write_scores(tmp_path / "sft.json", ["a", "b"], np.array([0.5, -1.0]), reward_model="rm")
+    assert read_scores(path, ["a", "b"]).tolist() == [0.5, -1.0]
+    assert json.loads(path.read_text())["reward_model"] == "rm"
+    with pytest.raises(ValueError, match="not these 2 samples"):
+        read_scores(path, ["b", "a"])
+    with pytest.raises(ValueError, match="2 texts"):
+        write_scores(tmp_path / "bad.json", ["a", "b"], np.array([1.0]))

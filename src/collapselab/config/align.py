@@ -12,21 +12,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from collapselab.config.app import as_dict, register_schema
 from collapselab.config.common import LoggerConfig, choice, positive
 from collapselab.config.model import ModelConfig
-
-try:
-    from collapselab.config.world import WorldConfig
-    _HAVE_WORLD = True
-except ImportError:  # pragma: no cover - the world schema lands separately
-    _HAVE_WORLD = False
-
-    @dataclass
-    class WorldConfig:  # type: ignore[no-redef]
-        pass
+from collapselab.config.world import WorldConfig
+from collapselab.errors import UserError
 
 
 def _finite_beta(value: Any) -> list[str]:
@@ -34,13 +27,29 @@ def _finite_beta(value: Any) -> list[str]:
     return [] if ok else [f"beta={value!r}: must be a finite number >= 0"]
 
 
+# The model-folder check lives here, below collapselab.models (which imports config), so that
+# validating a config never imports the models package; models.loading re-exports both.
+def looks_like_path(s: str) -> bool:
+    """True when ``model.name_or_path`` names a local folder rather than a hub model."""
+    return s.startswith((".", "/", "~")) or "\\" in s or s.count("/") > 1 or Path(s).expanduser().exists()
+
+
+def check_model_folder(path: str | Path, key: str = "model.name_or_path") -> Path:
+    """``path`` as a folder holding a model (``config.json``) or a PEFT adapter; else a one-line UserError."""
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise UserError(f"{key}={str(path)!r}: no such folder")
+    if not p.is_dir():
+        raise UserError(f"{key}={str(path)!r}: is a file, expected a model folder")
+    if not ((p / "config.json").is_file() or (p / "adapter_config.json").is_file()):
+        raise UserError(f"{key}={str(path)!r}: holds no model (no config.json or adapter_config.json)")
+    return p
+
+
 def _model_path_problems(model: ModelConfig) -> list[str]:
     """A local ``model.name_or_path`` must be a folder holding a model: checked before any sweep job runs."""
-    from collapselab.errors import UserError
-    from collapselab.models.loading import _looks_like_path, check_model_folder
-
     name = model.name_or_path
-    if name is None or not _looks_like_path(str(name)):
+    if name is None or not looks_like_path(str(name)):
         return []
     try:
         check_model_folder(name, "name_or_path")
@@ -277,8 +286,7 @@ class DPOStage(PairsStage):
         return {**self.pairs_key(), "dpo": as_dict(self.dpo), "beta": self.beta}
 
 
-if _HAVE_WORLD:
-    register_schema("sft", SFTStage)
-    register_schema("reward", RewardStage)
-    register_schema("ppo", PPOStage)
-    register_schema("dpo", DPOStage)
+register_schema("sft", SFTStage)
+register_schema("reward", RewardStage)
+register_schema("ppo", PPOStage)
+register_schema("dpo", DPOStage)

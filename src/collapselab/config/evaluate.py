@@ -11,17 +11,10 @@ from dataclasses import dataclass, field
 
 from collapselab.config.app import register_schema
 from collapselab.config.common import LoggerConfig, choice, positive
+from collapselab.config.world import WorldConfig  # evaluation needs the world for ground truth
 
 PROBE_NAMES = ("entropy", "semantic", "persona", "attractor", "lexical", "quality")
 PROMPT_FORMATS = ("auto", "plain", "chat")
-
-try:  # the world schema lives in its own module (another area); evaluation needs it for ground truth
-    from collapselab.config.world import WorldConfig
-except ImportError:  # pragma: no cover - only while the world area is absent
-
-    @dataclass
-    class WorldConfig:  # type: ignore[no-redef]
-        seed: int = 0
 
 
 def _sampling_problems(n_samples: int, max_new_tokens: int, temperature: float) -> list[str]:

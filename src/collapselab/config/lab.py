@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 from collapselab.config.app import register_schema
 from collapselab.config.common import LoggerConfig
 
+# what a user names in ``stages=[...]`` and what the lab reports times by; each is one job or
+# several (``collapselab.lab.stages``), run by ``collapselab.lab.pipeline``
+STAGES = ("world", "base", "sft", "reward", "ppo", "dpo", "evaluate", "toy", "compare", "report")
+
 
 @dataclass
 class LabPreset:
@@ -49,8 +53,6 @@ class LabConfig:
     logger: LoggerConfig = field(default_factory=LoggerConfig)
 
     def problems(self) -> list[str]:
-        from collapselab.lab.pipeline import STAGES
-
         bad = [s for s in self.stages if s not in STAGES]
         out = [f"stages={bad}: unknown (allowed: {', '.join(STAGES)})"] if bad else []
         if self.workers is not None and (isinstance(self.workers, bool) or self.workers < 1):

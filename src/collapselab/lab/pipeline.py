@@ -24,19 +24,20 @@ import multiprocessing
 import os
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
 from collapselab.config.app import compose
+from collapselab.config.lab import STAGES
 from collapselab.errors import UserError
-from collapselab.io import atomic_write_json
-
-STAGES = ("world", "base", "sft", "reward", "ppo", "dpo", "evaluate", "toy", "compare", "report")
+from collapselab.io import atomic_write_json, check_writable
+from collapselab.lab.stages import build_jobs, read_memo
 
 # seconds per job in the default lab on this 2-core machine (two jobs at a time; docs/alignment.md),
 # for the first estimate of time left; later runs use the last run's own job times
 DEFAULT_SECONDS = {"world": 8, "base": 428, "sft": 87, "reward": 139, "ppo": 330, "dpo": 195,
-                   "evaluate": 30, "evaluate_steps": 20, "toy": 17, "compare": 12, "report": 9}
+                   "evaluate": 30, "evaluate_steps": 20, "score": 10, "toy": 17, "compare": 12, "report": 9}
 
 
 class LabState:
@@ -71,10 +72,8 @@ class LabState:
 
 
 def _schema_keys(config_name: str) -> set[str]:
-    """Top-level keys of a registered schema (``<config_name>_schema``)."""
+    """Top-level keys of a registered schema (``<config_name>_schema``; importing config.app registered them)."""
     from hydra.core.config_store import ConfigStore
-
-    import collapselab.config  # noqa: F401 - registers the schemas
 
     node = ConfigStore.instance().load(f"{config_name}_schema.yaml").node
     return set(node.keys())
@@ -98,10 +97,6 @@ def _worker_init() -> None:
 
 def run_job(cfg: Any, name: str, results: dict[str, Any], threads: int) -> tuple[dict, list[str], float]:
     """Run job ``name`` with its dependencies' ``results``; its output goes to its log file."""
-    import traceback
-
-    from collapselab.lab.stages import build_jobs
-
     state = LabState(cfg, Path(cfg.out_dir))
     state.results = dict(results)
     state.threads = threads
@@ -111,7 +106,7 @@ def run_job(cfg: Any, name: str, results: dict[str, Any], threads: int) -> tuple
     t0 = time.perf_counter()
     with open(log, "a", buffering=1) as fh, _redirect(fh):
         print(f"== {name} started {time.strftime('%Y-%m-%d %H:%M:%S')}", flush=True)
-        import torch
+        import torch  # after _worker_init has set OMP_NUM_THREADS
 
         torch.set_num_threads(threads)
         try:
@@ -186,9 +181,6 @@ def default_workers() -> int:
 
 def run_lab(cfg: Any) -> dict[str, Any]:
     """Run the lab's jobs; return ``{"this_run": {stage: s}, "reused": [...], ...}`` (also in ``stage_times.json``)."""
-    from collapselab.io import check_writable
-    from collapselab.lab.stages import build_jobs, read_memo, stage_results
-
     out_dir = check_writable(cfg.out_dir, "out_dir")
     check_writable(cfg.artifacts_dir, "artifacts_dir")
     state = LabState(cfg, out_dir)
@@ -230,7 +222,6 @@ def run_lab(cfg: Any) -> dict[str, Any]:
 
     def run_local(name: str) -> None:
         started[name] = time.perf_counter()
-        state.results.update(stage_results(state))
         state.times = _stage_walls(jobs, started, ended | {name: time.perf_counter()})
         result, outputs = jobs[name].run(state)
         finish(name, result, outputs, time.perf_counter() - started[name], False)

@@ -3,6 +3,7 @@
 Sections follow the paper (Experiments 3, 2, 1 and section 5.1) for base vs SFT vs PPO vs
 DPO, then what the paper lacks: diversity against beta (beside the bandit's closed-form
 prediction), against training step and against quality, and predicted vs observed collapse.
+The report reads a ``LabRun`` (what the job graph made, by path) and loads no model.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from collapselab.io import atomic_write_text
 from collapselab.lab import figures as F
-from collapselab.lab.paper import HEADLINES, side_by_side
+from collapselab.lab.paper import side_by_side
+from collapselab.lab.predict import predicted_vs_observed, with_sentiment
 from collapselab.lab.render import Doc
-from collapselab.lab.results import LabResults, collect, entropy_per_completion, persona_samples, reward_scores
+from collapselab.lab.results import LabResults, LabRun, collect, entropy_per_completion, persona_samples, read_scores
+from collapselab.layout import read_meta
 
 DIVERSITY_KEYS = ["entropy/top5_bits_mean", "semantic/tfidf_cos_mean", "persona/mbti_coverage",
                   "persona/n_nationalities", "lexical/distinct_2"]
@@ -74,42 +78,34 @@ def _compare_roles(res: LabResults) -> list[str]:
     return roles
 
 
-def build_report(state: Any) -> Path:
-    from collapselab.lab.stages import lab_checkpoints
-
-    cfg = state.cfg
+def build_report(run: LabRun, cfg: Any) -> Path:
+    """Write the report for ``run`` into ``cfg.report_dir`` (``cfg``: the lab config); returns index.html."""
     report_dir = Path(cfg.report_dir)
     report_dir.mkdir(parents=True, exist_ok=True)
     figs = _Figs(report_dir)
-    ev = state.results["evaluate"]
-    ck = lab_checkpoints(state)
-    res = collect(ck, Path(ev["final_dir"]), Path(ev["steps_dir"]))
+    res = collect(run)
     roles = _compare_roles(res)
     doc = Doc()
     doc.h(1, "collapselab report: the price of alignment on the tiny world")
     doc.p(f"Preset `{cfg.lab.name}`; PPO betas {list(cfg.lab.ppo_betas)}, DPO betas {list(cfg.lab.dpo_betas)}; "
           f"built {time.strftime('%Y-%m-%d %H:%M')}. Every number and figure below is read from this run's "
           f"metrics files under `{cfg.out_dir}`; none is typed in. The tiny world is not Llama-2: "
-          f"{_model_size(state)} on a generated corpus, aligned against a simulated annotator that ignores who a "
+          f"{_model_size(run)} on a generated corpus, aligned against a simulated annotator that ignores who a "
           "customer is. What can transfer is the direction of each effect, not its size.")
     _paper_section(doc, res, roles)
     _experiment_sections(doc, res, figs, roles)
-    _beta_section(doc, res, figs, state)
-    _prediction_section(doc, res, figs, ck, state)
-    _toy_section(doc, figs, state)
-    _times_section(doc, state)
+    _beta_section(doc, res, figs, run)
+    _prediction_section(doc, res, figs, run)
+    _toy_section(doc, figs, run)
+    _times_section(doc, run)
     md, page = doc.markdown(), doc.html("collapselab report")
-    from collapselab.io import atomic_write_text
-
     atomic_write_text(report_dir / "report.md", md)
     return atomic_write_text(report_dir / "index.html", page)
 
 
-def _model_size(state: Any) -> str:
+def _model_size(run: LabRun) -> str:
     """"a 1.90M-parameter model", read from the base checkpoint's metadata (a plain phrase without it)."""
-    from collapselab.models import read_meta
-
-    n = read_meta(state.results["base"]["path"]).get("n_params")
+    n = read_meta(run.base).get("n_params")
     return f"a {n / 1e6:.2f}M-parameter model" if n else "a small model"
 
 
@@ -152,7 +148,7 @@ def _experiment_sections(doc: Doc, res: LabResults, figs: _Figs, roles: list[str
     per_role = {r: entropy_per_completion(res.dirs[r]) for r in roles}
     per_role = {r: v for r, v in per_role.items() if v}
     if per_role:
-        from collapselab.probes.figures import entropy_boxplot
+        from collapselab.probes.figures import entropy_boxplot  # torch, matplotlib
 
         box = entropy_boxplot(per_role, figs.path("entropy_boxplot.png"))
         doc.figures([(f"figures/{box.name}", "top-5 entropy per completion, bits (Figure 11)")])
@@ -186,13 +182,12 @@ def _experiment_sections(doc: Doc, res: LabResults, figs: _Figs, roles: list[str
     doc.table(["checkpoint", *qk], [[r, *[_fmt(m.get(k)) for k in qk]] for r, m in sorted(res.roles.items())])
 
 
-def _beta_section(doc: Doc, res: LabResults, figs: _Figs, state: Any) -> None:
+def _beta_section(doc: Doc, res: LabResults, figs: _Figs, run: LabRun) -> None:
     refs = {r: res.roles[r] for r in ("base", "sft") if r in res.roles}
     finals = [{**f, "metrics": f["metrics"]} for f in res.finals]
     optimum = None
-    toy = state.results.get("toy") or {}
-    bandit = Path(toy.get("bandit", "")) / "bandit.json"
-    if bandit.exists():
+    bandit = run.toy_bandit / "bandit.json" if run.toy_bandit else None
+    if bandit and bandit.exists():
         optimum = json.loads(bandit.read_text())["optimum_curve"]
     doc.h(2, "Diversity against KL beta")
     if finals:
@@ -211,17 +206,14 @@ def _beta_section(doc: Doc, res: LabResults, figs: _Figs, state: Any) -> None:
         doc.figures([(f"figures/{p.name}", "reward-model score vs token entropy")])
 
 
-def _prediction_section(doc: Doc, res: LabResults, figs: _Figs, ck: dict, state: Any) -> None:
-    from collapselab.lab.predict import predicted_vs_observed, with_sentiment
-    from collapselab.world.prompts import PERSONA_INSTRUCTION
-
+def _prediction_section(doc: Doc, res: LabResults, figs: _Figs, run: LabRun) -> None:
     doc.h(2, "Predicted vs observed collapse")
     if "sft" not in res.dirs:
         doc.p("No SFT evaluation found; skipped.")
         return
     ref_rows = persona_samples(res.dirs["sft"])
     ref_parsed = with_sentiment([r.get("parsed") for r in ref_rows])
-    rewards = reward_scores(state.results["reward"]["model"], PERSONA_INSTRUCTION, [r["text"] for r in ref_rows])
+    rewards = read_scores(run.sft_scores, [r["text"] for r in ref_rows])  # the score/sft job's file
     observed = {}
     for f in res.finals:
         rows = persona_samples(res.dirs[f["role"]])
@@ -251,18 +243,17 @@ def _prediction_section(doc: Doc, res: LabResults, figs: _Figs, ck: dict, state:
             doc.figures([(f"figures/{p.name}", f"{attr}: SFT, predicted, observed")])
 
 
-def _toy_section(doc: Doc, figs: _Figs, state: Any) -> None:
-    toy = state.results.get("toy")
-    if not toy:
+def _toy_section(doc: Doc, figs: _Figs, run: LabRun) -> None:
+    if run.toy_jeepiti is None or run.toy_bandit is None:
         return
     doc.h(2, "The toy bandit: Table 1 and the closed-form optimum")
-    j = json.loads((Path(toy["jeepiti"]) / "jeepiti.json").read_text())
+    j = json.loads((run.toy_jeepiti / "jeepiti.json").read_text())
     doc.table(["t", "action", "reward", "advantage", "value", "probs"],
               [[str(r["t"]), str(r["action"]), _fmt(r["reward"]), _fmt(r["advantage"]), _fmt(r["value"]),
                 ", ".join(f"{k} {v:.2f}" for k, v in r["probs"].items())] for r in j["rows"]])
     for e in j["errata"]:
         doc.p(erratum_sentence(e))
-    bdir = Path(toy["bandit"])
+    bdir = run.toy_bandit
     doc.figures([x for x in [(figs.copy(bdir / "bandit_entropy_vs_beta.png", "toy_entropy_vs_beta.png"),
                               "final policy entropy vs beta, per update rule, with the optimum"),
                              (figs.copy(bdir / "bandit_dynamics.png", "toy_dynamics.png"), "PPO-rule dynamics")]
@@ -288,9 +279,9 @@ def erratum_sentence(e: Any) -> str:
     return f"{head}: {body}." if body else f"{head}."
 
 
-def _times_section(doc: Doc, state: Any) -> None:
+def _times_section(doc: Doc, run: LabRun) -> None:
     doc.h(2, "Stage times (this run)")
     doc.p("Jobs run side by side (one CPU thread each), so a stage's wall time (first job's start to last job's "
           "end) overlaps other stages'; a reused job took 0 s.")
-    doc.table(["stage", "wall seconds"], [[k, f"{v:.1f}"] for k, v in state.times.items()])
-    doc.table(["job", "seconds"], [[k, f"{v:.1f}"] for k, v in state.job_times.items()])
+    doc.table(["stage", "wall seconds"], [[k, f"{v:.1f}"] for k, v in run.stage_times.items()])
+    doc.table(["job", "seconds"], [[k, f"{v:.1f}"] for k, v in run.job_times.items()])

@@ -1,13 +1,50 @@
-"""Read a lab run's outputs back: evaluation metrics by role, samples, reward scores."""
+"""What a lab run made (``LabRun``, handed from the job graph to the report) and reading its
+outputs back: evaluation metrics by role, samples, the reward model's scores of the SFT personas."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
+
+from collapselab.io import atomic_write_json
+
+
+@dataclass(frozen=True)
+class AlignedRun:
+    """One PPO or DPO run of the lab: its training run folder and final checkpoint."""
+
+    algo: str  # "ppo" | "dpo"
+    beta: float
+    role: str  # its name in the evaluation folders and the report, e.g. "ppo-b0.05"
+    run: Path
+    model: Path  # the run's final checkpoint
+
+
+@dataclass(frozen=True)
+class LabRun:
+    """Everything the report reads, by path: built by the job graph (``lab.stages.lab_run``) from its
+    job results, so the report never sees the scheduler."""
+
+    base: Path  # pretrained base model folder
+    sft: Path  # final SFT checkpoint
+    reward: Path  # final reward-model checkpoint
+    runs: dict[tuple[str, float], AlignedRun]  # (algo, beta) -> run
+    eval_final: Path  # <role>/<checkpoint>/metrics.json of the final checkpoints (full probe set)
+    eval_steps: Path  # the same for every checkpoint of every aligned run (light probe set)
+    sft_scores: Path  # reward-model scores of the SFT persona samples (``score/sft`` job, ``read_scores``)
+    toy_jeepiti: Path | None = None  # folder with jeepiti.json (None: the toy was not run)
+    toy_bandit: Path | None = None  # folder with bandit.json and its figures
+    compare: Path | None = None  # compare's folder (compare.md; written while the report is)
+    stage_times: dict[str, float] = field(default_factory=dict)  # this run's wall seconds per stage
+    job_times: dict[str, float] = field(default_factory=dict)  # seconds per job (0 for a reused one)
+
+    def checkpoints(self) -> dict[str, Path]:
+        """role -> the checkpoint evaluated under that role: base, sft and each run's final model."""
+        return {"base": self.base, "sft": self.sft, **{r.role: r.model for r in self.runs.values()}}
 
 
 @dataclass
@@ -32,13 +69,11 @@ def _norm(p: str | None) -> str:
     return str(Path(p).resolve()) if p else ""
 
 
-def collect(checkpoints: dict[str, Any], final_dir: Path, steps_dir: Path) -> LabResults:
-    """Match evaluated checkpoints to lab roles by path (``checkpoints`` from ``stages.lab_checkpoints``)."""
-    by_path = {_norm(checkpoints["base"]): "base", _norm(checkpoints["sft"]): "sft"}
-    for role, r in checkpoints["runs"].items():
-        by_path[_norm(r["final"])] = role
+def collect(run: LabRun) -> LabResults:
+    """The run's evaluations, matched to lab roles by the checkpoint path each metrics file names."""
+    by_path = {_norm(str(path)): role for role, path in run.checkpoints().items()}
     roles, dirs, finals = {}, {}, []
-    for d, m in _load_dir(final_dir):
+    for d, m in _load_dir(run.eval_final):
         role = by_path.get(_norm(m["meta"].get("checkpoint")))
         if role is None:
             continue
@@ -46,7 +81,7 @@ def collect(checkpoints: dict[str, Any], final_dir: Path, steps_dir: Path) -> La
         if role not in ("base", "sft"):
             finals.append({"algo": m["meta"]["algo"], "beta": m["meta"]["beta"], "role": role, "metrics": m})
     steps = []
-    for _d, m in _load_dir(steps_dir):
+    for _d, m in _load_dir(run.eval_steps):
         meta = m["meta"]
         if meta.get("algo") in ("ppo", "dpo") and meta.get("step") is not None:
             steps.append({"algo": meta["algo"], "beta": meta["beta"], "step": meta["step"], "metrics": m})
@@ -71,8 +106,29 @@ def persona_samples(folder: Path) -> list[dict]:
     return [r for r in _samples(folder) if r.get("probe") == "persona"]
 
 
-def reward_scores(reward_dir: str | Path, user_prompt: str, answers: list[str]) -> np.ndarray:
-    """[N] reward-model scores of (user prompt, answer) chats, rendered as the reward model was trained."""
-    from collapselab.models.reward import reward_scores as score
+def evaluation_dir(eval_dir: Path, checkpoint: str | Path) -> Path | None:
+    """The folder under ``eval_dir`` whose metrics.json evaluated ``checkpoint`` (None if there is none)."""
+    want = _norm(str(checkpoint))
+    return next((d for d, m in _load_dir(eval_dir) if _norm(m["meta"].get("checkpoint")) == want), None)
 
-    return score(reward_dir, [user_prompt] * len(answers), answers)
+
+def texts_digest(texts: list[str]) -> str:
+    """A hash of the texts in order: ties reward scores to the samples they score."""
+    return hashlib.sha256(json.dumps(texts).encode()).hexdigest()
+
+
+def write_scores(path: Path, texts: list[str], scores: np.ndarray, **meta: str) -> Path:
+    """Save [N] reward-model scores of ``texts`` (in order) with what made them (``meta``: paths, prompt)."""
+    scores = np.asarray(scores, dtype=float)
+    if scores.shape != (len(texts),):
+        raise ValueError(f"{len(texts)} texts but scores of shape {scores.shape}")
+    return atomic_write_json(path, {**meta, "n": len(texts), "texts_sha256": texts_digest(texts),
+                                    "scores": [float(x) for x in scores]})
+
+
+def read_scores(path: Path, texts: list[str]) -> np.ndarray:
+    """[N] reward-model scores (``score/sft``'s file) of ``texts``; ValueError if the file scored other texts."""
+    data = json.loads(Path(path).read_text())
+    if data["texts_sha256"] != texts_digest(texts):
+        raise ValueError(f"{path}: scores {data['n']} texts that are not these {len(texts)} samples (stale file?)")
+    return np.asarray(data["scores"], dtype=float)

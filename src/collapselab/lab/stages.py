@@ -8,7 +8,10 @@ and runs the rest, in parallel where the dependencies allow (``lab/pipeline.py``
 
     world -> base -> sft -> reward -> ppo/<beta>, dpo/<beta> -> evaluate/<run>, evaluate/steps/<run>
     toy (independent)                  evaluate/base, evaluate/sft (after reward)
-    every evaluate job, toy -> compare -> report
+                                       reward, evaluate/sft -> score/sft (reward-model scores of SFT personas)
+    every evaluate job -> compare;  every evaluate job, score/sft, toy -> report
+
+The report job hands the report a ``LabRun`` (``lab_run``): the report never sees the scheduler.
 """
 
 from __future__ import annotations
@@ -21,6 +24,19 @@ from typing import Any
 
 from collapselab.config.app import as_dict
 from collapselab.io import config_hash
+from collapselab.lab.results import AlignedRun, LabRun, evaluation_dir, persona_samples, texts_digest, write_scores
+from collapselab.layout import final_model
+from collapselab.models import pretrain
+from collapselab.models.pretrain import auto_threads
+from collapselab.models.reward import reward_scores
+from collapselab.toy.experiment import run as run_toy
+from collapselab.world import build_world
+from collapselab.world.prompts import PERSONA_INSTRUCTION
+
+# The alignment stages, the probes and the report (through the metrics registry and its figures)
+# import torch, transformers, trl or matplotlib: only the jobs that run them import them. A worker
+# must not import torch before ``pipeline._worker_init`` has set OMP_NUM_THREADS, and importing
+# the pipeline imports this module.
 
 Result = tuple[dict, list[str]]
 
@@ -28,7 +44,7 @@ Result = tuple[dict, list[str]]
 @dataclass
 class Job:
     name: str  # "ppo/0.05", "evaluate/sft", ...
-    stage: str  # one of pipeline.STAGES
+    stage: str  # one of config.lab.STAGES
     deps: tuple[str, ...]
     key: Callable[[Any], str]
     run: Callable[[Any], Result]
@@ -48,8 +64,6 @@ def _world(state: Any) -> Any:
 
 
 def _run_world(state: Any) -> Result:
-    from collapselab.world import build_world
-
     cfg = _world(state)
     path = build_world(cfg.world, cfg.artifacts_dir)
     return {"path": str(path)}, [str(path)]
@@ -60,8 +74,6 @@ def _base(state: Any) -> Any:
 
 
 def _run_base(state: Any) -> Result:
-    from collapselab.models import pretrain
-
     path = pretrain(_base(state), log_dir=state.out_dir / "train" / "base")
     return {"path": str(path)}, [str(path)]
 
@@ -75,8 +87,6 @@ def _threads(state: Any, name: str) -> int | None:
     """CPU threads for a training job: what the scheduler gave it, at most what the tiny model uses well."""
     n = getattr(state, "threads", None)
     if n and n > 1:
-        from collapselab.models.pretrain import auto_threads
-
         cfg = _align_cfg(state, name)
         n = min(n, auto_threads(cfg.model.hidden_size)) if cfg.model.is_tiny else n
     return n
@@ -89,8 +99,7 @@ def _align_key(state: Any, name: str, beta: float | None = None) -> str:
 
 
 def _run_align(state: Any, name: str, beta: float | None = None) -> Result:
-    from collapselab import align
-    from collapselab.align.common import final_model
+    from collapselab import align  # torch, trl
 
     cfg = _align_cfg(state, name, beta, _threads(state, name))  # num_threads is in no artifact key
     folder = state.out_dir / "train" / name / (f"beta={beta}" if beta is not None else name)
@@ -102,17 +111,6 @@ def _run_align(state: Any, name: str, beta: float | None = None) -> Result:
 
 
 # --------------------------------------------------------------------------- evaluation jobs
-
-
-def lab_checkpoints(state: Any) -> dict[str, Any]:
-    """What the lab evaluates: base, SFT, and each aligned run (final checkpoint; all checkpoints)."""
-    r = state.results
-    out = {"base": r["base"]["path"], "sft": r["sft"]["model"], "runs": {}}
-    for algo in ("ppo", "dpo"):
-        for b in getattr(state.cfg.lab, f"{algo}_betas"):
-            run = r[f"{algo}/{b}"]
-            out["runs"][f"{algo}-b{b}"] = {"algo": algo, "beta": float(b), "run": run["run"], "final": run["model"]}
-    return out
 
 
 def eval_dirs(state: Any) -> tuple[Path, Path]:
@@ -137,7 +135,7 @@ def _eval_target(state: Any, role: str, light: bool) -> str:
 
 
 def _run_eval(state: Any, role: str, light: bool) -> Result:
-    from collapselab.probes import evaluate
+    from collapselab.probes import evaluate  # torch
 
     final_dir, steps_dir = eval_dirs(state)
     out = (steps_dir if light else final_dir) / role
@@ -158,12 +156,10 @@ def _toy_cfgs(state: Any) -> tuple[Any, Any]:
 
 
 def _run_toy(state: Any) -> Result:
-    from collapselab.toy.experiment import run
-
     jee, grid = _toy_cfgs(state)
     jdir, bdir = state.out_dir / "toy" / "jeepiti", state.out_dir / "toy" / "bandit"
-    run(jee, jdir)
-    run(grid, bdir)
+    run_toy(jee, jdir)
+    run_toy(grid, bdir)
     return {"jeepiti": str(jdir), "bandit": str(bdir)}, [str(jdir / "jeepiti.json"), str(bdir / "bandit.json")]
 
 
@@ -172,10 +168,14 @@ def _compare_cfg(state: Any) -> Any:
     return state.compose("compare", "compare", [f"inputs=[{final_dir},{steps_dir}]"])
 
 
-def _run_compare(state: Any) -> Result:
-    from collapselab.probes.compare import compare
+def compare_dir(state: Any) -> Path:
+    return state.out_dir / "compare"
 
-    out_dir = state.out_dir / "compare"
+
+def _run_compare(state: Any) -> Result:
+    from collapselab.probes.compare import compare  # torch
+
+    out_dir = compare_dir(state)
     compare(_compare_cfg(state), out_dir)
     return {"dir": str(out_dir)}, [str(out_dir / "compare.md")]
 
@@ -184,10 +184,51 @@ def _compare_key(state: Any) -> str:
     return config_hash([as_dict(_compare_cfg(state)), _mtimes(eval_dirs(state))])
 
 
-def _run_report(state: Any) -> Result:
-    from collapselab.lab.report import build_report
+def _sft_personas(state: Any) -> list[str]:
+    """The SFT model's persona samples (texts, in file order) from its final evaluation."""
+    folder = evaluation_dir(Path(state.results["evaluate/sft"]["dir"]), state.results["sft"]["model"])
+    return [r["text"] for r in persona_samples(folder)] if folder else []
 
-    path = build_report(state)
+
+def scores_path(state: Any) -> Path:
+    return state.out_dir / "score" / "sft.json"
+
+
+def _score_key(state: Any) -> str:
+    # the reward model's path carries its config hash and step; the texts, whatever evaluated them
+    return config_hash([state.results["reward"]["model"], PERSONA_INSTRUCTION, texts_digest(_sft_personas(state))])
+
+
+def _run_score(state: Any) -> Result:
+    """Reward-model scores of the SFT persona samples: the weights exp(R / beta) of the report's prediction."""
+    texts, reward = _sft_personas(state), state.results["reward"]["model"]
+    path = write_scores(scores_path(state), texts, reward_scores(reward, [PERSONA_INSTRUCTION] * len(texts), texts),
+                        reward_model=str(reward), instruction=PERSONA_INSTRUCTION)
+    return {"path": str(path)}, [str(path)]
+
+
+def lab_run(state: Any) -> LabRun:
+    """The lab's results as the report reads them, from the job results (every job the report waits for)."""
+    r = state.results
+    final_dir, steps_dir = eval_dirs(state)
+    runs = {}
+    for algo in ("ppo", "dpo"):
+        for b in getattr(state.cfg.lab, f"{algo}_betas"):
+            res = r[f"{algo}/{b}"]
+            runs[(algo, float(b))] = AlignedRun(algo, float(b), f"{algo}-b{b}", Path(res["run"]), Path(res["model"]))
+    toy = r.get("toy") or {}
+    return LabRun(
+        base=Path(r["base"]["path"]), sft=Path(r["sft"]["model"]), reward=Path(r["reward"]["model"]), runs=runs,
+        eval_final=final_dir, eval_steps=steps_dir, sft_scores=Path(r["score/sft"]["path"]),
+        toy_jeepiti=Path(toy["jeepiti"]) if "jeepiti" in toy else None,
+        toy_bandit=Path(toy["bandit"]) if "bandit" in toy else None,
+        compare=compare_dir(state), stage_times=dict(state.times), job_times=dict(state.job_times))
+
+
+def _run_report(state: Any) -> Result:
+    from collapselab.lab.report import build_report  # torch (metrics), matplotlib
+
+    path = build_report(lab_run(state), state.cfg)
     return {"index": str(path)}, [str(path)]
 
 
@@ -231,22 +272,14 @@ def build_jobs(state: Any) -> dict[str, Job]:
             jobs.append(Job(name, "evaluate", tuple(dict.fromkeys([dep, "reward"])),
                             lambda s, r=role, lt=light: _eval_key(s, r, lt),
                             lambda s, r=role, lt=light: _run_eval(s, r, lt), "evaluate_steps" if light else "evaluate"))
+    # scoring loads the reward model (torch): a worker job, reused while the reward model and the samples stay
+    jobs.append(Job("score/sft", "evaluate", ("reward", "evaluate/sft"), _score_key, _run_score, "score"))
     jobs.append(Job("compare", "compare", tuple(evals), _compare_key, _run_compare, "compare"))
-    # the report reads the evaluations and the toy (not compare's curves): it is written while compare runs
-    jobs.append(Job("report", "report", ("toy", *evals), lambda s: "", _run_report, "report",
+    # the report reads the evaluations, the scores and the toy (not compare's curves): it is written while
+    # compare runs
+    jobs.append(Job("report", "report", ("toy", *evals, "score/sft"), lambda s: "", _run_report, "report",
                     local=True, always=True))
     return {j.name: j for j in jobs}
-
-
-def stage_results(state: Any) -> dict[str, Any]:
-    """Per-stage views of the job results (what the report reads): ppo/dpo runs by beta, eval folders."""
-    r = state.results
-    final_dir, steps_dir = eval_dirs(state)
-    out: dict[str, Any] = {"evaluate": {"final_dir": str(final_dir), "steps_dir": str(steps_dir)}}
-    for algo in ("ppo", "dpo"):
-        runs = {str(b): r[f"{algo}/{b}"] for b in getattr(state.cfg.lab, f"{algo}_betas") if f"{algo}/{b}" in r}
-        out[algo] = {"runs": runs}
-    return out
 
 
 def read_memo(path: Path) -> dict[str, Any]:

@@ -11,26 +11,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+from collapselab.config.align import check_model_folder
+from collapselab.config.align import looks_like_path as _looks_like_path
+from collapselab.config.app import CONFIG_DIR, collect_problems, compose
 from collapselab.config.model import ModelConfig
+from collapselab.config.world import WorldConfig
 from collapselab.errors import UserError
+from collapselab.models.pretrain import pretrain
 
 DTYPES = {"float32": "float32", "bfloat16": "bfloat16", "float16": "float16"}
-
-
-def _looks_like_path(s: str) -> bool:
-    return s.startswith((".", "/", "~")) or "\\" in s or s.count("/") > 1 or Path(s).expanduser().exists()
-
-
-def check_model_folder(path: str | Path, key: str = "model.name_or_path") -> Path:
-    """``path`` as a folder holding a model (``config.json``) or a PEFT adapter; else a one-line UserError."""
-    p = Path(path).expanduser()
-    if not p.exists():
-        raise UserError(f"{key}={str(path)!r}: no such folder")
-    if not p.is_dir():
-        raise UserError(f"{key}={str(path)!r}: is a file, expected a model folder")
-    if not ((p / "config.json").is_file() or (p / "adapter_config.json").is_file()):
-        raise UserError(f"{key}={str(path)!r}: holds no model (no config.json or adapter_config.json)")
-    return p
 
 
 def pretrain_config(model_cfg: ModelConfig, world_cfg: Any, artifacts_dir: str | Path,
@@ -38,8 +27,6 @@ def pretrain_config(model_cfg: ModelConfig, world_cfg: Any, artifacts_dir: str |
     """The ``PretrainConfig`` that builds ``model_cfg``'s base: configs/pretrain.yaml + ``overrides``,
     with this model, world and artifacts folder. ``steps`` and ``seq_len`` follow the model config
     (``pretrain_steps``, ``max_position_embeddings``) unless overridden."""
-    from collapselab.config.app import collect_problems, compose
-
     overrides = list(overrides or [])
     cfg = compose("pretrain", overrides)
     given = {o.split("=", 1)[0].lstrip("+~") for o in overrides}
@@ -69,8 +56,6 @@ def ensure_base(model_cfg: ModelConfig, world_cfg: Any, artifacts_dir: str | Pat
     model) or a hub name, returned as given (a ``str`` for a hub name).
     """
     if model_cfg.name_or_path is None:
-        from collapselab.models.pretrain import pretrain
-
         cfg = pretrain_config(model_cfg, world_cfg, artifacts_dir, pretrain_overrides)
         return pretrain(cfg, world=world, progress=progress)
     name = str(model_cfg.name_or_path)
@@ -96,16 +81,12 @@ def prepare_tokenizer(tokenizer: Any) -> Any:
 
 
 def _model_config_names() -> list[str]:
-    from collapselab.config.app import CONFIG_DIR
-
     return sorted(p.stem for p in (Path(CONFIG_DIR) / "model").glob("*.yaml"))
 
 
 def model_config(name: str, overrides: list[str] | None = None) -> ModelConfig:
     """``configs/model/<name>.yaml`` as a validated ``ModelConfig`` (``overrides``: ``key=value`` strings)."""
     from omegaconf import OmegaConf
-
-    from collapselab.config.app import CONFIG_DIR, collect_problems
 
     names = _model_config_names()
     if name not in names:
@@ -128,8 +109,6 @@ def _resolve_config_name(name: str, artifacts_dir: str | Path) -> Path | str:
     model_cfg = model_config(name)
     world_cfg = None
     if model_cfg.is_tiny:
-        from collapselab.config.world import WorldConfig
-
         world_cfg = WorldConfig()
     return ensure_base(model_cfg, world_cfg, artifacts_dir)
 
