@@ -12,7 +12,7 @@ from collapselab.errors import UserError
 from collapselab.world import build_world, ground_truth, load_world, parse_persona
 from collapselab.world.build import generate
 from collapselab.world.persona import generate_personas
-from collapselab.world.population import BASE_CLASS_P, CLASSES, MBTI_TYPES, NATIONALITIES
+from collapselab.world.population import AGES, BASE_CLASS_P, CLASSES, MBTI_TYPES, NATIONALITIES, age_p, mbti_p
 from collapselab.world.prompts import BIO_PROMPT, PERSONA_PROMPT, STEVE_PROMPT
 from collapselab.world.text import sentences
 from collapselab.world.truth import POSITIVE, group_of
@@ -108,12 +108,16 @@ def test_truth_matches_generated_personas_within_sampling_error():
 
     for c in CLASSES:
         assert close(sum(r["sentiment_class"] == c for r in recs), n, truth["sentiment_class"]["all"][c]), c
-    for grouping in ("E/I", "age_band"):
+    for grouping in ("E/I", "T/F", "age_band"):  # E/I and T/F are correlated under the type table
         for g, p in truth["positive_share"][grouping].items():
             members = [r for r in recs if group_of(r, grouping) == g]
             assert close(sum(r["sentiment_class"] in POSITIVE for r in members), len(members), p), (grouping, g)
-    for key, value in (("nationality", "American"), ("gender", "female"), ("ethnicity", "White")):
-        assert close(sum(r[key] == value for r in recs), n, truth["attributes"][key][value]), key
+    for key, value in (("nationality", "American"), ("gender", "female"), ("ethnicity", "White"), ("mbti", "ISFJ"),
+                       ("mbti", "INFJ")):
+        assert close(sum(r[key] == value for r in recs), n, truth["attributes"][key][value]), (key, value)
+    assert close(sum(r["mbti"][0] == "E" for r in recs), n, truth["attributes"]["mbti_letters"]["E"])
+    for band, p in truth["attributes"]["age_band"].items():
+        assert close(sum(group_of(r, "age_band") == band for r in recs), n, p), band
     ages = np.array([r["age"] for r in recs])
     assert abs(ages.mean() - truth["attributes"]["age_mean"]) < 4 * truth["attributes"]["age_sd"] / math.sqrt(n)
     assert close(sum(r["profane"] for r in recs), n, truth["profane_share"])
@@ -179,6 +183,19 @@ def test_kl_optimal_shares_by_hand():
 
 
 def test_truth_predicts_extraverts_take_over_only_with_coupling():
+    """Without coupling the optimum keeps the world's extravert share (0.49 under the MBTI type table;
+    it was 0.52 when the letters were drawn independently)."""
     on = ground_truth(tiny_test_world())["sampled"]["kl_optimum"]["0.1"]["E/I"]["E"]
-    off = ground_truth(tiny_test_world(coupling=0.0))["sampled"]["kl_optimum"]["0.1"]["E/I"]["E"]
-    assert on > 0.8 and abs(off - 0.52) < 0.15
+    t0 = ground_truth(tiny_test_world(coupling=0.0))
+    off = t0["sampled"]["kl_optimum"]["0.1"]["E/I"]["E"]
+    assert on > 0.8 and abs(off - t0["attributes"]["mbti_letters"]["E"]) < 0.15
+
+
+def test_truth_attribute_tables_are_the_sampled_ones():
+    """truth.json's MBTI and age tables are exactly the distributions the sampler draws from."""
+    a = ground_truth(_small())["attributes"]
+    assert a["mbti"] == pytest.approx(mbti_p())
+    assert max(a["mbti"], key=a["mbti"].get) == "ISFJ"
+    assert [a["age"][str(int(x))] for x in AGES] == pytest.approx(age_p().tolist())
+    assert 30 <= int(max(a["age"], key=a["age"].get)) <= 35
+    assert a["mbti_letters"]["E"] + a["mbti_letters"]["I"] == pytest.approx(1.0)

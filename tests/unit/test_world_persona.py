@@ -1,10 +1,18 @@
-"""parse_persona on the world's own format and on the layouts real chat models produce."""
+"""parse_persona on the world's own format and on the layouts real chat models produce; the
+distributions the customers are drawn from (MBTI types, ages, names, nationalities)."""
+
+import math
+from collections import Counter
 
 import numpy as np
 import pytest
 
 from collapselab.world import format_persona, parse_persona
 from collapselab.world.persona import generate_personas
+from collapselab.world.population import (
+    AGES, MBTI_LETTERS, MBTI_PERCENT, MBTI_TYPES, _pool, age_p, draw_ages, draw_mbti, draw_name, mbti_letter_p, mbti_p,
+    nationality_p,
+)
 
 LLAMA_STYLE = """Sure! Here is a customer persona for the smart coffee machine:
 
@@ -72,3 +80,58 @@ def test_a_run_on_second_persona_is_not_part_of_the_first():
     assert p["first_name"] == "Ana" and p["review"] == "Great machine."
     p = parse_persona(format_persona(rec, header=False) + "\nName: Bo Li\nAge: 20\nReview: Awful.")
     assert p["review"] == "Great machine."
+
+
+# ------------------------------------------------------------------ who the customers are
+def _within(hits: int, n: int, p: float, sd: float = 4.0) -> bool:
+    return abs(hits / n - p) <= sd * math.sqrt(p * (1 - p) / n)
+
+
+def test_mbti_types_follow_the_published_table():
+    """20000 draws: every type's share is within 4 standard errors of the Myers & Briggs Foundation /
+    CAPT national-sample percentage (renormalised: the published table sums to 100.3)."""
+    assert sum(MBTI_PERCENT.values()) == pytest.approx(100.3) and set(MBTI_PERCENT) == set(MBTI_TYPES)
+    p = mbti_p()
+    assert sum(p.values()) == pytest.approx(1.0) and p["ISFJ"] == pytest.approx(13.8 / 100.3)
+    n = 20000
+    counts = Counter(draw_mbti(n, np.random.default_rng(0)))
+    for t in MBTI_TYPES:
+        assert _within(counts[t], n, p[t]), (t, counts[t] / n, p[t])
+    assert counts.most_common(1)[0][0] == "ISFJ" and min(counts, key=counts.get) == "INFJ"
+
+
+def test_mbti_letters_are_not_independent():
+    """The old sampler drew four independent letters (all 16 types between 5% and 8%); now one categorical
+    over types, so P(ISFJ) is not the product of its letters' marginals, and E/I is close to even."""
+    p, m = mbti_p(), mbti_letter_p()
+    assert p["ISFJ"] / (m["I"] * m["S"] * m["F"] * m["J"]) > 1.1
+    assert m["E"] == pytest.approx(0.4925, abs=1e-3) and m["S"] == pytest.approx(0.7318, abs=1e-3)
+    assert MBTI_LETTERS == {a: m[a] for a in "ESTJ"}
+    assert max(p.values()) / min(p.values()) > 9  # a clear mode to collapse onto
+
+
+def test_ages_are_right_skewed_with_a_mode_in_the_thirties():
+    """The old ages were 80% normal(34, 12) + 20% uniform; now 14 + Gamma(3, 9): mode 32, a long right tail."""
+    p = age_p()
+    assert sum(p) == pytest.approx(1.0) and 30 <= AGES[np.argmax(p)] <= 35
+    ages = draw_ages(20000, np.random.default_rng(1))
+    mode = Counter(ages.tolist()).most_common(1)[0][0]
+    assert 28 <= mode <= 37 and ages.mean() > np.median(ages) > mode  # right-skewed
+    assert ages.min() < 20 and ages.max() > 80 and 0.05 < (ages >= 60).mean() < 0.2
+    assert _within(int((ages >= 60).sum()), 20000, float(p[AGES >= 60].sum()))
+
+
+def test_first_names_are_drawn_with_fakers_weights():
+    """en_US female first names carry frequency weights in Faker: the heaviest one comes up as often as its weight."""
+    names, cdf = _pool("en_US", "female", "latin")
+    w = np.diff(np.concatenate([[0.0], cdf]))
+    assert w.max() / w.min() > 10  # not a uniform list
+    top = names[int(np.argmax(w))]
+    rng = np.random.default_rng(2)
+    hits = sum(draw_name("en_US", "latin", "female", rng)[0] == top for _ in range(20000))
+    assert _within(hits, 20000, float(w.max()))
+
+
+def test_nationalities_are_skewed():
+    p = nationality_p()
+    assert max(p, key=p.get) == "American" and max(p.values()) / min(p.values()) >= 10

@@ -11,6 +11,12 @@ from dataclasses import dataclass, field
 from collapselab.config.app import register_schema
 from collapselab.config.common import LoggerConfig, between, positive
 
+# The generators' version, part of every artifact key (the world node is hashed into each one), so
+# a world, base or run made by older generators is never reused. 1: whole template sentences,
+# independent MBTI letters, normal ages; 2: word-level grammars, MBTI at population frequencies,
+# a right-skewed age distribution (docs/world.md).
+WORLD_VERSION = 2
+
 
 @dataclass
 class WorldConfig:
@@ -26,9 +32,12 @@ class WorldConfig:
     coupling: float = 1.0
     profanity_rate: float = 0.03  # share of reviews that are rude or profane
     truth_samples: int = 10000  # personas drawn (not stored) to estimate the non-analytic truths
+    version: int = WORLD_VERSION  # the generators' version (not a knob: only the current one is built)
 
     def problems(self) -> list[str]:
-        out = positive("n_personas", self.n_personas) + positive("n_bios", self.n_bios)
+        out = [] if self.version == WORLD_VERSION else [
+            f"version={self.version}: this code builds world version {WORLD_VERSION} only"]
+        out += positive("n_personas", self.n_personas) + positive("n_bios", self.n_bios)
         out += positive("n_steve", self.n_steve) + positive("n_instructions", self.n_instructions, strict=False)
         out += positive("coupling", self.coupling, strict=False) + between("profanity_rate", self.profanity_rate, 0.0, 1.0)
         out += positive("truth_samples", self.truth_samples)

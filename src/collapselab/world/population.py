@@ -1,8 +1,10 @@
 """Who the simulated customers are: the attribute distributions and how they couple to reviews.
 
 Every attribute distribution here is explicit, so the ground truth (``truth.py``) is
-computed from these tables, not estimated. Names come from Faker's per-locale name
-lists (read once per process, sampled with the build's own seeded generator).
+computed from these tables, not estimated. They are skewed the way real ones are (a most
+common MBTI type, a most common age, a few large nationalities), so alignment has a mode
+to collapse onto. Names come from Faker's per-locale name lists with Faker's own weights
+(read once per process, sampled with the build's own seeded generator).
 """
 
 from __future__ import annotations
@@ -60,10 +62,21 @@ NATIONALITIES: dict[str, tuple] = {
 }
 
 GENDERS = {"female": 0.49, "male": 0.49, "other": 0.02}
-MBTI_LETTERS = {"E": 0.52, "S": 0.50, "T": 0.47, "J": 0.55}  # P(first letter of each axis); the rest is the other letter
 AXES = (("E", "I"), ("S", "N"), ("T", "F"), ("J", "P"))
 MBTI_TYPES = [a + b + c + d for a in "EI" for b in "SN" for c in "TF" for d in "JP"]
+# Percent of each MBTI type in the US national representative sample (n = 3,009): Myers, McCaulley, Quenk and
+# Hammer, MBTI Manual, 3rd ed. (1998), the estimates the Myers & Briggs Foundation and CAPT publish. The
+# published percentages sum to 100.3 (rounding); ``mbti_p`` renormalises. One categorical over the 16 types:
+# the letters are not independent (e.g. S and J go together), and E = 49.3%, S = 73.3%, T = 40.2%, J = 54.1%.
+MBTI_PERCENT = {
+    "ISFJ": 13.8, "ESFJ": 12.3, "ISTJ": 11.6, "ISFP": 8.8, "ESTJ": 8.7, "ESFP": 8.5, "ENFP": 8.1, "ISTP": 5.4,
+    "INFP": 4.4, "ESTP": 4.3, "INTP": 3.3, "ENTP": 3.2, "ENFJ": 2.5, "INTJ": 2.1, "ENTJ": 1.8, "INFJ": 1.5,
+}
 AGES = np.arange(14, 86)
+# Customers' ages: 14 + Gamma(shape 3, scale 9 years), cut to 14..85 -- right-skewed with its mode at 32,
+# mean 39.7, sd 14.1, median 37; 3% are under 20, 10% aged 60+, 1% aged 80+. A chosen shape (adult buyers
+# of a smartwatch gadget skew to their thirties), not one fitted to a survey.
+AGE_GAMMA = (3.0, 9.0)
 AGE_BANDS = ((14, 24, "14-24"), (25, 34, "25-34"), (35, 44, "35-44"), (45, 59, "45-59"), (60, 85, "60+"))
 
 # sentiment classes of a review, from angry to delighted; their value drives the coupling
@@ -78,10 +91,12 @@ def nationality_p() -> dict[str, float]:
 
 
 def age_p() -> np.ndarray:
-    """P(age) for ``AGES`` (14..85): 80% normal(34, 12), 20% uniform, so teens and the old appear."""
-    dens = np.exp(-0.5 * ((AGES - 34.0) / 12.0) ** 2)
-    p = 0.8 * dens / dens.sum() + 0.2 / len(AGES)
-    return p / p.sum()
+    """P(age) for ``AGES`` (14..85): the gamma density ``AGE_GAMMA`` of (age - 14) at each year's
+    midpoint, renormalised; the mode is at 32."""
+    shape, scale = AGE_GAMMA
+    x = AGES - AGES[0] + 0.5
+    dens = x ** (shape - 1) * np.exp(-x / scale)
+    return dens / dens.sum()
 
 
 def age_band(age: int) -> str:
@@ -92,14 +107,22 @@ def age_band(age: int) -> str:
 
 
 def mbti_p() -> dict[str, float]:
-    out = {}
-    for t in MBTI_TYPES:
-        p = 1.0
-        for letter, (first, _) in zip(t, AXES):
-            q = MBTI_LETTERS[first]
-            p *= q if letter == first else 1 - q
-        out[t] = p
+    """P(type) for the 16 ``MBTI_TYPES``: ``MBTI_PERCENT`` renormalised to sum to 1."""
+    total = sum(MBTI_PERCENT.values())
+    return {t: MBTI_PERCENT[t] / total for t in MBTI_TYPES}
+
+
+def mbti_letter_p() -> dict[str, float]:
+    """Marginal P(letter) of all eight letters under ``mbti_p`` (E and I, S and N, ...)."""
+    out = dict.fromkeys("EISNTFJP", 0.0)
+    for t, p in mbti_p().items():
+        for letter in t:
+            out[letter] += p
     return out
+
+
+# P(first letter of each axis), derived from the type table (kept for callers of the old constant)
+MBTI_LETTERS = {a: mbti_letter_p()[a] for a, _ in AXES}
 
 
 # ------------------------------------------------------------------ the coupling model
@@ -208,14 +231,25 @@ def reseed_fakers(seed: int) -> None:
     """Kept for callers: names now come from our own generator, so there is nothing to reseed."""
 
 
+def draw_mbti(n: int, rng: np.random.Generator) -> list[str]:
+    """``n`` MBTI types from the one categorical ``mbti_p`` (not letter by letter)."""
+    mp = mbti_p()
+    return [str(t) for t in rng.choice(list(mp), size=n, p=list(mp.values()))]
+
+
+def draw_ages(n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` ages from ``age_p``. Shape [n], int."""
+    return rng.choice(AGES, size=n, p=age_p())
+
+
 def draw_attributes(n: int, rng: np.random.Generator) -> list[dict]:
     """``n`` customers' attributes (independent of each other except ethnicity and names,
     which follow nationality). Keys: first_name, last_name, gender, age, nationality, ethnicity, mbti."""
     nat_p = nationality_p()
     nats = rng.choice(list(nat_p), size=n, p=list(nat_p.values()))
     genders = rng.choice(list(GENDERS), size=n, p=list(GENDERS.values()))
-    ages = rng.choice(AGES, size=n, p=age_p())
-    letters = [np.where(rng.random(n) < MBTI_LETTERS[a], a, b) for a, b in AXES]
+    ages = draw_ages(n, rng)
+    types = draw_mbti(n, rng)
     out = []
     for i in range(n):
         nat = str(nats[i])
@@ -226,6 +260,6 @@ def draw_attributes(n: int, rng: np.random.Generator) -> list[dict]:
         first, last = draw_name(loc, how, str(genders[i]), rng)
         out.append({
             "first_name": first, "last_name": last, "gender": str(genders[i]), "age": int(ages[i]),
-            "nationality": nat, "ethnicity": eth, "mbti": "".join(str(l[i]) for l in letters),
+            "nationality": nat, "ethnicity": eth, "mbti": types[i],
         })
     return out

@@ -16,7 +16,7 @@ import numpy as np
 
 from collapselab.optimum import optimal_shares
 from collapselab.world.population import (
-    AGE_BANDS, AGES, AXES, CLASSES, GENDERS, MBTI_LETTERS, NATIONALITIES, age_band, age_p, class_p, drive, mbti_p,
+    AGE_BANDS, AGES, CLASSES, GENDERS, NATIONALITIES, age_band, age_p, class_p, drive, mbti_letter_p, mbti_p,
     nationality_p, reseed_fakers,
 )
 from collapselab.world.annotator import Annotator
@@ -42,21 +42,22 @@ def group_of(rec: dict, grouping: str) -> str:
 
 
 def _class_tables(coupling: float) -> dict:
-    """Exact P(class) and P(class | group) by enumerating nationality x age x E/I x T/F (other
-    attributes do not enter the drive; gender is independent of everything, so P(c | g) = P(c))."""
+    """Exact P(class) and P(class | group) by enumerating nationality x age x (E/I, T/F) (other
+    attributes do not enter the drive; gender is independent of everything, so P(c | g) = P(c)).
+    E/I and T/F are not independent under the type table, so their joint comes from ``mbti_p``."""
     nat_p, ap = nationality_p(), age_p()
-    pe, pt = MBTI_LETTERS["E"], MBTI_LETTERS["T"]
+    ei_tf: dict[tuple[str, str], float] = defaultdict(float)
+    for t, p in mbti_p().items():
+        ei_tf[t[0], t[2]] += p
     acc: dict[str, dict[str, np.ndarray]] = defaultdict(lambda: defaultdict(lambda: np.zeros(len(CLASSES))))
     total = np.zeros(len(CLASSES))
     for nat, pn in nat_p.items():
         for age, pa in zip(AGES, ap):
-            for ei, pei in (("E", pe), ("I", 1 - pe)):
-                for tf, ptf in (("T", pt), ("F", 1 - pt)):
-                    w = pn * pa * pei * ptf
-                    pc = w * class_p(drive(ei + "S" + tf + "J", int(age), nat), coupling)
-                    total += pc
-                    for grouping, g in (("E/I", ei), ("T/F", tf), ("age_band", age_band(int(age))), ("nationality", nat)):
-                        acc[grouping][g] += pc
+            for (ei, tf), p_ax in ei_tf.items():
+                pc = pn * pa * p_ax * class_p(drive(ei + "S" + tf + "J", int(age), nat), coupling)
+                total += pc
+                for grouping, g in (("E/I", ei), ("T/F", tf), ("age_band", age_band(int(age))), ("nationality", nat)):
+                    acc[grouping][g] += pc
     out = {"all": dict(zip(CLASSES, total.tolist()))}
     for grouping, groups in acc.items():
         out[grouping] = {g: dict(zip(CLASSES, (v / v.sum()).tolist())) for g, v in groups.items()}
@@ -131,9 +132,7 @@ def _compute(cfg) -> dict:
             eth[e] += pn * p
     ap = age_p()
     bands = {name: float(ap[(AGES >= lo) & (AGES <= hi)].sum()) for lo, hi, name in AGE_BANDS}
-    letters = {}
-    for a, b in AXES:
-        letters[a], letters[b] = MBTI_LETTERS[a], 1 - MBTI_LETTERS[a]
+    letters = mbti_letter_p()
     classes = _class_tables(cfg.coupling)
     pos = {"all": _share(classes["all"], POSITIVE)}
     neg = {"all": _share(classes["all"], NEGATIVE)}
