@@ -257,3 +257,43 @@ def test_typicality_biased_pairs_prefer_what_the_base_finds_likely(artifacts, tm
     gaps = [r["chosen_ref_logp"] - r["rejected_ref_logp"] for r in biased]
     # at alpha = 1 a pair's log pi_ref gap (tens of nats) outweighs its quality gap (a few units)
     assert sum(g > 0 for g in gaps) >= 0.9 * len(gaps)
+
+
+@pytest.mark.parametrize("stage, extra", [("dpo", [*DPO, "dpo.epochs=3"]),
+                                          ("ppo", [*REWARD, *PPO, "ppo.total_episodes=48"])])
+def test_a_run_killed_at_a_random_point_resumes_to_the_uninterrupted_weights(artifacts, tmp_path, stage, extra):
+    """SIGKILL a CLI run at a random moment after its first checkpoint, rerun it: its final weights
+    equal those of a run that was never interrupted (RNG states and data order restored)."""
+    import os
+    import random
+    import shutil
+    import signal
+    import subprocess
+    import sys
+
+    train = {"dpo": train_dpo, "ppo": train_ppo}[stage]
+    args = [*extra, "beta=0.3", "save_every=1", "logger=none"]
+    whole = train(cfg_for(stage, artifacts, *args), tmp_path / "whole")  # builds the prerequisites too
+    killed_art = tmp_path / "killed_artifacts"
+    shutil.copytree(artifacts, killed_art, ignore=lambda d, names: [stage] if Path(d) == artifacts else [])
+    cfg = cfg_for(stage, killed_art, *args)
+    root = Path(__file__).resolve().parents[2]
+    overrides = [*TINY, *PAIRS, *args, f"artifacts_dir={killed_art}", f"hydra.run.dir={tmp_path}/cli"]
+    proc = subprocess.Popen([sys.executable, str(root / "training" / f"{stage}.py"), *overrides],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    run = killed_art / stage / whole.name  # the same config: the same run folder name
+    deadline = time.time() + 240
+    while latest_checkpoint(run) is None and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(random.Random(stage).uniform(0.0, 1.0))  # a random moment after the first checkpoint
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert latest_checkpoint(run) is not None and not is_done(run), "the run was not killed mid-way"
+    again = train(cfg, tmp_path / "again")
+    assert again == run and is_done(again)
+    a, b = tensors(final_model(whole)), tensors(final_model(again))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    if stage == "ppo":
+        va = torch.load(final_model(whole) / "ppo_state.pt", weights_only=False)["value"]
+        vb = torch.load(final_model(again) / "ppo_state.pt", weights_only=False)["value"]
+        assert all(torch.equal(va[k], vb[k]) for k in va)

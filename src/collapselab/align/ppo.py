@@ -6,8 +6,11 @@ The value model starts as a copy of the reward model.
 
 Resume: trl's PPOTrainer has no ``resume_from_checkpoint``, so each checkpoint also stores
 ``ppo_state.pt`` (the value model's trainable weights, optimizer and LR-scheduler state, the
-update count). A rerun loads the adapter and that state, builds the trainer for the full run
-(so the LR schedule is the same), and stops when the total number of updates is reached.
+update count, and the python / numpy / torch random states, as torchtune keeps them). A rerun
+loads the adapter and that state, builds the trainer for the full run with the same seed (so
+the LR schedule and the prompt order are the same), fast-forwards the prompt loader past the
+batches already used, restores the random states and stops when the total number of updates
+is reached: a run killed after any checkpoint ends with the weights of an uninterrupted run.
 """
 
 from __future__ import annotations
@@ -67,6 +70,70 @@ def prompt_dataset(world: Any, tok: Any, batch_size: int) -> Any:
     return Dataset.from_dict({"input_ids": ids})
 
 
+def rng_state() -> dict[str, Any]:
+    """Every random state an update draws from (python, numpy, torch CPU and CUDA)."""
+    import random
+
+    import numpy as np
+
+    return {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    import random
+
+    import numpy as np
+
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if state.get("cuda") is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def seed_prompt_order(loader: Any, seed: int) -> None:
+    """Give the prompt loader's shuffle its own generator, seeded once: the order of every epoch then
+    depends on ``seed`` alone, not on the global random state when the epoch starts (which the
+    rollouts' sampling moves), so a resumed run can replay it. (On several processes accelerate
+    has already given the sampler a synchronised generator; it is kept.)"""
+    bs = loader.batch_sampler
+    sampler = getattr(getattr(bs, "batch_sampler", bs), "sampler", None)
+    if sampler is not None and hasattr(sampler, "generator") and sampler.generator is None:
+        sampler.generator = torch.Generator().manual_seed(int(seed))
+
+
+class ResumedLoader:
+    """A data loader iterated as if its first ``n`` batches had already been drawn, with the random
+    states of the moment the killed run saved its checkpoint.
+
+    The shuffle order comes from the loader's own generator (``seed_prompt_order``), so skipping
+    ``n`` batches (across epochs if need be) lands where the killed run stood. The random states
+    are restored here, just before the first batch is handed out, because trl's ``train()`` draws
+    from the global generator before its first rollout: restored any earlier they would be moved.
+    """
+
+    def __init__(self, loader: Any, n: int, rng: dict[str, Any] | None):
+        self.loader, self.n, self.rng = loader, n, rng
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def __iter__(self) -> Any:
+        it = iter(self.loader)
+        while self.n > 0:
+            try:
+                next(it)
+            except StopIteration:  # an epoch ended inside the skipped part: the next one starts
+                it = iter(self.loader)
+                continue
+            self.n -= 1
+        if self.rng is not None:  # checkpoints written before the random states were kept have none
+            set_rng_state(self.rng)
+            self.rng = None
+        yield from it
+
+
 def trainable_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {n: p.detach().cpu().clone() for n, p in model.named_parameters() if p.requires_grad}
 
@@ -83,6 +150,7 @@ class PPOCheckpointCallback(TrainerCallback):
         self.trainer: Any = None  # set once the trainer exists
 
     def save(self, step: int) -> None:
+        rng = rng_state()  # first: the state the next update starts from
         trainer = self.trainer
         policy = trainer.accelerator.unwrap_model(trainer.model).policy
         value = trainer.accelerator.unwrap_model(trainer.model).value_model
@@ -95,7 +163,7 @@ class PPOCheckpointCallback(TrainerCallback):
             self.tok.save_pretrained(tmp)
             torch.save(
                 {"step": step, "value": trainable_state(value), "optimizer": trainer.optimizer.state_dict(),
-                 "scheduler": trainer.lr_scheduler.state_dict()},
+                 "scheduler": trainer.lr_scheduler.state_dict(), "rng": rng},
                 tmp / STATE_FILE,
             )
 
@@ -155,7 +223,7 @@ def train_ppo(cfg: PPOStage, tracker_dir: Path) -> Path:
         print(f"ppo: resuming from {ckpt} (update {offset} of {cfg.ppo.updates})")
     args = PPOConfig(
         output_dir=str(run / "trainer"), report_to="none", save_strategy="no", logging_steps=1,
-        seed=cfg.seed + offset,  # a fresh prompt order after a resume, reproducible per update
+        seed=cfg.seed,  # the same prompt order after a resume (the loader is fast-forwarded below)
         learning_rate=cfg.ppo.learning_rate, per_device_train_batch_size=cfg.ppo.batch_size,
         gradient_accumulation_steps=1, num_mini_batches=cfg.ppo.num_mini_batches,
         local_rollout_forward_batch_size=cfg.ppo.batch_size, total_episodes=cfg.ppo.total_episodes,
@@ -174,9 +242,11 @@ def train_ppo(cfg: PPOStage, tracker_dir: Path) -> Path:
             callbacks=[TrackerCallback(tracker, step_offset=offset), ckpt_cb],
         )
         ckpt_cb.trainer = trainer
+        seed_prompt_order(trainer.dataloader, cfg.seed)
         if state is not None:
             trainer.optimizer.load_state_dict(state["optimizer"])
             trainer.lr_scheduler.load_state_dict(state["scheduler"])
+            trainer.dataloader = ResumedLoader(trainer.dataloader, offset, state.get("rng"))
         try:
             trainer.train()
             step = offset + trainer.state.global_step
