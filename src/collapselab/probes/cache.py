@@ -17,12 +17,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from collapselab.io import config_hash
-from collapselab.probes.generation import Sample
-
-
-def batch_seed(seed: int, start: int) -> int:
-    """Seed of the batch starting at sample ``start`` (independent of how far an earlier run got)."""
-    return (int(seed) * 1_000_003 + int(start)) % (2**63 - 1)
+from collapselab.probes.generation import Sample, batch_seed  # noqa: F401 - batch_seed re-exported
 
 
 class SampleCache:

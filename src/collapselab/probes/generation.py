@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 
 from collapselab.errors import UserError
+from collapselab.models.chat import stop_token_ids
 
 
 @dataclass
@@ -116,7 +117,7 @@ class HFLanguageModel:
         if self.tok.pad_token_id is None:
             self.tok.pad_token = self.tok.eos_token
         self.tok.padding_side = "left"
-        self.stop_ids = _stop_ids(tokenizer)
+        self.stop_ids = stop_token_ids(tokenizer)
         self.clamped: dict[int, int] = {}  # requested max_new_tokens -> what the context allowed
         self._token_texts: dict[int, str] = {}  # token id -> decode([id]), see _token_text
         cfg = model.config
@@ -292,6 +293,11 @@ class HFLanguageModel:
         return sums, counts
 
 
+def batch_seed(seed: int, start: int) -> int:
+    """The seed of the batch that starts at sample ``start`` (distinct per batch, stable per run seed)."""
+    return (int(seed) * 1_000_003 + int(start)) % (2**63 - 1)
+
+
 def sample_batched(
     lm: LanguageModel, prompts: list[str], *, max_new_tokens: int, temperature: float, seed: int,
     batch_size: int, top_k: int = 5, desc: str | None = None,
@@ -302,8 +308,6 @@ def sample_batched(
     the same set sampled by a probe are the same draws. ``desc``: a progress bar with this label.
     """
     from tqdm.auto import tqdm
-
-    from collapselab.probes.cache import batch_seed
 
     out: list[Sample] = []
     with tqdm(total=len(prompts), desc=desc, unit="sample", disable=desc is None) as bar:
@@ -352,15 +356,6 @@ def _preallocated_cache(model: Any, max_len: int) -> Any:
         cache.layer_class_to_replicate = None
     cache.layers = [PreallocatedLayer() if type(layer) is DynamicLayer else layer for layer in cache.layers]
     return cache
-
-
-def _stop_ids(tokenizer: Any) -> list[int]:
-    """EOS plus the chat end-of-turn token where the vocabulary has one."""
-    try:
-        from collapselab.models import stop_token_ids
-    except ImportError:  # pragma: no cover
-        return [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else []
-    return stop_token_ids(tokenizer)
 
 
 def mean_or_nan(xs: list[float]) -> float:
