@@ -3,7 +3,6 @@ give one stderr line and exit 2."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import os
@@ -16,17 +15,11 @@ import torch
 
 from collapselab.config import compose
 from collapselab.errors import UserError
+from collapselab.typicality import estimate, read_pairs
 
 ROOT = Path(__file__).resolve().parents[2]
 WORDS = ["Grace", "Hopper", "was", "a", "computer", "scientist", "born", "in", "New", "York", "Steve", "is",
          "the", "CEO", "of", "startup", "company", "coffee", "warm", "great", "."]
-
-
-def _entry_module():
-    spec = importlib.util.spec_from_file_location("eval_typicality", ROOT / "eval" / "typicality.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 @pytest.fixture(scope="module")
@@ -70,10 +63,9 @@ def _pairs_file(path: Path, n: int = 40) -> Path:
 
 
 def test_entry_point_writes_alpha_and_ci(tmp_path, tiny_ref):
-    mod = _entry_module()
     pairs = _pairs_file(tmp_path / "pairs.jsonl")
     cfg = compose("typicality", [f"pairs={pairs}", f"ref={tiny_ref}", "device=cpu", "batch_size=8"])
-    out = mod.estimate(cfg, tmp_path / "run")
+    out = estimate(cfg, tmp_path / "run")
     written = json.loads((tmp_path / "run" / "typicality.json").read_text())
     assert written["alpha"] == pytest.approx(out["alpha"])
     lo, hi = written["ci"]
@@ -81,32 +73,34 @@ def test_entry_point_writes_alpha_and_ci(tmp_path, tiny_ref):
     assert written["n"] == 40 and written["reduce"] == "sum" and written["ref"] == str(tiny_ref)
     assert written["pairs"] == str(pairs.resolve()) and written["meta"]["seed"] == 0
     # the same seed gives the same orientation and fit; reduce=mean and a quality covariate also fit
-    again = mod.estimate(cfg, tmp_path / "again")
+    again = estimate(cfg, tmp_path / "again")
     assert again["alpha"] == out["alpha"] and again["ci"] == out["ci"]
     cfg_q = compose("typicality", [f"pairs={pairs}", f"ref={tiny_ref}", "device=cpu", "reduce=mean",
                                    "quality_key=quality", "max_pairs=30"])
-    q = mod.estimate(cfg_q, tmp_path / "q")
+    q = estimate(cfg_q, tmp_path / "q")
     assert q["n"] == 30 and math.isfinite(q["alpha"]) and math.isfinite(q["quality_coef"])
 
 
-def test_scores_are_the_chat_templated_log_probs(tmp_path, tiny_ref):
-    """A conversational row is scored as log pi_ref(answer | chat template of the user turn with the
-    generation prompt); a plain-string row as log pi_ref(answer | prompt)."""
+def test_scores_condition_on_the_plain_request_or_the_chat_template(tmp_path, tiny_ref):
+    """A conversational row is scored as log pi_ref(answer | "<user text>\\n") by default, the rule the
+    pairs stage's biased annotator uses (so a planted alpha is recoverable), or through the chat
+    template with prompt_format=chat; a plain-string row as log pi_ref(answer | prompt)."""
     from collapselab.models import load_causal_lm
     from collapselab.probes.generation import HFLanguageModel
+    from collapselab.typicality import score_pairs
 
-    mod = _entry_module()
     model, tok = load_causal_lm(tiny_ref)
     lm = HFLanguageModel(model, tok)
     rows = [{"line": 1, "prompt": [{"role": "user", "content": "Steve is"}], "chosen": "the CEO", "rejected": "warm ."},
             {"line": 2, "prompt": "Grace Hopper", "chosen": "was born", "rejected": "coffee"}]
-    chosen, rejected = mod.score_pairs(lm, rows, "sum", 4, "x.jsonl")
     chat = tok.apply_chat_template([{"role": "user", "content": "Steve is"}], add_generation_prompt=True,
                                    tokenize=False)
     assert chat.endswith("<|assistant|>\n")
-    s, _ = lm.continuation_logprobs([chat, chat, "Grace Hopper", "Grace Hopper"],
-                                    ["the CEO", "warm .", "was born", "coffee"])
-    assert chosen == pytest.approx(s[0::2], abs=1e-5) and rejected == pytest.approx(s[1::2], abs=1e-5)
+    for fmt, first in (("plain", "Steve is\n"), ("chat", chat)):
+        chosen, rejected = score_pairs(lm, rows, "sum", 4, "x.jsonl", fmt)
+        s, _ = lm.continuation_logprobs([first, first, "Grace Hopper", "Grace Hopper"],
+                                        ["the CEO", "warm .", "was born", "coffee"])
+        assert chosen == pytest.approx(s[0::2], abs=1e-5) and rejected == pytest.approx(s[1::2], abs=1e-5)
 
 
 @pytest.mark.parametrize(
@@ -121,10 +115,9 @@ def test_scores_are_the_chat_templated_log_probs(tmp_path, tiny_ref):
     ],
 )
 def test_bad_rows_name_the_line(tmp_path, text, match):
-    mod = _entry_module()
     (tmp_path / "bad.jsonl").write_text(text)
     with pytest.raises(UserError, match=match):
-        mod.read_pairs(tmp_path / "bad.jsonl")
+        read_pairs(tmp_path / "bad.jsonl")
 
 
 def test_missing_pairs_file_is_one_stderr_line(tmp_path):

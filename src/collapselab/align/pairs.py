@@ -63,15 +63,17 @@ def to_rows(prompts: list[list[dict[str, str]]], labelled: list[dict[str, str]],
 
 def reference_logprobs(cfg: PairsStage, requests: list[str], answers: list[str]) -> list[float]:
     """log pi_ref(answer | request) under the pretrained base, summed over the answer's tokens or
-    their mean (``annotator.typicality_reduce``), in nats. The base has no chat template, so it
-    reads the request as plain text on its own line, the way it reads the world's documents."""
+    their mean (``annotator.typicality_reduce``), in nats, conditioned as ``typicality.reference_prompt``
+    says (the estimator, eval/typicality.py, scores the same way)."""
     from collapselab.align.sft import load_base
     from collapselab.models import load_causal_lm
     from collapselab.probes.generation import HFLanguageModel
+    from collapselab.typicality import reference_prompt
 
     model, tok = load_causal_lm(load_base(cfg))
     lm = HFLanguageModel(model, tok, name="base")
-    sums, counts = lm.continuation_logprobs([f"{r}\n" for r in requests], answers, batch_size=cfg.pairs.batch_size)
+    sums, counts = lm.continuation_logprobs([reference_prompt(r) for r in requests], answers,
+                                            batch_size=cfg.pairs.batch_size)
     if cfg.annotator.typicality_reduce == "sum":
         return sums
     return [s / n if n else 0.0 for s, n in zip(sums, counts)]
@@ -102,12 +104,14 @@ def build_pairs(cfg: PairsStage, tracker_dir: Path) -> Path:
     ref_a = ref_b = None
     if alpha > 0:  # the annotator's typicality bias needs log pi_ref of both answers
         ref_a, ref_b = reference_logprobs(cfg, user, a), reference_logprobs(cfg, user, b)
-    labelled = Annotator(typicality=alpha).label_pairs(user, a, b, seed=cfg.seed, ref_logp_a=ref_a, ref_logp_b=ref_b)
+    annotator = Annotator(typicality=alpha)
+    labelled = annotator.label_pairs(user, a, b, seed=cfg.seed, ref_logp_a=ref_a, ref_logp_b=ref_b)
     rows = to_rows(prompts, labelled, cfg.pairs.eval_fraction, cfg.seed)
-    if alpha > 0:  # kept beside the labels, for eval/typicality.py and the report
-        for row, lab, ans_a, la, lb in zip(rows, labelled, a, ref_a, ref_b, strict=True):
+    if alpha > 0:  # kept beside the labels, for eval/typicality.py (quality_key=quality_delta) and the report
+        for row, lab, q, ans_a, la, lb in zip(rows, labelled, user, a, ref_a, ref_b, strict=True):
             # identical answers have identical log-probs, so comparing texts is enough
             row["chosen_ref_logp"], row["rejected_ref_logp"] = (la, lb) if lab["chosen"] == ans_a else (lb, la)
+            row["quality_delta"] = annotator.score(q, lab["chosen"]) - annotator.score(q, lab["rejected"])
     atomic_write_text(folder / "pairs.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
     print(f"pairs: {len(rows)} labelled pairs -> {folder}")
     return folder

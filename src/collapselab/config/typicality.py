@@ -18,6 +18,8 @@ class TypicalityConfig:
     pairs: str | None = None  # JSONL with prompt / chosen / rejected (the lab's conversational rows or strings)
     ref: str | None = None  # pi_ref: an HF causal-LM folder, a model-config name (tiny) or a cached hub name
     reduce: str = "sum"  # sum: log pi_ref of the whole answer (eq. 1); mean: per answer token
+    # plain: a base model reads the request as plain text (the pairs stage's rule); chat: the chat template
+    prompt_format: str = "plain"
     quality_key: str | None = None  # row field holding r_true(chosen) - r_true(rejected), a covariate; None: none
     max_pairs: int | None = None  # the first this many rows; None: all
     batch_size: int = 16  # answers per forward pass
@@ -34,6 +36,7 @@ class TypicalityConfig:
         if not self.ref:
             out.append("ref=None: give the reference model pi_ref (a model folder, model-config name or hub name)")
         out += choice("reduce", self.reduce, REDUCTIONS)
+        out += choice("prompt_format", self.prompt_format, ("plain", "chat"))
         out += choice("device", self.device, ("auto", "cpu", "cuda"))
         out += choice("dtype", self.dtype, ("float32", "bfloat16", "float16"))
         out += positive("batch_size", self.batch_size) + positive("temperature", self.temperature)

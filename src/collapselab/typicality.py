@@ -1,0 +1,187 @@
+"""Typicality bias in preference labels (Verbalized Sampling, Zhang et al. 2025, arXiv 2510.01171, eq. 1):
+read a preference file, score its answers under pi_ref, fit alpha. ``eval/typicality.py`` is the
+entry point; the fit itself is ``metrics.typicality.fit_typicality``.
+
+What pi_ref is conditioned on is one rule for the whole project (``reference_prompt``): the
+pairs stage's biased annotator scores answers the same way, so the estimator can recover the
+alpha that was planted.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from collapselab.config.app import as_dict
+from collapselab.errors import UserError
+
+FIELDS = ("prompt", "chosen", "rejected")
+
+
+def reference_prompt(request: str) -> str:
+    """What a base model pi_ref reads before an answer: the request as plain text on its own line,
+    the way it reads the world's documents (a base has no chat format of its own)."""
+    return f"{request}\n"
+
+
+
+def read_pairs(path: str | Path, max_pairs: int | None = None, quality_key: str | None = None) -> list[dict]:
+    """The rows of a preference JSONL as ``{"line", "prompt", "chosen", "rejected", "quality"}``.
+
+    ``prompt``: a string, or a list of ``{"role", "content"}`` turns (kept as the list);
+    ``chosen`` / ``rejected``: a string, or a list holding one assistant turn (its content is
+    taken). Bad input is a one-line UserError naming the file and line.
+    """
+    p = Path(path)
+    if not p.is_file():
+        what = "is a folder" if p.is_dir() else "no such file"
+        raise UserError(f"pairs={str(path)!r}: {what}, expected a JSONL file")
+    rows: list[dict] = []
+    with p.open(encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            if max_pairs is not None and len(rows) >= max_pairs:
+                break
+            where = f"{p}:{lineno}"
+            try:
+                raw = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise UserError(f"{where}: not valid JSON ({e.msg})") from None
+            if not isinstance(raw, dict):
+                raise UserError(f"{where}: expected a JSON object with {', '.join(FIELDS)}")
+            missing = [k for k in FIELDS if k not in raw]
+            if missing:
+                raise UserError(f"{where}: row has no {', '.join(map(repr, missing))} "
+                                f"(each row needs {', '.join(FIELDS)})")
+            row = {"line": lineno, "prompt": _prompt(raw["prompt"], where),
+                   "chosen": _answer(raw["chosen"], f"{where}: chosen"),
+                   "rejected": _answer(raw["rejected"], f"{where}: rejected"), "quality": None}
+            if quality_key is not None:
+                q = raw.get(quality_key)
+                if isinstance(q, bool) or not isinstance(q, (int, float)):
+                    raise UserError(f"{where}: quality_key={quality_key!r} must name a number in every row, "
+                                    f"got {q!r}")
+                row["quality"] = float(q)
+            rows.append(row)
+    if len(rows) < 2:
+        raise UserError(f"pairs={str(path)!r}: {len(rows)} pair(s) found; need at least 2")
+    return rows
+
+
+def _turns(value: Any, where: str) -> list[dict]:
+    def is_turn(m: Any) -> bool:
+        return isinstance(m, dict) and isinstance(m.get("role"), str) and isinstance(m.get("content"), str)
+
+    if not (isinstance(value, list) and value and all(map(is_turn, value))):
+        raise UserError(f"{where}: expected a string or a list of {{'role', 'content'}} turns")
+    return value
+
+
+def _prompt(value: Any, where: str) -> str | list[dict]:
+    return value if isinstance(value, str) else _turns(value, f"{where}: prompt")
+
+
+def _answer(value: Any, where: str) -> str:
+    if isinstance(value, str):
+        return value
+    turns = [m for m in _turns(value, where) if m["role"] == "assistant"]
+    if len(turns) != 1 or len(value) != 1:
+        raise UserError(f"{where}: expected one assistant turn, got {len(value)} turn(s)")
+    return turns[0]["content"]
+
+
+def prompt_text(prompt: str | list[dict], tok: Any, prompt_format: str = "plain") -> str:
+    """What pi_ref is conditioned on. ``plain`` (for a base model, as the pairs stage scores):
+    ``reference_prompt`` of the user text; ``chat`` (for a chat model): the conversation through
+    the tokenizer's chat template with the generation prompt. A plain-string prompt is used as it is."""
+    if isinstance(prompt, str):
+        return prompt
+    if prompt_format == "chat":
+        if not getattr(tok, "chat_template", None):
+            raise UserError("prompt_format=chat: ref has no chat template (use prompt_format=plain)")
+        return tok.apply_chat_template(prompt, add_generation_prompt=True, tokenize=False)
+    return reference_prompt("\n".join(m["content"] for m in prompt if m["role"] == "user"))
+
+
+def score_pairs(lm: Any, rows: list[dict], reduce: str, batch_size: int, path: str,
+                prompt_format: str = "plain") -> tuple[list[float], list[float]]:
+    """log pi_ref(chosen | x) and log pi_ref(rejected | x) of each row, in nats (summed, or per token)."""
+    prompts = [prompt_text(r["prompt"], lm.tok, prompt_format) for r in rows]
+    answers = [r["chosen"] for r in rows] + [r["rejected"] for r in rows]
+    prompts2, lines2 = prompts + prompts, [r["line"] for r in rows] * 2
+    for i, (p, a) in enumerate(zip(prompts2, answers)):  # positions past the context: outside ref's training
+        add = not (lm.tok.bos_token and p.startswith(lm.tok.bos_token))
+        n = lm.n_tokens(p, special=add) + lm.n_tokens(a, special=False)
+        if n > lm.max_context:
+            raise UserError(f"{path}:{lines2[i]}: prompt + answer is {n} tokens, longer than ref's context "
+                            f"({lm.max_context}); remove the row or use a model with a longer context")
+    # longest first, so each batch pads little; the scores go back to the rows' order
+    order = sorted(range(len(answers)), key=lambda i: -(len(prompts2[i]) + len(answers[i])))
+    sums, counts = lm.continuation_logprobs([prompts2[i] for i in order], [answers[i] for i in order],
+                                            batch_size=batch_size)
+    out = [0.0] * len(answers)
+    for j, i in enumerate(order):
+        if reduce == "mean":
+            if counts[j] == 0:
+                raise UserError(f"{path}:{lines2[i]}: an answer is empty, which has no per-token log-prob; "
+                                "use reduce=sum or remove the row")
+            out[i] = sums[j] / counts[j]
+        else:
+            out[i] = sums[j]
+    return out[: len(rows)], out[len(rows):]
+
+
+def estimate(cfg: Any, out_dir: Path) -> dict:
+    """Read the pairs, score them under ``cfg.ref``, fit alpha; write and return ``typicality.json``'s dict."""
+    import numpy as np
+
+    t0 = time.time()
+    rows = read_pairs(cfg.pairs, cfg.max_pairs, cfg.quality_key)  # bad input fails before torch is imported
+    import torch
+
+    from collapselab.io import atomic_write_json
+    from collapselab.meta import git_hash, package_versions
+    from collapselab.metrics.typicality import fit_typicality
+    from collapselab.models import load_causal_lm
+    from collapselab.probes.generation import HFLanguageModel
+    from collapselab.seed import seed_everything
+
+    seed_everything(cfg.seed)
+    device = cfg.device if cfg.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        model, tok = load_causal_lm(cfg.ref, dtype=cfg.dtype, device=device, artifacts_dir=cfg.artifacts_dir)
+    except UserError as e:  # its message names the path as "checkpoint="; say which key it came from
+        raise UserError(f"ref: {e}") from None
+    lm = HFLanguageModel(model, tok, name=str(cfg.ref))
+    lp_chosen, lp_rejected = map(np.asarray, score_pairs(lm, rows, cfg.reduce, cfg.batch_size, cfg.pairs,
+                                                           cfg.prompt_format))
+
+    # random orientation (A = chosen with probability 1/2): otherwise every label is 1 and the
+    # no-intercept model P(A) = sigmoid(a * delta) is not identified
+    a_chosen = np.random.default_rng(cfg.seed).random(len(rows)) < 0.5
+    diff = lp_chosen - lp_rejected
+    delta = np.where(a_chosen, diff, -diff)
+    quality = None
+    if cfg.quality_key is not None:
+        q = np.array([r["quality"] for r in rows])
+        quality = np.where(a_chosen, q, -q)
+    try:
+        fit = fit_typicality(delta, a_chosen.astype(int), quality, temperature=cfg.temperature)
+    except ValueError as e:
+        raise UserError(f"pairs={cfg.pairs!r}: {e}") from None
+    result = {
+        "alpha": fit.alpha, "se": fit.se, "ci": [fit.ci_low, fit.ci_high], "p_value": fit.p_value, "n": fit.n,
+        "reduce": cfg.reduce, "prompt_format": cfg.prompt_format, "temperature": cfg.temperature, "ref": str(cfg.ref),
+        "pairs": str(Path(cfg.pairs).resolve()),
+        "quality_key": cfg.quality_key, "quality_coef": fit.quality_coef, "quality_se": fit.quality_se,
+        # model-free summaries of the same data
+        "chosen_more_likely_share": float(np.mean(diff > 0)),
+        "delta_logp_chosen_minus_rejected_mean": float(diff.mean()),
+        "meta": {"config": as_dict(cfg), "seed": cfg.seed, "device": device, "git_hash": git_hash(),
+                 "versions": package_versions(), "seconds": round(time.time() - t0, 2)},
+    }
+    atomic_write_json(Path(out_dir) / "typicality.json", result)
+    return result
