@@ -93,6 +93,21 @@ def _log_path(out_dir: Path, job: str) -> Path:
 
 def _worker_init() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # before torch is imported in this process
+    _die_with_parent()
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to send this worker SIGTERM when the lab process dies, however it dies: a lab killed
+    with SIGTERM or SIGKILL runs no cleanup, and its orphaned workers would go on training."""
+    if sys.platform != "linux":
+        return
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except OSError:  # no glibc (e.g. musl): workers then outlive a killed lab, as before
+        pass
 
 
 def run_job(cfg: Any, name: str, results: dict[str, Any], threads: int) -> tuple[dict, list[str], float]:
