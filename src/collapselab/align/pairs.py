@@ -64,18 +64,13 @@ def to_rows(prompts: list[list[dict[str, str]]], labelled: list[dict[str, str]],
 def reference_logprobs(cfg: PairsStage, requests: list[str], answers: list[str]) -> list[float]:
     """log pi_ref(answer | request) under the pretrained base, summed over the answer's tokens or
     their mean (``annotator.typicality_reduce``), in nats. The base has no chat template, so it
-    reads the request as plain text on its own line, the way it reads the world's documents.
-
-    The project's one rule for the annotator's typicality term: the pairs use it for the labels and
-    the lab's ``score/sft`` job for the predicted optimum. Answers are taken stripped, as the
-    annotator reads them (the pairs' answers are stripped already)."""
+    reads the request as plain text on its own line, the way it reads the world's documents."""
     from collapselab.align.sft import load_base
     from collapselab.models import load_causal_lm
     from collapselab.probes.generation import HFLanguageModel
 
     model, tok = load_causal_lm(load_base(cfg))
     lm = HFLanguageModel(model, tok, name="base")
-    answers = [a.strip() for a in answers]
     sums, counts = lm.continuation_logprobs([f"{r}\n" for r in requests], answers, batch_size=cfg.pairs.batch_size)
     if cfg.annotator.typicality_reduce == "sum":
         return sums

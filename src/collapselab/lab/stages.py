@@ -251,13 +251,14 @@ def _run_score(state: Any) -> Result:
     texts, reward = _sft_personas(state), state.results["reward"]["model"]
     requests = [PERSONA_INSTRUCTION] * len(texts)
     cfg = _align_cfg(state, "reward")  # its annotator node holds the reduce rule, its model and world the base
-    # the annotator's own typicality rule (align.pairs.reference_logprobs), so alpha means the same here
-    ref = reference_logprobs(cfg, requests, texts) if texts else []
+    # the annotator's own typicality rule (align.pairs.reference_logprobs: what the base reads before the
+    # answer, and the reduce), on the answer stripped as the pairs' answers are, so alpha means the same here
+    ref = reference_logprobs(cfg, requests, [t.strip() for t in texts]) if texts else []
     path = write_scores(scores_path(state), texts, reward_scores(reward, requests, texts), ref_logp=np.asarray(ref),
                         reward_model=str(reward), instruction=PERSONA_INSTRUCTION,
                         base_model=state.results["base"]["path"],
                         typicality_reduce=cfg.annotator.typicality_reduce,
-                        ref_rule="log pi_base(answer.strip() | request + newline), align.pairs.reference_logprobs")
+                        ref_rule="align.pairs.reference_logprobs(request, answer.strip())")
     return {"path": str(path)}, [str(path)]
 
 
