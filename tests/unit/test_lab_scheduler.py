@@ -188,8 +188,8 @@ def test_with_typicality_the_lab_runs_an_alpha_0_control_at_the_smallest_betas(t
     plain = _state(tmp_path / "plain")
     plain_jobs = build_jobs(plain)
     for ctl, own in (("reward/control", "reward"), ("ppo/control/0.01", "ppo/0.01"), ("dpo/control/0.05", "dpo/0.05")):
-        assert jobs[ctl].key(state) == plain_jobs[own].key(plain)
-        assert jobs[ctl].key(state) != jobs[own].key(state)
+        key = jobs[ctl].key(state)
+        assert key == plain_jobs[own].key(plain) and key != jobs[own].key(state)
     # evaluated with the persona probe only, at the lab's persona settings
     evc = _eval_cfg(state, str(tmp_path / "ckpt"), False, "control-ppo-b0.01")
     assert evc.probes == ["persona"] and evc.persona.n_samples == 10 and evc.reward_model is None
@@ -244,8 +244,8 @@ def test_the_prediction_with_typicality_weights_by_exp_of_reward_plus_alpha_logp
 
     r = [0, 0, 1, 0], log pi_ref = [-2, 0, -4, 0]: r + alpha logp = [-0.5, 0, 0, 0], so the weights
     are exp([-1, 0, 0, 0]) / Z = [e^-1, 1, 1, 1] / (e^-1 + 3); female (samples 0, 1) gets
-    (e^-1 + 1) / (e^-1 + 3) = 0.5185. Without alpha the weights are exp(2 r) = [1, 1, e^2, 1] and
-    female gets 2 / (3 + e^2) = 0.1923.
+    (e^-1 + 1) / (e^-1 + 3) = 0.4062. Without alpha the weights are exp(2 r) = [1, 1, e^2, 1] and
+    female gets 2 / (3 + e^2) = 0.1925.
     """
     from collapselab.lab.predict import predicted_vs_observed
 
@@ -283,3 +283,38 @@ def test_control_moves_need_separated_intervals():
     assert move(m(9.5, 8.0, 11.0), m(12.0, 10.0, 14.0), "persona/age_sd") == "no clear change"
     assert move({"persona/age_sd": 8.0}, m(12.0, 10.0, 14.0), "persona/age_sd") == "no interval"
     assert move(None, m(12.0, 10.0, 14.0), "persona/age_sd") == "n/a"
+
+
+def test_the_report_predicts_at_alpha_0_and_at_the_labs_alpha_beside_the_observed(tmp_path):
+    """The hand-made case above as the report's table: gender TV(SFT, predicted) is
+    |0.5 - 2/(3 + e^2)| = 0.307 at alpha = 0 and |0.5 - (e^-1 + 1)/(e^-1 + 3)| = 0.0938 at alpha 0.25;
+    ESS (sum w)^2 / sum w^2 = (3 + e^2)^2 / (3 + e^4) = 1.87 and (e^-1 + 3)^2 / (e^-2 + 3) = 3.63."""
+    from collapselab.lab.render import Doc
+    from collapselab.lab.report import _Figs, _prediction_section
+    from collapselab.lab.results import LabResults, LabRun
+
+    def samples(folder: Path, genders: list[str]) -> Path:
+        folder.mkdir(parents=True)
+        rows = [{"probe": "persona", "text": f"persona {i}", "parsed": {"gender": g}} for i, g in enumerate(genders)]
+        (folder / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+        return folder
+
+    sft = samples(tmp_path / "sft", ["female", "female", "male", "male"])
+    ppo = samples(tmp_path / "ppo", ["female", "male"])
+    scores = write_scores(tmp_path / "sft.json", [f"persona {i}" for i in range(4)], np.array([0.0, 0.0, 1.0, 0.0]),
+                          ref_logp=np.array([-2.0, 0.0, -4.0, 0.0]), typicality_reduce="sum")
+    res = LabResults(roles={}, dirs={"sft": sft, "ppo-b0.5": ppo},
+                     finals=[{"algo": "ppo", "beta": 0.5, "role": "ppo-b0.5", "metrics": {}}])
+    p = tmp_path / "x"
+    run = LabRun(base=p, sft=p, reward=p, runs={}, eval_final=p, eval_steps=p, sft_scores=scores, typicality=0.25)
+    doc = Doc()
+    _prediction_section(doc, res, _Figs(tmp_path / "report"), run)
+    md = doc.markdown()
+    # observed: one female, one male, as the SFT model: TV(SFT, observed) = 0
+    assert "| gender | ppo-b0.5 | alpha = 0 | 1.9 | 0.307 | 0 | 0.307 |" in md
+    assert "| gender | ppo-b0.5 | alpha = 0.25, gamma = 1.5 | 3.6 | 0.0938 | 0 | 0.0938 |" in md
+    assert "ppo-b0.5 (beta 0.5): gamma = 1.5" in md
+    run = LabRun(base=p, sft=p, reward=p, runs={}, eval_final=p, eval_steps=p, sft_scores=scores)
+    doc = Doc()
+    _prediction_section(doc, res, _Figs(tmp_path / "report0"), run)
+    assert "alpha = 0.25" not in doc.markdown() and "| prediction |" not in doc.markdown()

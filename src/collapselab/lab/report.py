@@ -228,6 +228,9 @@ def _prediction_section(doc: Doc, res: LabResults, figs: _Figs, run: LabRun) -> 
           f"(ESS < {MIN_ESS}): those rows give no usable prediction and need more reference samples.")
     if alpha > 0:
         _typicality_note(doc, run, res, alpha, rows_a is not None)
+    if not rows:
+        doc.p("No SFT persona sample parsed (or no aligned run was evaluated): nothing to predict.")
+        return
     table = []
     for i, r in enumerate(rows):
         variants = [("alpha = 0", r)]
