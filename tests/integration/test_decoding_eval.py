@@ -58,3 +58,23 @@ def test_bad_decoding_value_is_one_line(tmp_path):
     assert r.returncode == 2 and len(lines) == 1, r.stderr
     assert "decoding.weight=2.0: must be between 0.0 and 1.0" in lines[0]
     assert "Traceback" not in r.stderr
+
+
+def test_conformative_bench_runs_at_tiny_size(tmp_path):
+    """scripts/bench_eval.py --conformative times plain, truncated and conformative sampling of one model
+    (here a saved tiny random Llama that is its own base) and reports per-token ratios."""
+    import importlib.util
+
+    folder = tmp_path / "m"
+    lm = tiny_llama(tiny_tokenizer())
+    lm.model.save_pretrained(folder)
+    lm.tok.save_pretrained(folder)
+    spec = importlib.util.spec_from_file_location("bench_eval", ROOT / "scripts" / "bench_eval.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    bench.REPEATS = 1
+    res = bench.bench_conformative([f"checkpoints=[{folder}]", f"decoding.base={folder}", "entropy.n_samples=2",
+                                    "entropy.max_new_tokens=3", "device=cpu", f"artifacts_dir={tmp_path / 'art'}"])
+    assert res["base"] == str(folder) and res["batch"] == 2 and set(res["tokens"]) == {"plain", "truncated",
+                                                                                      "conformative"}
+    assert res["conformative_vs_plain_per_token"] > 0 and res["truncated_vs_plain_per_token"] > 0
