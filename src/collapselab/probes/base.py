@@ -230,14 +230,9 @@ def add_index_ci(
     ``batched``: ``fn`` takes all resamples at once (``[n_boot, n]`` indices -> ``[n_boot]``);
     the resamples are the same either way.
     """
+    from collapselab.metrics import index_bootstrap_ci
+
     if n < 2:
         return
-    rng = np.random.default_rng(cfg.seed)
-    if batched:
-        point = float(np.asarray(fn(np.arange(n)[None, :]))[0])
-        stats = np.asarray(fn(rng.integers(0, n, size=(n_boot, n))), dtype=float)
-    else:
-        point = float(fn(np.arange(n)))
-        stats = np.array([fn(rng.integers(0, n, size=n)) for _ in range(n_boot)], dtype=float)
-    lo, med, hi = np.nanpercentile(stats, [2.5, 50, 97.5])
-    metrics[f"{key}_ci_lo"], metrics[f"{key}_ci_hi"] = point - (med - lo), point + (hi - med)
+    lo, hi = index_bootstrap_ci(n, fn, n_boot=n_boot, seed=cfg.seed, alpha=0.05, batched=batched)
+    metrics[f"{key}_ci_lo"], metrics[f"{key}_ci_hi"] = lo, hi
