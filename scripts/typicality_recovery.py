@@ -4,7 +4,10 @@
         --base artifacts/base/<hash> --alphas 0 0.01 0.05 --reduce sum mean
 
 The answers of each pair are kept; only the labels are redrawn, by the world's annotator with
-``typicality=alpha`` (the same Bradley-Terry draw, seed and log pi_ref rule as the pairs stage).
+``typicality=alpha`` (its Bradley-Terry draw and the pairs stage's log pi_ref rule), with its own
+``--label-seed``: the file's chosen/rejected order was set by the pairs stage's draws, and
+reusing those uniform numbers on that order would tie the new labels to the old picks (labels
+more deterministic than Bradley-Terry: every coefficient came out about twice too large).
 Each relabelled file is then given to the estimator's own code path (``typicality.estimate``),
 with the annotator's quality difference as a covariate and without it. Prints a Markdown table:
 planted alpha, how many labels the bias flipped, how often the chosen answer is the likelier
@@ -27,7 +30,8 @@ def main() -> None:
     ap.add_argument("--base", required=True, help="the pretrained base model folder (pi_ref)")
     ap.add_argument("--alphas", type=float, nargs="+", default=[0.0, 0.01, 0.05])
     ap.add_argument("--reduce", nargs="+", default=["sum", "mean"], choices=["sum", "mean"])
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=0, help="the estimator's seed (pair orientation)")
+    ap.add_argument("--label-seed", type=int, default=1, help="the relabelling draws (not the pairs stage's 0)")
     ap.add_argument("--out", default=None, help="write the table's rows as JSON here")
     args = ap.parse_args()
 
@@ -49,7 +53,7 @@ def main() -> None:
     logp = {"sum": (np.array(sa), np.array(sb)),
             "mean": (np.array(sa) / np.maximum(na, 1), np.array(sb) / np.maximum(nb, 1))}
     ntok = {x: n for x, n in zip(a + b, list(na) + list(nb))}
-    plain = Annotator().label_pairs(user, a, b, seed=args.seed)
+    plain = Annotator().label_pairs(user, a, b, seed=args.label_seed)
     quality = {(q, x): Annotator().score(q, x) for q, x in zip(user + user, a + b)}
 
     out = []
@@ -60,7 +64,7 @@ def main() -> None:
         la, lb = logp[reduce]
         for alpha in args.alphas:
             ann = Annotator(typicality=alpha)
-            lab = ann.label_pairs(user, a, b, seed=args.seed, ref_logp_a=list(la), ref_logp_b=list(lb))
+            lab = ann.label_pairs(user, a, b, seed=args.label_seed, ref_logp_a=list(la), ref_logp_b=list(lb))
             flipped = np.mean([x["chosen"] != y["chosen"] for x, y in zip(lab, plain)])
             chose_a = np.array([x["chosen"] == ai for x, ai in zip(lab, a)])
             gap = np.where(chose_a, la - lb, lb - la)

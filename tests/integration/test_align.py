@@ -259,6 +259,7 @@ def test_typicality_biased_pairs_prefer_what_the_base_finds_likely(artifacts, tm
     assert sum(g > 0 for g in gaps) >= 0.9 * len(gaps)
 
 
+@pytest.mark.slow  # ~45 s each: run by .ci/run after `make test`
 @pytest.mark.parametrize("stage, extra", [("dpo", [*DPO, "dpo.epochs=3"]),
                                           ("ppo", [*REWARD, *PPO, "ppo.total_episodes=48"])])
 def test_a_run_killed_at_a_random_point_resumes_to_the_uninterrupted_weights(artifacts, tmp_path, stage, extra):

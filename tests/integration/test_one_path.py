@@ -25,7 +25,8 @@ from collapselab.align.common import final_model
 from collapselab.config import compose
 from collapselab.lab.pipeline import LabState, _worker_init, run_job
 
-pytestmark = pytest.mark.integration
+# ~70 s: run by .ci/run after `make test` (with the other slow tests that guard the one-path rules)
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 # wall-clock keys differ between any two runs; everything else must match to the bit
