@@ -11,6 +11,15 @@ seconds, both sampling times (fastest and median repeat) and the ratio harness/b
 per generated token (the harness draws by inverse CDF, ``generate`` by ``torch.multinomial``:
 same distribution, different completions), and the whole suite's time (model loading, sampling,
 metrics, figures) against bare generation (target: <= 1.3x).
+
+    python scripts/bench_eval.py --conformative checkpoints=[tiny] decoding.base=tiny entropy.n_samples=20
+
+times conformative decoding (``decoding=conformative`` unless overridden) against plain sampling of
+the same model: the entropy probe's prompt x ``entropy.n_samples`` (one batch of at most
+``batch_size``), ``entropy.max_new_tokens`` tokens, alternated ``BENCH_REPEATS`` times; also plain
+sampling with the same truncation alone. Prints seconds per generated token and the ratio
+conformative / plain (target: <= 2.2x, as it runs two models). ``decoding.base`` is loaded as a
+separate model even when it names the checkpoint itself (a base of the same size costs the same).
 """
 
 from __future__ import annotations
@@ -93,7 +102,53 @@ def paired_timing(lm, calls: list[dict], repeats: int) -> dict[str, float]:
             "sampling_ratio_per_token_median": round((h_med / h_tok) / (b_med / b_tok), 3)}
 
 
+def bench_conformative(overrides: list[str]) -> dict:
+    """Per-token seconds of conformative decoding vs plain sampling (and truncation alone) of one checkpoint."""
+    from collapselab.probes.checkpoints import Checkpoint, resolve_checkpoints
+    from collapselab.probes.decoding import DecodingRule
+    from collapselab.probes.harness import _known_models, _model_resolver, build_decoding, hf_factory
+    from collapselab.world import prompts as wp
+
+    if not any(o.startswith("decoding=") for o in overrides):
+        overrides = ["decoding=conformative", *overrides]
+    cfg = compose("evaluate", ["logger=none", *overrides])
+    ck = resolve_checkpoints(cfg.checkpoints[:1], _model_resolver(cfg), _known_models())[0]
+    load = hf_factory(cfg)
+    lm = load(ck)
+    dec = build_decoding(cfg, ck, lm, lambda path: load(Checkpoint(spec=path, path=path, name="base")))
+    e = cfg.entropy
+    prompts = [wp.STEVE_PROMPT] * min(e.n_samples, cfg.batch_size)
+    kw = {"max_new_tokens": e.max_new_tokens, "temperature": dec.temperature or e.temperature, "seed": cfg.seed}
+    variants = {
+        "plain": {},
+        "truncated": {"decoding": DecodingRule(top_p=dec.rule.top_p, min_p=dec.rule.min_p)},
+        "conformative": {"decoding": dec.rule, "base": dec.base, "base_prompts": prompts},
+    }
+    lm.sample(prompts[:1], **kw | {"max_new_tokens": 2})  # warm-up: kernels, allocator
+    secs: dict[str, list[float]] = {v: [] for v in variants}
+    toks: dict[str, int] = {}
+    for _ in range(REPEATS):
+        for name, extra in variants.items():
+            t0 = time.perf_counter()
+            out = lm.sample(prompts, **kw, **extra)
+            secs[name].append(time.perf_counter() - t0)
+            toks[name] = sum(len(s.token_ids) for s in out)
+    per_tok = {v: statistics.median(secs[v]) / max(toks[v], 1) for v in variants}
+    return {"checkpoint": ck.name, "base": dec.base_path, "rule": str(dec.rule), "batch": len(prompts),
+            "max_new_tokens": e.max_new_tokens, "repeats": REPEATS, "tokens": toks,
+            "median_s": {v: round(statistics.median(secs[v]), 4) for v in variants},
+            "ms_per_token": {v: round(1e3 * t, 4) for v, t in per_tok.items()},
+            "truncated_vs_plain_per_token": round(per_tok["truncated"] / per_tok["plain"], 3),
+            "conformative_vs_plain_per_token": round(per_tok["conformative"] / per_tok["plain"], 3)}
+
+
 def main(argv: list[str]) -> None:
+    if argv[:1] == ["--conformative"]:
+        overrides = argv[1:]
+        if not any(o.startswith("checkpoints=") for o in overrides):
+            overrides.append("checkpoints=[tiny]")
+        print(json.dumps(bench_conformative(overrides), indent=2))
+        return
     from collapselab.probes import evaluate
     from collapselab.probes.harness import hf_factory
 

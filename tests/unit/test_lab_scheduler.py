@@ -152,3 +152,169 @@ def test_scores_are_read_back_only_for_the_samples_they_scored(tmp_path):
         read_scores(path, ["b", "a"])
     with pytest.raises(ValueError, match="2 texts"):
         write_scores(tmp_path / "bad.json", ["a", "b"], np.array([1.0]))
+
+
+# --------------------------------------------------------------------------- typicality and its control
+
+
+def _state(tmp_path, *extra):
+    cfg = compose("lab", ["lab=smoke", f"out_dir={tmp_path}", "lab.ppo_betas=[0.1,0.01]",
+                          "lab.dpo_betas=[0.5,0.05]", *extra])
+    return LabState(cfg, Path(tmp_path))
+
+
+def test_with_typicality_the_lab_runs_an_alpha_0_control_at_the_smallest_betas(tmp_path):
+    from collapselab.lab.stages import _align_cfg, _eval_cfg
+
+    state = _state(tmp_path, "lab.typicality=0.02")
+    jobs = build_jobs(state)
+    control = {n for n in jobs if "control" in n}
+    assert control == {"reward/control", "ppo/control/0.01", "dpo/control/0.05",
+                       "evaluate/control-ppo-b0.01", "evaluate/control-dpo-b0.05"}
+    names = list(jobs)
+    for n, j in jobs.items():
+        assert all(names.index(d) < names.index(n) for d in j.deps), n
+    assert jobs["reward/control"].deps == ("sft",) and jobs["reward/control"].stage == "reward"
+    assert jobs["ppo/control/0.01"].deps == ("reward/control",) and jobs["ppo/control/0.01"].stage == "ppo"
+    assert jobs["dpo/control/0.05"].deps == ("reward/control",)
+    assert jobs["evaluate/control-ppo-b0.01"].deps == ("ppo/control/0.01",)
+    assert {"evaluate/control-ppo-b0.01", "evaluate/control-dpo-b0.05"} <= set(jobs["report"].deps)
+    assert not any("control" in d for d in jobs["compare"].deps)  # compare's curves are the lab's own runs
+    # the lab's runs are labelled with alpha, the control's with alpha = 0 and nothing else changed
+    assert _align_cfg(state, "ppo", 0.01).annotator.typicality == 0.02
+    ctl = _align_cfg(state, "ppo", 0.01, control=True)
+    assert ctl.annotator.typicality == 0.0 and ctl.beta == 0.01
+    # so the control's artifacts are exactly those of a lab at alpha = 0: same keys
+    plain = _state(tmp_path / "plain")
+    plain_jobs = build_jobs(plain)
+    for ctl, own in (("reward/control", "reward"), ("ppo/control/0.01", "ppo/0.01"), ("dpo/control/0.05", "dpo/0.05")):
+        key = jobs[ctl].key(state)
+        assert key == plain_jobs[own].key(plain) and key != jobs[own].key(state)
+    # evaluated with the persona probe only, at the lab's persona settings
+    evc = _eval_cfg(state, str(tmp_path / "ckpt"), False, "control-ppo-b0.01")
+    assert evc.probes == ["persona"] and evc.persona.n_samples == 10 and evc.reward_model is None
+    state.results = {"reward": {"model": str(tmp_path / "rm")}}
+    assert "attractor" in _eval_cfg(state, str(tmp_path / "ckpt"), False, "sft").probes
+
+
+def test_without_typicality_or_with_control_off_no_control_runs(tmp_path):
+    for extra in ([], ["lab.typicality=0.02", "lab.control=false"]):
+        jobs = build_jobs(_state(tmp_path, *extra))
+        assert not [n for n in jobs if "control" in n], extra
+        assert not any("control" in d for d in jobs["report"].deps)
+    # alpha 0 composes the annotator exactly as before: no annotator node in any artifact key
+    from collapselab.lab.stages import _align_cfg
+
+    assert "annotator" not in _align_cfg(_state(tmp_path), "ppo", 0.1).run_key()
+
+
+def test_the_annotator_alpha_is_set_by_lab_typicality_only():
+    with pytest.raises(UserError, match="lab.typicality"):
+        compose("lab", ["lab=smoke", 'lab.align=["annotator.typicality=0.1"]'])
+    with pytest.raises(UserError, match="lab.typicality=-0.5"):
+        compose("lab", ["lab.typicality=-0.5"])
+    # the reduce rule still goes through lab.align
+    state = LabState(compose("lab", ["lab=smoke", 'lab.align=["annotator.typicality_reduce=mean"]']), Path("."))
+    assert state.compose("reward", "reward").annotator.typicality_reduce == "mean"
+
+
+def test_the_report_gets_the_control_runs_and_their_evaluations(tmp_path):
+    state = _finished_state(tmp_path)
+    state.cfg.lab.typicality = 0.02
+    art = tmp_path / "art"
+    for algo, b in (("ppo", 0.05), ("dpo", 0.1)):
+        state.results[f"{algo}/control/{b}"] = {"run": str(art / f"c{algo}"),
+                                                "model": str(art / f"c{algo}" / "step-000002"), "beta": b}
+    control_dir = tmp_path / "out" / "eval" / "control"
+    _evaluated(control_dir / "control-ppo-b0.05" / "step-000002", art / "cppo" / "step-000002",
+               {"algo": "ppo", "beta": 0.05}, [])
+    run = lab_run(state)
+    assert run.typicality == 0.02 and run.eval_control == control_dir
+    assert run.controls[("ppo", 0.05)] == AlignedRun("ppo", 0.05, "control-ppo-b0.05", art / "cppo",
+                                                     art / "cppo" / "step-000002")
+    res = collect(run)
+    assert set(res.controls) == {"control-ppo-b0.05"}
+    assert "control-ppo-b0.05" not in res.roles  # the lab's own roles stay the lab's runs
+    state.cfg.lab.control = False
+    assert lab_run(state).controls == {} and lab_run(state).eval_control is None
+
+
+def test_the_prediction_with_typicality_weights_by_exp_of_reward_plus_alpha_logp_over_beta():
+    """Four SFT personas, two genders; beta 0.5, alpha 0.25 (gamma = 1 + 0.25 / 0.5 = 1.5).
+
+    r = [0, 0, 1, 0], log pi_ref = [-2, 0, -4, 0]: r + alpha logp = [-0.5, 0, 0, 0], so the weights
+    are exp([-1, 0, 0, 0]) / Z = [e^-1, 1, 1, 1] / (e^-1 + 3); female (samples 0, 1) gets
+    (e^-1 + 1) / (e^-1 + 3) = 0.4062. Without alpha the weights are exp(2 r) = [1, 1, e^2, 1] and
+    female gets 2 / (3 + e^2) = 0.1925.
+    """
+    from collapselab.lab.predict import predicted_vs_observed
+
+    ref = [{"gender": "female"}, {"gender": "female"}, {"gender": "male"}, {"gender": "male"}]
+    r, logp = np.array([0.0, 0.0, 1.0, 0.0]), np.array([-2.0, 0.0, -4.0, 0.0])
+    observed = {"ppo-b0.5": (0.5, [{"gender": "female"}, {"gender": "male"}])}
+    (row,) = predicted_vs_observed(ref, r, observed, attributes=("gender",), ref_log_ref=logp, alpha=0.25)
+    e = np.exp(-1.0)
+    assert row["predicted"]["female"] == pytest.approx((e + 1) / (e + 3))
+    assert row["gamma"] == pytest.approx(1.5) and row["alpha"] == 0.25
+    assert row["ess"] == pytest.approx((e + 3) ** 2 / (e**2 + 3))
+    (plain,) = predicted_vs_observed(ref, r, observed, attributes=("gender",))
+    assert plain["predicted"]["female"] == pytest.approx(2 / (3 + np.exp(2.0))) and plain["gamma"] == 1.0
+
+
+def test_log_pi_ref_is_stored_beside_the_scores_and_read_back_for_the_same_samples(tmp_path):
+    from collapselab.lab.results import read_ref_logp
+
+    path = write_scores(tmp_path / "sft.json", ["a", "b"], np.array([0.5, -1.0]), ref_logp=np.array([-3.0, -7.5]),
+                        typicality_reduce="sum")
+    assert read_ref_logp(path, ["a", "b"]).tolist() == [-3.0, -7.5]
+    assert read_ref_logp(write_scores(tmp_path / "old.json", ["a"], np.array([0.0])), ["a"]) is None
+    with pytest.raises(ValueError, match="ref_logp"):
+        write_scores(tmp_path / "bad.json", ["a", "b"], np.array([1.0, 2.0]), ref_logp=np.array([1.0]))
+
+
+def test_control_moves_need_separated_intervals():
+    from collapselab.lab.control import move
+
+    def m(v, lo, hi):
+        return {"persona/age_sd": v, "persona/age_sd_ci_lo": lo, "persona/age_sd_ci_hi": hi}
+
+    assert move(m(8.0, 7.0, 9.0), m(12.0, 10.0, 14.0), "persona/age_sd") == "lower"
+    assert move(m(12.0, 10.0, 14.0), m(8.0, 7.0, 9.0), "persona/age_sd") == "higher"
+    assert move(m(9.5, 8.0, 11.0), m(12.0, 10.0, 14.0), "persona/age_sd") == "no clear change"
+    assert move({"persona/age_sd": 8.0}, m(12.0, 10.0, 14.0), "persona/age_sd") == "no interval"
+    assert move(None, m(12.0, 10.0, 14.0), "persona/age_sd") == "n/a"
+
+
+def test_the_report_predicts_at_alpha_0_and_at_the_labs_alpha_beside_the_observed(tmp_path):
+    """The hand-made case above as the report's table: gender TV(SFT, predicted) is
+    |0.5 - 2/(3 + e^2)| = 0.307 at alpha = 0 and |0.5 - (e^-1 + 1)/(e^-1 + 3)| = 0.0938 at alpha 0.25;
+    ESS (sum w)^2 / sum w^2 = (3 + e^2)^2 / (3 + e^4) = 1.87 and (e^-1 + 3)^2 / (e^-2 + 3) = 3.63."""
+    from collapselab.lab.render import Doc
+    from collapselab.lab.report import _Figs, _prediction_section
+    from collapselab.lab.results import LabResults, LabRun
+
+    def samples(folder: Path, genders: list[str]) -> Path:
+        folder.mkdir(parents=True)
+        rows = [{"probe": "persona", "text": f"persona {i}", "parsed": {"gender": g}} for i, g in enumerate(genders)]
+        (folder / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+        return folder
+
+    sft = samples(tmp_path / "sft", ["female", "female", "male", "male"])
+    ppo = samples(tmp_path / "ppo", ["female", "male"])
+    scores = write_scores(tmp_path / "sft.json", [f"persona {i}" for i in range(4)], np.array([0.0, 0.0, 1.0, 0.0]),
+                          ref_logp=np.array([-2.0, 0.0, -4.0, 0.0]), typicality_reduce="sum")
+    res = LabResults(roles={}, dirs={"sft": sft, "ppo-b0.5": ppo},
+                     finals=[{"algo": "ppo", "beta": 0.5, "role": "ppo-b0.5", "metrics": {}}])
+    p = tmp_path / "x"
+    run = LabRun(base=p, sft=p, reward=p, runs={}, eval_final=p, eval_steps=p, sft_scores=scores, typicality=0.25)
+    doc = Doc()
+    _prediction_section(doc, res, _Figs(tmp_path / "report"), run)
+    md = doc.markdown()
+    # observed: one female, one male, as the SFT model: TV(SFT, observed) = 0
+    assert "| gender | ppo-b0.5 | alpha = 0 | 1.9 | 0.307 | 0 | 0.307 |" in md
+    assert "| gender | ppo-b0.5 | alpha = 0.25, gamma = 1.5 | 3.6 | 0.0938 | 0 | 0.0938 |" in md
+    assert "ppo-b0.5 (beta 0.5): gamma = 1.5" in md
+    run = LabRun(base=p, sft=p, reward=p, runs={}, eval_final=p, eval_steps=p, sft_scores=scores)
+    doc = Doc()
+    _prediction_section(doc, res, _Figs(tmp_path / "report0"), run)
+    assert "alpha = 0.25" not in doc.markdown() and "| prediction |" not in doc.markdown()

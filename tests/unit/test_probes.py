@@ -10,7 +10,7 @@ import torch
 
 from collapselab.config import compose
 from collapselab.errors import UserError
-from collapselab.probes import Checkpoint, HFLanguageModel, Sample, StubLanguageModel, resolve_checkpoints
+from collapselab.probes import Checkpoint, Sample, StubLanguageModel, resolve_checkpoints
 from collapselab.probes.attractor import perturb
 from collapselab.probes.cache import SampleCache, batch_seed
 from collapselab.probes.generation import token_stats
@@ -49,24 +49,6 @@ def test_token_stats_by_hand():
     assert st["logp"][1, 0].item() == pytest.approx(math.log(0.8))
     st2 = token_stats(torch.tensor([[math.log(4), 0.0] + [neg] * 6]), 2.0)
     assert st2["top5_bits"].item() == pytest.approx(0.918296, abs=1e-5)
-
-
-@pytest.fixture(scope="module")
-def tiny_lm():
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    from collapselab.models import train_tokenizer
-
-    rng = np.random.default_rng(0)
-    words = ["Grace", "Hopper", "was", "a", "computer", "scientist", "born", "in", "New", "York", "Steve", "is",
-             "the", "CEO", "of", "startup", "company", "."]
-    lines = [" ".join(rng.choice(words, size=8)) for _ in range(300)]
-    tok = train_tokenizer(lines, vocab_size=300)
-    torch.manual_seed(0)
-    cfg = LlamaConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                      num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=64,
-                      bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
-    return HFLanguageModel(LlamaForCausalLM(cfg), tok, name="rand")
 
 
 def _full_pass_logits(lm, prompt: str, token_ids: list[int]) -> torch.Tensor:

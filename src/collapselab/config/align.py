@@ -67,7 +67,9 @@ class SFTParams:
     batch_size: int = 16
     max_length: int = 256  # tokens per example (prompt + answer, chat template included)
     max_examples: int | None = None  # None: every instruction in the world
-    persona_repeats: int = 2  # each persona chat is seen this many times per epoch (docs/alignment.md)
+    # each persona chat is seen this many times per epoch: the chat persona is the tiny model's hardest
+    # answer (docs/alignment.md, "Choosing the defaults")
+    persona_repeats: int = 2
     lora: bool = False  # False: full fine-tune (tiny); True: LoRA, merged when saved (7B)
 
     def problems(self) -> list[str]:
@@ -144,6 +146,7 @@ class PPOParams:
     """LoRA PPO (trl.experimental.ppo); ``beta`` at the top level is its ``kl_coef`` (eq. 5.2)."""
 
     # 1e-3, the lab's value: at 3e-4 the policy moved only 0.3-2 nats of KL and no diversity metric changed
+    # (docs/alignment.md, "Choosing the defaults")
     learning_rate: float = 1e-3
     total_episodes: int = 1024  # prompts rolled out in all; updates = total_episodes / batch_size (64)
     batch_size: int = 16  # rollouts per update
@@ -177,7 +180,8 @@ class PPOParams:
 class DPOParams:
     """LoRA DPO on the annotator-labelled pairs; ``beta`` at the top level is DPO's beta."""
 
-    # 3e-4 x 2 epochs over 1024 pairs: persona parse rate 0.91 at beta 0.05 (1e-3: 0.78); docs/alignment.md
+    # 3e-4 x 2 epochs over 1024 pairs: persona parse rate 0.91 at beta 0.05 (1e-3: 0.78)
+    # (docs/alignment.md, "Choosing the defaults")
     learning_rate: float = 3e-4
     epochs: float = 2.0
     batch_size: int = 16
@@ -198,9 +202,11 @@ class StageConfig:
     world: WorldConfig = field(default_factory=WorldConfig)
     seed: int = 0
     artifacts_dir: str = "artifacts"
-    save_every: int = 20  # optimizer steps (PPO: updates) between checkpoints
+    # optimizer steps (PPO: updates) between checkpoints; every stage sets its own in its yaml
+    # (configs/{sft,reward,ppo,dpo}.yaml), for a few checkpoints per default run
+    save_every: int = 20
     logger: LoggerConfig = field(default_factory=LoggerConfig)
-    diversity_prompts: int = 8  # samples for the quick diversity check at each checkpoint (0: off)
+    diversity_prompts: int = 8  # samples for the quick diversity check at each checkpoint (train/diversity/...; 0: off)
     diversity_new_tokens: int = 48
     # debug: stop this invocation after this many steps (as if killed) so resume can be tested
     max_steps_this_run: int | None = None

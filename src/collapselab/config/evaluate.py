@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from collapselab.config.app import register_schema
 from collapselab.config.common import LoggerConfig, choice, positive
+from collapselab.config.decoding import DecodingConfig  # how every probe samples (configs/decoding/)
 from collapselab.config.world import WorldConfig  # evaluation needs the world for ground truth
 
 PROBE_NAMES = ("entropy", "semantic", "persona", "attractor", "lexical", "quality")
@@ -127,6 +128,7 @@ class EvaluateConfig:
     persona: PersonaProbeConfig = field(default_factory=PersonaProbeConfig)
     attractor: AttractorProbeConfig = field(default_factory=AttractorProbeConfig)
     lexical: LexicalProbeConfig = field(default_factory=LexicalProbeConfig)
+    decoding: DecodingConfig = field(default_factory=DecodingConfig)
     world: WorldConfig = field(default_factory=WorldConfig)
     logger: LoggerConfig = field(default_factory=LoggerConfig)
 

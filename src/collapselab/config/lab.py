@@ -7,6 +7,7 @@ checked by that stage's schema and a changed setting rebuilds exactly the artifa
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from collapselab.config.app import register_schema
@@ -32,6 +33,12 @@ class LabPreset:
     evaluate: list[str] = field(default_factory=list)  # full probe suite: base, SFT, final aligned checkpoints
     evaluate_steps: list[str] = field(default_factory=list)  # every intermediate checkpoint: a lighter probe set
     toy: list[str] = field(default_factory=list)
+    # the annotator's typicality bias alpha (Verbalized Sampling eq. 1; ``annotator.typicality`` of the
+    # reward / PPO / DPO configs): the lab sets it there, predicts with it, and runs the alpha = 0 control
+    typicality: float = 0.0
+    # with typicality > 0: also align at alpha = 0 (own pairs and reward model, PPO and DPO at the
+    # smallest beta of each sweep, persona probe only), so the report can tell typicality from optimisation
+    control: bool = True
 
     def problems(self) -> list[str]:
         out = []
@@ -39,6 +46,13 @@ class LabPreset:
             bad = [b for b in getattr(self, name) if not isinstance(b, (int, float)) or b < 0]
             if bad:
                 out.append(f"{name}={bad}: betas must be numbers >= 0")
+        t = self.typicality
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or t < 0:
+            out.append(f"typicality={t!r}: must be a finite number >= 0")
+        # one place sets alpha: the lab reads it for its prediction and its control
+        bad = [o for o in self.align if o.lstrip("+~").split("=")[0] == "annotator.typicality"]
+        if bad:
+            out.append(f"align={bad}: set the annotator's alpha with lab.typicality=<alpha>, not in lab.align")
         return out
 
 

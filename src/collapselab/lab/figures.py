@@ -94,21 +94,35 @@ def frontier(points: list[dict], refs: dict[str, dict], x_key: str, y_key: str, 
     return _save(fig, path)
 
 
-def predicted_observed(rows: list[dict], attribute: str, path: Path) -> Path:
-    """Grouped bars per value of ``attribute``: reference (SFT), KL-optimum prediction and observed, per run."""
+def predicted_observed(rows: list[dict], attribute: str, path: Path, alpha_rows: list[dict] | None = None) -> Path:
+    """Grouped bars per value of ``attribute``: reference (SFT), KL-optimum prediction and observed, per run.
+
+    ``alpha_rows``: the same rows predicted with the typicality weight alpha (``predict.predicted_vs_observed``
+    with ``alpha`` > 0), drawn as a fourth bar beside the alpha = 0 prediction."""
     plt = _plt()
     sel = [r for r in rows if r["attribute"] == attribute]
+    sel_a = [r for r in alpha_rows if r["attribute"] == attribute] if alpha_rows else [None] * len(sel)
     fig, axes = plt.subplots(1, len(sel), figsize=(3.6 * len(sel), 3.2), squeeze=False, sharey=True)
-    for ax, r in zip(axes[0], sel, strict=True):
-        keys = r["values"]
+    for ax, r, ra in zip(axes[0], sel, sel_a, strict=True):
+        keys = sorted(set(r["values"]) | set(ra["values"])) if ra else r["values"]
         x = np.arange(len(keys))
-        w = 0.27
-        ax.bar(x - w, [r["reference"].get(k, 0) for k in keys], w, color="tab:green", label="SFT (pi0)")
-        ax.bar(x, [r["predicted"].get(k, 0) for k in keys], w, color="tab:purple", label="predicted pi*")
-        ax.bar(x + w, [r["observed"].get(k, 0) for k in keys], w, color="tab:orange", label="observed")
+        bars = [(r["reference"], "tab:green", "SFT (pi0)"),
+                (r["predicted"], "tab:purple", "predicted pi*" + (" (alpha = 0)" if ra else "")),
+                *([(ra["predicted"], "tab:pink", f"predicted pi* (alpha = {ra['alpha']:g})")] if ra else []),
+                (r["observed"], "tab:orange", "observed")]
+        w = 0.8 / len(bars)
+        for i, (shares, colour, label) in enumerate(bars):
+            ax.bar(x + (i - (len(bars) - 1) / 2) * w, [shares.get(k, 0) for k in keys], w, color=colour, label=label)
         ax.set_xticks(x, keys, rotation=40, ha="right", fontsize=7)
-        tv = r["tv_pred_obs"]
-        ax.set_title(f"{r['run']} (ESS {r['ess']:.0f}, TV {tv:.2f})" if tv is not None else r["run"], fontsize=8)
+        title = _pred_title(r["run"], r)
+        if ra:  # gamma differs per run: it goes in the panel's title, not the shared legend
+            title += "\n" + _pred_title(f"alpha {ra['alpha']:g}, gamma {ra['gamma']:.3g}", ra)
+        ax.set_title(title, fontsize=8)
     axes[0][0].set_ylabel(f"share: {attribute}")
     axes[0][0].legend(fontsize=7)
     return _save(fig, path)
+
+
+def _pred_title(head: str, r: dict) -> str:
+    tv = r["tv_pred_obs"]
+    return f"{head} (ESS {r['ess']:.0f}, TV {tv:.2f})" if tv is not None else head

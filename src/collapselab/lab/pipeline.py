@@ -37,7 +37,8 @@ from collapselab.lab.stages import build_jobs, read_memo
 # seconds per job in the default lab on this 2-core machine (two jobs at a time; docs/alignment.md),
 # for the first estimate of time left; later runs use the last run's own job times
 DEFAULT_SECONDS = {"world": 8, "base": 428, "sft": 87, "reward": 139, "ppo": 330, "dpo": 195,
-                   "evaluate": 30, "evaluate_steps": 20, "score": 10, "toy": 17, "compare": 12, "report": 9}
+                   "evaluate": 30, "evaluate_steps": 20, "evaluate_persona": 15, "score": 10, "toy": 17,
+                   "compare": 12, "report": 9}
 
 
 class LabState:
@@ -63,6 +64,8 @@ class LabState:
         if stage in ("sft", "reward", "ppo", "dpo"):
             keys = _schema_keys(stage)  # sft.* applies to all four, pairs.* only to reward/ppo/dpo, ...
             ov += [o for o in p.align if o.lstrip("+~").split("=")[0].split(".")[0] in keys]
+            if "annotator" in keys:  # the labels' typicality bias (the control's extra sets it to 0)
+                ov.append(f"annotator.typicality={float(p.typicality)}")
         if stage in ("ppo", "dpo", "evaluate", "evaluate_steps", "toy"):
             ov += list(getattr(p, stage))
         return ov + list(extra or [])

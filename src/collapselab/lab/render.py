@@ -4,6 +4,21 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
+from typing import Any
+
+
+def fmt(v: Any, ci: tuple[float, float] | None = None) -> str:
+    """A number for a table cell (3 significant digits), with its 95% interval when given; "n/a" for None."""
+    if v is None:
+        return "n/a"
+    s = f"{v:.3g}" if isinstance(v, float) else str(v)
+    return f"{s} [{ci[0]:.3g}, {ci[1]:.3g}]" if ci else s
+
+
+def ci_of(metrics: dict[str, Any], key: str) -> tuple[float, float] | None:
+    """``key``'s 95% interval from its ``_ci_lo`` / ``_ci_hi`` entries, if the metrics have them."""
+    lo, hi = metrics.get(f"{key}_ci_lo"), metrics.get(f"{key}_ci_hi")
+    return (lo, hi) if lo is not None and hi is not None else None
 
 
 @dataclass

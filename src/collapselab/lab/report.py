@@ -2,7 +2,8 @@
 
 Sections follow the paper (Experiments 3, 2, 1 and section 5.1) for base vs SFT vs PPO vs
 DPO, then what the paper lacks: diversity against beta (beside the bandit's closed-form
-prediction), against training step and against quality, and predicted vs observed collapse.
+prediction), against training step and against quality, predicted vs observed collapse (with the
+labels' typicality bias when ``lab.typicality`` > 0) and the alpha = 0 control (``lab.control``).
 The report reads a ``LabRun`` (what the job graph made, by path) and loads no model.
 """
 
@@ -16,29 +17,21 @@ from typing import Any
 
 from collapselab.io import atomic_write_text
 from collapselab.lab import figures as F
+from collapselab.lab.control import control_section
 from collapselab.lab.paper import side_by_side
 from collapselab.lab.predict import predicted_vs_observed, with_sentiment
 from collapselab.lab.render import Doc
-from collapselab.lab.results import LabResults, LabRun, collect, entropy_per_completion, persona_samples, read_scores
+from collapselab.lab.render import ci_of as _ci
+from collapselab.lab.render import fmt as _fmt
+from collapselab.lab.results import (LabResults, LabRun, collect, entropy_per_completion, persona_samples,
+                                     read_ref_logp, read_scores)
+from collapselab.optimum import gamma
 from collapselab.layout import read_meta
 
 DIVERSITY_KEYS = ["entropy/top5_bits_mean", "semantic/tfidf_cos_mean", "persona/mbti_coverage",
                   "persona/n_nationalities", "lexical/distinct_2"]
 STEP_KEYS = ["entropy/top5_bits_mean", "lexical/distinct_2"]
 MIN_ESS = 10  # below this effective sample size the exp(R/beta)-weighted estimate is not a prediction
-
-
-def _fmt(v: Any, ci: tuple[float, float] | None = None) -> str:
-    if v is None:
-        return "n/a"
-    s = f"{v:.3g}" if isinstance(v, float) else str(v)
-    return f"{s} [{ci[0]:.3g}, {ci[1]:.3g}]" if ci else s
-
-
-def _ci(metrics: dict[str, Any], key: str) -> tuple[float, float] | None:
-    """``key``'s 95% interval from its ``_ci_lo`` / ``_ci_hi`` entries, if the metrics have them."""
-    lo, hi = metrics.get(f"{key}_ci_lo"), metrics.get(f"{key}_ci_hi")
-    return (lo, hi) if lo is not None and hi is not None else None
 
 
 class _Figs:
@@ -87,7 +80,8 @@ def build_report(run: LabRun, cfg: Any) -> Path:
     roles = _compare_roles(res)
     doc = Doc()
     doc.h(1, "collapselab report: the price of alignment on the tiny world")
-    doc.p(f"Preset `{cfg.lab.name}`; PPO betas {list(cfg.lab.ppo_betas)}, DPO betas {list(cfg.lab.dpo_betas)}; "
+    alpha = f"; annotator typicality alpha {run.typicality:g}" if run.typicality > 0 else ""
+    doc.p(f"Preset `{cfg.lab.name}`; PPO betas {list(cfg.lab.ppo_betas)}, DPO betas {list(cfg.lab.dpo_betas)}{alpha}; "
           f"built {time.strftime('%Y-%m-%d %H:%M')}. Every number and figure below is read from this run's "
           f"metrics files under `{cfg.out_dir}`; none is typed in. The tiny world is not Llama-2: "
           f"{_model_size(run)} on a generated corpus, aligned against a simulated annotator that ignores who a "
@@ -96,6 +90,7 @@ def build_report(run: LabRun, cfg: Any) -> Path:
     _experiment_sections(doc, res, figs, roles)
     _beta_section(doc, res, figs, run)
     _prediction_section(doc, res, figs, run)
+    control_section(doc, res, run, bool(cfg.lab.control))
     _toy_section(doc, figs, run)
     _times_section(doc, run)
     md, page = doc.markdown(), doc.html("collapselab report")
@@ -212,13 +207,18 @@ def _prediction_section(doc: Doc, res: LabResults, figs: _Figs, run: LabRun) -> 
         doc.p("No SFT evaluation found; skipped.")
         return
     ref_rows = persona_samples(res.dirs["sft"])
+    texts = [r["text"] for r in ref_rows]
     ref_parsed = with_sentiment([r.get("parsed") for r in ref_rows])
-    rewards = read_scores(run.sft_scores, [r["text"] for r in ref_rows])  # the score/sft job's file
+    rewards = read_scores(run.sft_scores, texts)  # the score/sft job's file
     observed = {}
     for f in res.finals:
         rows = persona_samples(res.dirs[f["role"]])
         observed[f["role"]] = (float(f["beta"]), with_sentiment([r.get("parsed") for r in rows]))
     rows = predicted_vs_observed(ref_parsed, rewards, observed)
+    alpha, rows_a = run.typicality, None
+    log_ref = read_ref_logp(run.sft_scores, texts) if alpha > 0 else None
+    if log_ref is not None:  # the same rows with the labels' typicality term added to the weights
+        rows_a = predicted_vs_observed(ref_parsed, rewards, observed, ref_log_ref=log_ref, alpha=alpha)
     doc.p("The KL-regularised optimum pi* = pi0 exp(R/beta)/Z implies each attribute's marginal after alignment "
           "is pi0(a) E[exp(R/beta) | a] / Z. It is estimated here from the SFT model's own persona samples, weighted "
           "by exp(reward-model score / beta) (ESS: the weights' effective sample size; small ESS = noisy "
@@ -226,21 +226,56 @@ def _prediction_section(doc: Doc, res: LabResults, figs: _Figs, run: LabRun) -> 
           "the paper's mode collapse proper. DPO's target uses the annotator's Bradley-Terry reward, which the reward "
           "model estimates, so the same weights serve both. At small beta the weights concentrate on a few samples "
           f"(ESS < {MIN_ESS}): those rows give no usable prediction and need more reference samples.")
+    if alpha > 0:
+        _typicality_note(doc, run, res, alpha, rows_a is not None)
+    if not rows:
+        doc.p("No SFT persona sample parsed (or no aligned run was evaluated): nothing to predict.")
+        return
     table = []
-    for r in rows:
-        gap = r["tv_pred_obs"]
-        if r["ess"] < MIN_ESS:  # the weights sit on a handful of samples: no usable prediction
-            flag = f"prediction unreliable (ESS < {MIN_ESS})"
-        else:
-            flag = "agree" if gap is not None and gap < 0.1 else "DISAGREE" if gap is not None else "n/a"
-        table.append([r["attribute"], r["run"], f"{r['ess']:.1f}", _fmt(r["tv_ref_pred"]), _fmt(r["tv_ref_obs"]),
-                      _fmt(gap), flag])
-    doc.table(["attribute", "run", "ESS", "TV(SFT, predicted)", "TV(SFT, observed)", "TV(predicted, observed)",
-               f"verdict (TV < 0.1, ESS >= {MIN_ESS})"], table)
+    for i, r in enumerate(rows):
+        variants = [("alpha = 0", r)]
+        if rows_a is not None:
+            ra = rows_a[i]
+            variants.append((f"alpha = {alpha:g}, gamma = {ra['gamma']:.3g}", ra))
+        for label, v in variants:
+            cells = [v["attribute"], v["run"], *([label] if rows_a is not None else []), f"{v['ess']:.1f}",
+                     _fmt(v["tv_ref_pred"]), _fmt(v["tv_ref_obs"]), _fmt(v["tv_pred_obs"]), _verdict(v)]
+            table.append(cells)
+    doc.table(["attribute", "run", *(["prediction"] if rows_a is not None else []), "ESS", "TV(SFT, predicted)",
+               "TV(SFT, observed)", "TV(predicted, observed)", f"verdict (TV < 0.1, ESS >= {MIN_ESS})"], table)
     for attr in ("extraversion", "review sentiment", "nationality"):
         if any(r["attribute"] == attr for r in rows):
-            p = F.predicted_observed(rows, attr, figs.path(f"predicted_{attr.replace(' ', '_')}.png"))
-            doc.figures([(f"figures/{p.name}", f"{attr}: SFT, predicted, observed")])
+            p = F.predicted_observed(rows, attr, figs.path(f"predicted_{attr.replace(' ', '_')}.png"), rows_a)
+            what = "SFT, predicted at alpha = 0 and at the lab's alpha, observed" if rows_a else "SFT, predicted, observed"
+            doc.figures([(f"figures/{p.name}", f"{attr}: {what}")])
+
+
+def _verdict(r: dict) -> str:
+    gap = r["tv_pred_obs"]
+    if r["ess"] < MIN_ESS:  # the weights sit on a handful of samples: no usable prediction
+        return f"prediction unreliable (ESS < {MIN_ESS})"
+    return "agree" if gap is not None and gap < 0.1 else "DISAGREE" if gap is not None else "n/a"
+
+
+def _typicality_note(doc: Doc, run: LabRun, res: LabResults, alpha: float, have_log_ref: bool) -> None:
+    """What the prediction with the labels' typicality bias is, and gamma = 1 + alpha / beta per run."""
+    if not have_log_ref:
+        doc.p(f"The labels carry typicality bias alpha = {alpha:g}, but `{run.sft_scores}` holds no log pi_base "
+              "of the SFT personas (written by an older `score/sft`): only the alpha = 0 prediction is shown.")
+        return
+    reduce = json.loads(Path(run.sft_scores).read_text()).get("typicality_reduce", "sum")
+    gammas = ", ".join(f"{f['role']} (beta {float(f['beta']):g}): gamma = {gamma(float(f['beta']), alpha):.3g}"
+                       for f in sorted(res.finals, key=lambda f: (f["algo"], float(f["beta"]))))
+    doc.p(f"Typicality: the annotator's labels carry alpha = {alpha:g} (`lab.typicality`), i.e. its score is "
+          "r + alpha log pi_base(answer | request) (Verbalized Sampling eq. 1). The optimum for that reward is "
+          "pi0 exp((R + alpha log pi_base) / beta) / Z; where pi0 and pi_base agree it is pi_base sharpened by "
+          "gamma = 1 + alpha / beta (their eq. 3). Here pi0 is the SFT model and pi_base the pretrained base, so "
+          "gamma is exact only where the two agree. log pi_base of each SFT persona comes from the `score/sft` job "
+          f"by the annotator's own rule (the request on its own line, the answer's token log-probabilities, "
+          f"{reduce}). Each run gets two predictions: alpha = 0 weights by exp(R/beta) alone; alpha adds "
+          "alpha log pi_base. The reward model was trained on the biased labels and may have learned part of the "
+          "typicality term already; the two predictions are the ends of that range (it learned all of it: alpha = 0; "
+          f"none: alpha). gamma = 1 + alpha / beta per run: {gammas}.")
 
 
 def _toy_section(doc: Doc, figs: _Figs, run: LabRun) -> None:

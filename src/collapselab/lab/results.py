@@ -35,7 +35,10 @@ class LabRun:
     runs: dict[tuple[str, float], AlignedRun]  # (algo, beta) -> run
     eval_final: Path  # <role>/<checkpoint>/metrics.json of the final checkpoints (full probe set)
     eval_steps: Path  # the same for every checkpoint of every aligned run (light probe set)
-    sft_scores: Path  # reward-model scores of the SFT persona samples (``score/sft`` job, ``read_scores``)
+    sft_scores: Path  # reward-model scores and log pi_ref of the SFT persona samples (``score/sft`` job)
+    typicality: float = 0.0  # the annotator's alpha the runs were aligned under (lab.typicality)
+    controls: dict[tuple[str, float], AlignedRun] = field(default_factory=dict)  # alpha = 0 control runs
+    eval_control: Path | None = None  # <role>/<checkpoint>/metrics.json of the control runs (persona probe)
     toy_jeepiti: Path | None = None  # folder with jeepiti.json (None: the toy was not run)
     toy_bandit: Path | None = None  # folder with bandit.json and its figures
     compare: Path | None = None  # compare's folder (compare.md; written while the report is)
@@ -53,6 +56,7 @@ class LabResults:
     dirs: dict[str, Path]  # role -> its evaluation folder (figures/, samples.jsonl)
     steps: list[dict] = field(default_factory=list)  # every checkpoint of every run: algo, beta, step, metrics
     finals: list[dict] = field(default_factory=list)  # final checkpoint of each run: algo, beta, metrics
+    controls: dict[str, dict] = field(default_factory=dict)  # "control-ppo-b0.005", ... -> metrics.json (persona)
 
     def aligned(self, algo: str) -> list[str]:
         return sorted((r for r in self.roles if r.startswith(algo + "-")), key=lambda r: self.roles[r]["meta"]["beta"])
@@ -85,7 +89,14 @@ def collect(run: LabRun) -> LabResults:
         meta = m["meta"]
         if meta.get("algo") in ("ppo", "dpo") and meta.get("step") is not None:
             steps.append({"algo": meta["algo"], "beta": meta["beta"], "step": meta["step"], "metrics": m})
-    return LabResults(roles=roles, dirs=dirs, steps=steps, finals=finals)
+    controls = {}
+    if run.eval_control is not None:
+        by_control = {_norm(str(r.model)): r.role for r in run.controls.values()}
+        for _d, m in _load_dir(run.eval_control):
+            role = by_control.get(_norm(m["meta"].get("checkpoint")))
+            if role is not None:
+                controls[role] = m
+    return LabResults(roles=roles, dirs=dirs, steps=steps, finals=finals, controls=controls)
 
 
 def _samples(folder: Path) -> list[dict]:
@@ -117,18 +128,35 @@ def texts_digest(texts: list[str]) -> str:
     return hashlib.sha256(json.dumps(texts).encode()).hexdigest()
 
 
-def write_scores(path: Path, texts: list[str], scores: np.ndarray, **meta: str) -> Path:
-    """Save [N] reward-model scores of ``texts`` (in order) with what made them (``meta``: paths, prompt)."""
+def write_scores(path: Path, texts: list[str], scores: np.ndarray, ref_logp: np.ndarray | None = None,
+                 **meta: str) -> Path:
+    """Save [N] reward-model scores of ``texts`` (in order), optionally their [N] log pi_ref under the base
+    (``ref_logp``, the annotator's typicality term), with what made them (``meta``: paths, prompt, rule)."""
     scores = np.asarray(scores, dtype=float)
     if scores.shape != (len(texts),):
         raise ValueError(f"{len(texts)} texts but scores of shape {scores.shape}")
-    return atomic_write_json(path, {**meta, "n": len(texts), "texts_sha256": texts_digest(texts),
-                                    "scores": [float(x) for x in scores]})
+    data = {**meta, "n": len(texts), "texts_sha256": texts_digest(texts), "scores": [float(x) for x in scores]}
+    if ref_logp is not None:
+        ref_logp = np.asarray(ref_logp, dtype=float)
+        if ref_logp.shape != (len(texts),):
+            raise ValueError(f"{len(texts)} texts but ref_logp of shape {ref_logp.shape}")
+        data["ref_logp"] = [float(x) for x in ref_logp]
+    return atomic_write_json(path, data)
+
+
+def _read_checked(path: Path, texts: list[str]) -> dict:
+    data = json.loads(Path(path).read_text())
+    if data["texts_sha256"] != texts_digest(texts):
+        raise ValueError(f"{path}: scores {data['n']} texts that are not these {len(texts)} samples (stale file?)")
+    return data
 
 
 def read_scores(path: Path, texts: list[str]) -> np.ndarray:
     """[N] reward-model scores (``score/sft``'s file) of ``texts``; ValueError if the file scored other texts."""
-    data = json.loads(Path(path).read_text())
-    if data["texts_sha256"] != texts_digest(texts):
-        raise ValueError(f"{path}: scores {data['n']} texts that are not these {len(texts)} samples (stale file?)")
-    return np.asarray(data["scores"], dtype=float)
+    return np.asarray(_read_checked(path, texts)["scores"], dtype=float)
+
+
+def read_ref_logp(path: Path, texts: list[str]) -> np.ndarray | None:
+    """[N] log pi_ref(text | request) under the base (``score/sft``'s file), None if the file has none."""
+    data = _read_checked(path, texts)
+    return np.asarray(data["ref_logp"], dtype=float) if "ref_logp" in data else None

@@ -8,8 +8,12 @@ and runs the rest, in parallel where the dependencies allow (``lab/pipeline.py``
 
     world -> base -> sft -> reward -> ppo/<beta>, dpo/<beta> -> evaluate/<run>, evaluate/steps/<run>
     toy (independent)                  evaluate/base, evaluate/sft (after reward)
-                                       reward, evaluate/sft -> score/sft (reward-model scores of SFT personas)
-    every evaluate job -> compare;  every evaluate job, score/sft, toy -> report
+                                       reward, evaluate/sft -> score/sft (reward-model scores and log pi_ref
+                                                                          of the SFT personas)
+    with lab.typicality > 0 and lab.control (the alpha = 0 control, smallest beta of each sweep):
+                            sft -> reward/control -> ppo/control/<beta>, dpo/control/<beta>
+                                                  -> evaluate/control-ppo-b<beta>, ... (persona probe only)
+    every evaluate job but the control's -> compare;  every evaluate job, score/sft, toy -> report
 
 The report job hands the report a ``LabRun`` (``lab_run``): the report never sees the scheduler.
 """
@@ -21,6 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from collapselab.config.app import as_dict
 from collapselab.io import config_hash
@@ -78,9 +84,28 @@ def _run_base(state: Any) -> Result:
     return {"path": str(path)}, [str(path)]
 
 
-def _align_cfg(state: Any, name: str, beta: float | None = None, threads: int | None = None) -> Any:
+# the control's one difference from the lab's own runs: labels without typicality bias (its artifact keys
+# follow: pairs, reward model and runs are the ones an alpha = 0 lab makes)
+CONTROL = ["annotator.typicality=0.0"]
+
+
+def control_betas(lab: Any) -> dict[str, float]:
+    """The control's runs, ``{algo: beta}`` (the smallest beta of each sweep); empty when none runs:
+    the lab's typicality alpha is 0 (its runs are their own control) or ``lab.control`` is false."""
+    if not (lab.typicality > 0 and lab.control):
+        return {}
+    return {algo: min(bs) for algo in ("ppo", "dpo") if (bs := list(getattr(lab, f"{algo}_betas")))}
+
+
+def control_role(algo: str, beta: float) -> str:
+    return f"control-{algo}-b{beta}"
+
+
+def _align_cfg(state: Any, name: str, beta: float | None = None, threads: int | None = None,
+               control: bool = False) -> Any:
     extra = [f"beta={beta}"] if beta is not None else []
-    return state.compose(name, name, extra + ([f"num_threads={threads}"] if threads else []))
+    extra += [f"num_threads={threads}"] if threads else []
+    return state.compose(name, name, extra + (CONTROL if control else []))
 
 
 def _threads(state: Any, name: str) -> int | None:
@@ -92,17 +117,19 @@ def _threads(state: Any, name: str) -> int | None:
     return n
 
 
-def _align_key(state: Any, name: str, beta: float | None = None) -> str:
-    cfg = _align_cfg(state, name, beta)
+def _align_key(state: Any, name: str, beta: float | None = None, control: bool = False) -> str:
+    cfg = _align_cfg(state, name, beta, control=control)
     key = {"sft": "sft_key", "reward": "reward_key"}.get(name, "run_key")
     return config_hash(getattr(cfg, key)())
 
 
-def _run_align(state: Any, name: str, beta: float | None = None) -> Result:
+def _run_align(state: Any, name: str, beta: float | None = None, control: bool = False) -> Result:
     from collapselab import align  # torch, trl
 
-    cfg = _align_cfg(state, name, beta, _threads(state, name))  # num_threads is in no artifact key
-    folder = state.out_dir / "train" / name / (f"beta={beta}" if beta is not None else name)
+    # num_threads is in no artifact key
+    cfg = _align_cfg(state, name, beta, _threads(state, name), control=control)
+    logs = state.out_dir / "train" / ("control" if control else "")
+    folder = logs / name / (f"beta={beta}" if beta is not None else name)
     run = Path(getattr(align, f"train_{name}")(cfg, folder))
     result = {"run": str(run), "model": str(final_model(run))}
     if beta is not None:
@@ -118,7 +145,18 @@ def eval_dirs(state: Any) -> tuple[Path, Path]:
     return state.out_dir / "eval" / "final", state.out_dir / "eval" / "steps"
 
 
-def _eval_cfg(state: Any, checkpoint: str, light: bool) -> Any:
+def control_eval_dir(state: Any) -> Path:
+    """Where the control runs' evaluations go (apart from ``eval_dirs``: compare's curves leave them out)."""
+    return state.out_dir / "eval" / "control"
+
+
+def _is_control(role: str) -> bool:
+    return role.startswith("control-")
+
+
+def _eval_cfg(state: Any, checkpoint: str, light: bool, role: str = "") -> Any:
+    if _is_control(role):  # the persona probe only: the attributes the control is about (no reward model needed)
+        return state.compose("evaluate", "evaluate", [f"checkpoints=[{checkpoint}]", "probes=[persona]"])
     reward = state.results["reward"]["model"]
     return state.compose("evaluate", "evaluate_steps" if light else "evaluate",
                          [f"checkpoints=[{checkpoint}]", f"reward_model={reward}"])
@@ -129,6 +167,9 @@ def _eval_target(state: Any, role: str, light: bool) -> str:
         return state.results["base"]["path"]
     if role == "sft":
         return state.results["sft"]["model"]
+    if _is_control(role):
+        algo, beta = role.removeprefix("control-").split("-b", 1)
+        return state.results[f"{algo}/control/{beta}"]["model"]
     algo, beta = role.split("-b", 1)
     run = state.results[f"{algo}/{beta}"]
     return run["run"] if light else run["model"]  # a run folder means every checkpoint in step order
@@ -138,13 +179,13 @@ def _run_eval(state: Any, role: str, light: bool) -> Result:
     from collapselab.probes import evaluate  # torch
 
     final_dir, steps_dir = eval_dirs(state)
-    out = (steps_dir if light else final_dir) / role
-    report = evaluate(_eval_cfg(state, _eval_target(state, role, light), light), out)
+    out = control_eval_dir(state) / role if _is_control(role) else (steps_dir if light else final_dir) / role
+    report = evaluate(_eval_cfg(state, _eval_target(state, role, light), light, role), out)
     return {"dir": str(out)}, [str(out / name / "metrics.json") for name in report.results]
 
 
 def _eval_key(state: Any, role: str, light: bool) -> str:
-    return config_hash(as_dict(_eval_cfg(state, _eval_target(state, role, light), light)))
+    return config_hash(as_dict(_eval_cfg(state, _eval_target(state, role, light), light, role)))
 
 
 # --------------------------------------------------------------------------- toy, compare, report
@@ -195,15 +236,29 @@ def scores_path(state: Any) -> Path:
 
 
 def _score_key(state: Any) -> str:
-    # the reward model's path carries its config hash and step; the texts, whatever evaluated them
-    return config_hash([state.results["reward"]["model"], PERSONA_INSTRUCTION, texts_digest(_sft_personas(state))])
+    # the reward model's and the base's paths carry their config hashes; the texts, whatever evaluated them;
+    # the reduce rule of log pi_ref (the reward config's annotator node)
+    reduce = _align_cfg(state, "reward").annotator.typicality_reduce
+    return config_hash([state.results["reward"]["model"], PERSONA_INSTRUCTION, texts_digest(_sft_personas(state)),
+                        state.results["base"]["path"], reduce])
 
 
 def _run_score(state: Any) -> Result:
-    """Reward-model scores of the SFT persona samples: the weights exp(R / beta) of the report's prediction."""
+    """Reward-model scores of the SFT persona samples and their log pi_ref under the base: the weights
+    exp((R + alpha log pi_ref) / beta) of the report's prediction."""
+    from collapselab.align.pairs import reference_logprobs  # torch
+
     texts, reward = _sft_personas(state), state.results["reward"]["model"]
-    path = write_scores(scores_path(state), texts, reward_scores(reward, [PERSONA_INSTRUCTION] * len(texts), texts),
-                        reward_model=str(reward), instruction=PERSONA_INSTRUCTION)
+    requests = [PERSONA_INSTRUCTION] * len(texts)
+    cfg = _align_cfg(state, "reward")  # its annotator node holds the reduce rule, its model and world the base
+    # the annotator's own typicality rule (align.pairs.reference_logprobs: what the base reads before the
+    # answer, and the reduce), on the answer stripped as the pairs' answers are, so alpha means the same here
+    ref = reference_logprobs(cfg, requests, [t.strip() for t in texts]) if texts else []
+    path = write_scores(scores_path(state), texts, reward_scores(reward, requests, texts), ref_logp=np.asarray(ref),
+                        reward_model=str(reward), instruction=PERSONA_INSTRUCTION,
+                        base_model=state.results["base"]["path"],
+                        typicality_reduce=cfg.annotator.typicality_reduce,
+                        ref_rule="align.pairs.reference_logprobs(request, answer.strip())")
     return {"path": str(path)}, [str(path)]
 
 
@@ -216,10 +271,17 @@ def lab_run(state: Any) -> LabRun:
         for b in getattr(state.cfg.lab, f"{algo}_betas"):
             res = r[f"{algo}/{b}"]
             runs[(algo, float(b))] = AlignedRun(algo, float(b), f"{algo}-b{b}", Path(res["run"]), Path(res["model"]))
+    controls = {}
+    for algo, b in control_betas(state.cfg.lab).items():
+        res = r[f"{algo}/control/{b}"]
+        controls[(algo, float(b))] = AlignedRun(algo, float(b), control_role(algo, b), Path(res["run"]),
+                                                Path(res["model"]))
     toy = r.get("toy") or {}
     return LabRun(
         base=Path(r["base"]["path"]), sft=Path(r["sft"]["model"]), reward=Path(r["reward"]["model"]), runs=runs,
         eval_final=final_dir, eval_steps=steps_dir, sft_scores=Path(r["score/sft"]["path"]),
+        typicality=float(state.cfg.lab.typicality), controls=controls,
+        eval_control=control_eval_dir(state) if controls else None,
         toy_jeepiti=Path(toy["jeepiti"]) if "jeepiti" in toy else None,
         toy_bandit=Path(toy["bandit"]) if "bandit" in toy else None,
         compare=compare_dir(state), stage_times=dict(state.times), job_times=dict(state.job_times))
@@ -272,14 +334,35 @@ def build_jobs(state: Any) -> dict[str, Job]:
             jobs.append(Job(name, "evaluate", tuple(dict.fromkeys([dep, "reward"])),
                             lambda s, r=role, lt=light: _eval_key(s, r, lt),
                             lambda s, r=role, lt=light: _run_eval(s, r, lt), "evaluate_steps" if light else "evaluate"))
-    # scoring loads the reward model (torch): a worker job, reused while the reward model and the samples stay
+    # scoring loads the reward model and the base (torch): a worker job, reused while they and the samples stay
     jobs.append(Job("score/sft", "evaluate", ("reward", "evaluate/sft"), _score_key, _run_score, "score"))
     jobs.append(Job("compare", "compare", tuple(evals), _compare_key, _run_compare, "compare"))
+    controls = _control_jobs(p)
+    jobs += controls
     # the report reads the evaluations, the scores and the toy (not compare's curves): it is written while
     # compare runs
-    jobs.append(Job("report", "report", ("toy", *evals, "score/sft"), lambda s: "", _run_report, "report",
-                    local=True, always=True))
+    control_evals = [j.name for j in controls if j.stage == "evaluate"]
+    jobs.append(Job("report", "report", ("toy", *evals, "score/sft", *control_evals), lambda s: "", _run_report,
+                    "report", local=True, always=True))
     return {j.name: j for j in jobs}
+
+
+def _control_jobs(p: Any) -> list[Job]:
+    """The alpha = 0 control (``control_betas``): its own pairs and reward model, one PPO and one DPO run
+    at the smallest beta, each evaluated with the persona probe only."""
+    betas = control_betas(p)
+    if not betas:
+        return []
+    jobs = [Job("reward/control", "reward", ("sft",), lambda s: _align_key(s, "reward", control=True),
+                lambda s: _run_align(s, "reward", control=True), "reward", all_cores=True, tags={"control": True})]
+    for algo, b in betas.items():
+        run, role = f"{algo}/control/{b}", control_role(algo, b)
+        jobs.append(Job(run, algo, ("reward/control",), lambda s, a=algo, b=b: _align_key(s, a, b, control=True),
+                        lambda s, a=algo, b=b: _run_align(s, a, b, control=True), algo,
+                        tags={"beta": float(b), "control": True}))
+        jobs.append(Job(f"evaluate/{role}", "evaluate", (run,), lambda s, r=role: _eval_key(s, r, False),
+                        lambda s, r=role: _run_eval(s, r, False), "evaluate_persona", tags={"control": True}))
+    return jobs
 
 
 def read_memo(path: Path) -> dict[str, Any]:

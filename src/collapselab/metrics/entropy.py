@@ -104,3 +104,11 @@ register(
     description="mean over completions of the average full-vocabulary next-token entropy (bits)",
     derived="mean over completions of completion_means(full_entropy_bits(logits)) (probes/entropy.py)",
 )
+register(
+    "entropy/sampled_bits_mean", higher_is_better=True, probe="entropy", more_diverse=True, ci="bootstrap_mean",
+    description="mean over completions of the average entropy (bits) of the distribution each token was drawn "
+                "from, after the decoding group's truncation, mixing and temperature (= full_bits_mean for plain "
+                "untruncated sampling)",
+    derived="mean over completions of completion_means(Sample.sampled_bits) (probes/entropy.py; "
+            "probes.decoding.entropy_bits per token)",
+)

@@ -22,6 +22,7 @@ import numpy as np
 from collapselab.errors import UserError
 from collapselab.probes.cache import SampleCache
 from collapselab.probes.checkpoints import Checkpoint
+from collapselab.probes.decoding import Decoding
 from collapselab.probes.generation import LanguageModel, Sample
 
 
@@ -80,6 +81,7 @@ class ProbeContext:
     memo: dict[str, Any] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)  # samples per set, for metadata
     loader: Callable[[str], LanguageModel] | None = None  # path -> model (quality's base model)
+    decoding: Decoding | None = None  # the decoding group (probes.decoding); None: the model's own distribution
 
     def load_lm(self, path: str) -> LanguageModel:
         if self.loader is None:
@@ -131,8 +133,16 @@ class ProbeContext:
             text = self.lm.chat_prompt(wp.PERSONA_INSTRUCTION)
             if text is None:
                 raise UserError(f"prompt_format=chat: {self.ckpt.name} has no chat template (use plain or auto)")
+            self.memo.setdefault("plain_prompts", {})[text] = wp.PERSONA_PROMPT
             return text
         return wp.PERSONA_PROMPT
+
+    def plain_prompt(self, prompt: str) -> str:
+        """What a base model is given where the checkpoint gets ``prompt`` (conformative decoding): the
+        world's plain prompt where the probe has one (persona: ``PERSONA_PROMPT`` for the chat request),
+        else the prompt without the chat markup ``opening`` added (``visible``); plain prompts unchanged."""
+        plain = self.memo.get("plain_prompts", {}).get(prompt)
+        return plain if plain is not None else self.visible(prompt, "")
 
     def samples(self, name: str) -> list[Sample]:
         """The named set for this checkpoint, read from the cache or generated (batched, resumable)."""
@@ -142,7 +152,13 @@ class ProbeContext:
     def generate(
         self, name: str, prompts: list[str], max_new_tokens: int, temperature: float, top_k: int = 5
     ) -> list[Sample]:
-        """Cached sampling of arbitrary prompts (one completion each)."""
+        """Cached sampling of arbitrary prompts (one completion each), under the ``decoding`` group.
+
+        ``decoding.temperature``, when set, replaces ``temperature``; a rule that changes sampling is
+        part of the cache key (plain untruncated sampling keeps the key it always had)."""
+        dec = self.decoding
+        if dec is not None and dec.temperature is not None:
+            temperature = dec.temperature
         key = {
             "probe": name,
             "checkpoint": self.ckpt.fingerprint,
@@ -154,12 +170,17 @@ class ProbeContext:
             "seed": self.cfg.seed,
             "batch_size": self.cfg.batch_size,
         }
+        changed = dec is not None and dec.cache_key() is not None  # a rule that changes sampling
+        if changed:
+            key["decoding"] = dec.cache_key()
         if name not in self.memo:
 
             def make(start: int, stop: int, seed: int) -> list[Sample]:
-                return self.lm.sample(
-                    prompts[start:stop], max_new_tokens=max_new_tokens, temperature=temperature, seed=seed, top_k=top_k
-                )
+                extra: dict[str, Any] = {"decoding": dec.rule} if changed else {}
+                if changed and dec.rule.conformative:  # the base reads its own (plain) prompt format
+                    extra |= {"base": dec.base, "base_prompts": [self.plain_prompt(p) for p in prompts[start:stop]]}
+                return self.lm.sample(prompts[start:stop], max_new_tokens=max_new_tokens, temperature=temperature,
+                                      seed=seed, top_k=top_k, **extra)
 
             self.memo[name] = self.cache.get(
                 key, len(prompts), make, self.cfg.batch_size, desc=f"{self.ckpt.name}/{name}"
@@ -209,14 +230,9 @@ def add_index_ci(
     ``batched``: ``fn`` takes all resamples at once (``[n_boot, n]`` indices -> ``[n_boot]``);
     the resamples are the same either way.
     """
+    from collapselab.metrics import index_bootstrap_ci
+
     if n < 2:
         return
-    rng = np.random.default_rng(cfg.seed)
-    if batched:
-        point = float(np.asarray(fn(np.arange(n)[None, :]))[0])
-        stats = np.asarray(fn(rng.integers(0, n, size=(n_boot, n))), dtype=float)
-    else:
-        point = float(fn(np.arange(n)))
-        stats = np.array([fn(rng.integers(0, n, size=n)) for _ in range(n_boot)], dtype=float)
-    lo, med, hi = np.nanpercentile(stats, [2.5, 50, 97.5])
-    metrics[f"{key}_ci_lo"], metrics[f"{key}_ci_hi"] = point - (med - lo), point + (hi - med)
+    lo, hi = index_bootstrap_ci(n, fn, n_boot=n_boot, seed=cfg.seed, alpha=0.05, batched=batched)
+    metrics[f"{key}_ci_lo"], metrics[f"{key}_ci_hi"] = lo, hi

@@ -3,7 +3,9 @@
 Per generated token: entropy (bits) of the renormalised top-5 next-token probabilities,
 taken from the logits the sampler used (eq. 3.1 at temperature T). Averaged over each
 completion's tokens, then mean and sd over completions (paper: 1.48 +- 0.17 base,
-0.96 +- 0.12 aligned). Also the full-vocabulary entropy.
+0.96 +- 0.12 aligned). Also the full-vocabulary entropy, and the entropy of the distribution
+each token was actually drawn from (``sampled_bits``: after the decoding group's truncation or
+mixing; equal to the full entropy under plain untruncated sampling).
 """
 
 from __future__ import annotations
@@ -37,14 +39,17 @@ def entropy_probe(ctx: ProbeContext) -> ProbeResult:
     samples = ctx.samples("steve")
     top5 = per_completion_means([s.top5_bits for s in samples])  # [N] (nan for an empty completion)
     full = per_completion_means([s.full_bits for s in samples])
+    drawn = per_completion_means([s.sampled_bits for s in samples])  # after decoding's truncation / mixing
     m = {
         "entropy/top5_bits_mean": float(np.nanmean(top5)),
         "entropy/top5_bits_sd": float(np.nanstd(top5)),
         "entropy/full_bits_mean": float(np.nanmean(full)),
+        "entropy/sampled_bits_mean": float(np.nanmean(drawn)),
         "entropy/tokens_mean": float(np.mean([len(s.token_ids) for s in samples])),
     }
     add_ci(m, "entropy/top5_bits_mean", top5, ctx.cfg)
     add_ci(m, "entropy/full_bits_mean", full, ctx.cfg)
+    add_ci(m, "entropy/sampled_bits_mean", drawn, ctx.cfg)
     example = next((s for s in samples if s.tokens), samples[0])
     figs = {"entropy/sample_tokens": figures.token_entropy_bars(example, ctx.figure_path("entropy_sample"))}
     figs["entropy/sample_top5"] = figures.token_probability_stack(example, ctx.figure_path("entropy_sample_top5"))

@@ -3,7 +3,8 @@
 A ``LanguageModel`` is what probes talk to: ``sample`` draws completions at temperature T
 (eq. 3.1) and returns, per generated token, the sampled token's log-probability, the
 top-5 renormalised entropy (eq. 3.2) and the full-vocabulary entropy, all from the logits
-the sampler used (no second pass). ``HFLanguageModel`` wraps a Hugging Face causal LM with
+the sampler used (no second pass), and the entropy of the distribution actually drawn from
+(``probes.decoding``: truncation, conformative mixing with a base model). ``HFLanguageModel`` wraps a Hugging Face causal LM with
 an explicit KV-cache loop; ``probes.stub.StubLanguageModel`` returns canned outputs for tests.
 """
 
@@ -19,6 +20,8 @@ import numpy as np
 
 from collapselab.errors import UserError
 from collapselab.models.chat import stop_token_ids
+from collapselab.probes.decoding import DecodingRule, entropy_bits
+from collapselab.probes.kvcache import KVStream
 
 
 @dataclass
@@ -32,6 +35,9 @@ class Sample:
     logprobs: list[float] = field(default_factory=list)  # log Pr(sampled token) at temperature T (eq. 3.1), nats
     top5_bits: list[float] = field(default_factory=list)  # eq. 3.2
     full_bits: list[float] = field(default_factory=list)
+    # entropy (bits) of the distribution the token was drawn from: after decoding's truncation, mixing and
+    # temperature (probes.decoding); equals full_bits for plain sampling
+    sampled_bits: list[float] = field(default_factory=list)
     top_probs: list[list[float]] = field(default_factory=list)  # [T][k] softmax probabilities of the top-k tokens
     top_tokens: list[list[str]] = field(default_factory=list)  # [T][k]
 
@@ -43,12 +49,16 @@ class Sample:
         return {
             "prompt": self.prompt, "text": self.text, "token_ids": list(self.token_ids), "tokens": list(self.tokens),
             "logprobs": r5(self.logprobs), "top5_bits": r5(self.top5_bits), "full_bits": r5(self.full_bits),
+            "sampled_bits": r5(self.sampled_bits),
             "top_probs": [r5(row) for row in self.top_probs], "top_tokens": [list(row) for row in self.top_tokens],
         }
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Sample:
-        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+        s = cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+        if "sampled_bits" not in d:  # cached before decoding rules existed: drawn from the model's own distribution
+            s.sampled_bits = list(s.full_bits)
+        return s
 
 
 class LanguageModel(Protocol):
@@ -63,9 +73,14 @@ class LanguageModel(Protocol):
     def n_tokens(self, text: str, *, special: bool = True) -> int: ...
 
     def sample(
-        self, prompts: list[str], *, max_new_tokens: int, temperature: float, seed: int, top_k: int = 5
+        self, prompts: list[str], *, max_new_tokens: int, temperature: float, seed: int, top_k: int = 5,
+        decoding: DecodingRule | None = None, base: Any = None, base_prompts: list[str] | None = None,
     ) -> list[Sample]:
-        """One completion per prompt, sampled at ``temperature`` (eq. 3.1), seeded by ``seed``."""
+        """One completion per prompt, sampled at ``temperature`` (eq. 3.1), seeded by ``seed``.
+
+        ``decoding``: the rule that picks the distribution drawn from (None: the model's own);
+        conformative rules also take the ``base`` model and its ``base_prompts`` (one per prompt).
+        Probes pass these only for a rule that changes sampling."""
 
     def continuation_nll(self, prompts: list[str], continuations: list[str]) -> list[float]:
         """Mean negative log-likelihood (nats/token) of each continuation given its prompt."""
@@ -144,23 +159,10 @@ class HFLanguageModel:
     def n_tokens(self, text: str, *, special: bool = True) -> int:
         return len(self.tok(text, add_special_tokens=special)["input_ids"])
 
-    def sample(
-        self, prompts: list[str], *, max_new_tokens: int, temperature: float, seed: int, top_k: int = 5
-    ) -> list[Sample]:
-        """Sample with an explicit KV-cache loop; statistics come from the sampling logits. Shapes: B = len(prompts).
-
-        Per step: one log-softmax of logits / T gives the sampling distribution (eq. 3.1), the
-        sampled token's log-prob, the full-vocabulary entropy and the top-k log-probs; only
-        [B] and [B, k] results are kept, written into buffers allocated once. Eq. 3.2 is
-        applied to all kept top-k log-probs in one ``metrics.topk_entropy_bits`` call at the end.
-        """
-        import torch
-
-        from collapselab.metrics import topk_entropy_bits
-
+    def _fit(self, prompts: list[str], max_new_tokens: int) -> tuple[Any, Any, int]:
+        """Encoded prompts ``ids``/``attn`` ``[B, L]`` on the device, and ``max_new_tokens`` cut to the context."""
         enc = self._encode(prompts)
-        dev = self.device
-        ids, attn = enc["input_ids"].to(dev), enc["attention_mask"].to(dev)
+        ids, attn = enc["input_ids"].to(self.device), enc["attention_mask"].to(self.device)
         longest = int(attn.sum(-1).max())
         if longest >= self.max_context:
             raise UserError(
@@ -173,38 +175,73 @@ class HFLanguageModel:
                               f"(context {self.max_context} tokens, prompt {longest})")
             self.clamped[max_new_tokens] = self.max_context - longest
             max_new_tokens = self.max_context - longest
+        return ids, attn, max_new_tokens
+
+    def sample(
+        self, prompts: list[str], *, max_new_tokens: int, temperature: float, seed: int, top_k: int = 5,
+        decoding: DecodingRule | None = None, base: HFLanguageModel | None = None,
+        base_prompts: list[str] | None = None,
+    ) -> list[Sample]:
+        """Sample with an explicit KV-cache loop; statistics come from the sampling logits. Shapes: B = len(prompts).
+
+        Per step: one log-softmax of logits / T gives the model's own distribution (eq. 3.1), the
+        sampled token's log-prob, the full-vocabulary entropy and the top-k log-probs; only
+        [B] and [B, k] results are kept, written into buffers allocated once. Eq. 3.2 is
+        applied to all kept top-k log-probs in one ``metrics.topk_entropy_bits`` call at the end.
+        ``decoding`` (``probes.decoding``; None: the model's own distribution) says which distribution
+        the token is drawn from; conformative decoding also advances ``base``'s KV cache over
+        ``base_prompts`` (its own prompt format), feeding it the same sampled tokens. The per-token
+        statistics stay on this model's own distribution; ``sampled_bits`` is the entropy of the one drawn from.
+        """
+        import torch
+
+        from collapselab.metrics import topk_entropy_bits
+
+        rule = None if decoding is None or decoding.identity else decoding
+        guided = rule is not None and rule.conformative
+        if guided and (base is None or base_prompts is None or len(base_prompts) != len(prompts)):
+            raise ValueError("conformative decoding needs the base model and one base prompt per prompt")
+        dev = self.device
+        ids, attn, T = self._fit(prompts, max_new_tokens)
+        if guided:
+            base_ids, base_attn, T = base._fit(base_prompts, T)
         gen = torch.Generator(device=dev).manual_seed(int(seed))
         stop = torch.tensor(self.stop_ids or [-1], device=dev)
         pad = self.tok.pad_token_id
-        B, L, T = ids.shape[0], ids.shape[1], max_new_tokens
+        B = ids.shape[0]
         k = min(top_k, self.model.config.vocab_size)
         # per-step results [B, T(, k)], filled column by column; columns past the last step stay unused
         tok_ids = torch.full((B, T), pad, dtype=torch.long, device=dev)
         alive = torch.zeros((B, T), dtype=torch.bool, device=dev)
         lp = torch.zeros((B, T), device=dev)
         h_full = torch.zeros((B, T), device=dev)
+        h_drawn = torch.zeros((B, T if rule is not None else 0), device=dev)  # bits, of the distribution drawn from
         top_lp = torch.zeros((B, T, k), device=dev)
         top_ids = torch.zeros((B, T, k), dtype=torch.long, device=dev)
-        # the attention mask of every step is a prefix of one [B, L + T] mask (left padding, then ones)
-        mask = torch.cat([attn, torch.ones((B, T), dtype=attn.dtype, device=dev)], dim=1)
-        cache = _preallocated_cache(self.model, L + T)
         done = torch.zeros(B, dtype=torch.bool, device=dev)
         pad_col = torch.full_like(done, pad, dtype=torch.long)
         # a GPU syncs on every "all finished?" check; check less often there (extra steps only write pads)
         check_every = 1 if dev.type == "cpu" else 8
         steps = 0
         with torch.inference_mode():
-            pos = (attn.cumsum(-1) - 1).clamp(min=0)
-            out = self.model(input_ids=ids, attention_mask=attn, position_ids=pos, past_key_values=cache,
-                             use_cache=True, logits_to_keep=1)
-            pos = pos[:, -1:]
+            own = KVStream(self.model, ids, attn, T)
+            guide = KVStream(base.model, base_ids, base_attn, T) if guided else None
             for t in range(T):
-                x = out.logits[:, -1, :].float()
+                x = own.logits()
                 if temperature != 1.0:
                     x = x / temperature
                 logp = torch.log_softmax(x, dim=-1)  # [B, V], eq. 3.1
                 p = logp.exp()
-                nxt = draw_tokens(p, gen)  # [B, 1]
+                if rule is None:
+                    nxt = draw_tokens(p, gen)  # [B, 1]
+                else:
+                    logp_base = None
+                    if guided:
+                        xb = guide.logits().to(dev)
+                        logp_base = torch.log_softmax(xb / temperature if temperature != 1.0 else xb, dim=-1)
+                    q, logq = rule.distribution(logp, logp_base, p)  # [B, V], the distribution drawn from
+                    nxt = draw_tokens(q, gen)
+                    h_drawn[:, t] = entropy_bits(logq, q)
                 lp[:, t] = logp.gather(1, nxt).squeeze(1)
                 # full-vocabulary entropy in nats (0 log 0 = 0: nansum drops the 0 * -inf of -inf logits)
                 h_full[:, t] = torch.nansum(p * logp, dim=-1).neg_()
@@ -216,15 +253,17 @@ class HFLanguageModel:
                 done |= torch.isin(nxt, stop)
                 if t + 1 == T or ((t + 1) % check_every == 0 and bool(done.all())):
                     break
-                pos = pos + 1
-                out = self.model(input_ids=nxt[:, None], attention_mask=mask[:, : L + t + 1], position_ids=pos,
-                                 past_key_values=cache, use_cache=True)
+                own.advance(nxt, t)
+                if guide is not None:
+                    guide.advance(nxt.to(base.device), t)
         # eq. 3.2 on the kept top-k log-probs: they are the top-k logits / T shifted by one log-partition
         # per row, which the renormalisation cancels, so this equals topk_entropy_bits(logits, k, T)
         h5 = topk_entropy_bits(top_lp[:, :steps], k=k, temperature=1.0) if steps else lp[:, :0]
+        h_full = h_full[:, :steps] / math.log(2)
         stacked = {
-            "ids": tok_ids[:, :steps], "alive": alive[:, :steps], "lp": lp[:, :steps],
-            "h5": h5, "hf": h_full[:, :steps] / math.log(2), "tp": top_lp[:, :steps].exp(), "ti": top_ids[:, :steps],
+            "ids": tok_ids[:, :steps], "alive": alive[:, :steps], "lp": lp[:, :steps], "h5": h5, "hf": h_full,
+            "hs": h_full if rule is None else h_drawn[:, :steps],  # plain: drawn from the model's own distribution
+            "tp": top_lp[:, :steps].exp(), "ti": top_ids[:, :steps],
         }
         stacked = {key: v.cpu().numpy() for key, v in stacked.items()}
         return [self._to_sample(prompts[b], {key: v[b] for key, v in stacked.items()}) for b in range(B)]
@@ -240,6 +279,7 @@ class HFLanguageModel:
             logprobs=s["lp"][keep].tolist(),
             top5_bits=s["h5"][keep].tolist(),
             full_bits=s["hf"][keep].tolist(),
+            sampled_bits=s["hs"][keep].tolist(),
             top_probs=s["tp"][keep].tolist(),
             top_tokens=[self.tok.convert_ids_to_tokens(row) for row in s["ti"][keep].tolist()],
         )
@@ -317,45 +357,6 @@ def sample_batched(
                              seed=batch_seed(seed, start), top_k=top_k)
             bar.update(len(batch))
     return out
-
-
-def _preallocated_cache(model: Any, max_len: int) -> Any:
-    """A ``DynamicCache`` whose full-attention layers write into buffers of ``max_len`` positions.
-
-    ``DynamicLayer`` grows by ``torch.cat``, copying the whole cache every step (O(T^2) memory
-    traffic, most of a small model's decoding time); these layers copy only the new positions and
-    expose views of the filled prefix, so attention and masks see exactly what DynamicLayer gives.
-    Layers of any other kind (sliding window, linear attention) are left as the model made them.
-    """
-    from transformers.cache_utils import DynamicCache, DynamicLayer
-
-    class PreallocatedLayer(DynamicLayer):
-        def lazy_initialization(self, key_states: Any, value_states: Any) -> None:
-            super().lazy_initialization(key_states, value_states)
-            b, h, _, dk = key_states.shape
-            self._k = key_states.new_empty((b, h, max_len, dk))
-            self._v = value_states.new_empty((b, h, max_len, value_states.shape[-1]))
-            self._n = 0
-
-        def update(self, key_states: Any, value_states: Any, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
-            if not self.is_initialized:
-                self.lazy_initialization(key_states, value_states)
-            n, m = self._n, self._n + key_states.shape[-2]
-            if m > max_len:
-                raise RuntimeError(f"KV cache of {max_len} positions overflowed ({m})")
-            self._k[:, :, n:m].copy_(key_states)
-            self._v[:, :, n:m].copy_(value_states)
-            self._n = m
-            self.keys, self.values = self._k[:, :, :m], self._v[:, :, :m]
-            return self.keys, self.values
-
-    cache = DynamicCache(config=model.config)
-    if not cache.layers:  # a config without layer types: layers are made lazily, all DynamicLayer
-        n_layers = model.config.get_text_config(decoder=True).num_hidden_layers
-        cache.layers = [DynamicLayer() for _ in range(n_layers)]
-        cache.layer_class_to_replicate = None
-    cache.layers = [PreallocatedLayer() if type(layer) is DynamicLayer else layer for layer in cache.layers]
-    return cache
 
 
 def mean_or_nan(xs: list[float]) -> float:

@@ -26,6 +26,7 @@ from collapselab.metrics.registry import check_keys
 from collapselab.probes.base import PROBES, ProbeContext
 from collapselab.probes.cache import SampleCache
 from collapselab.probes.checkpoints import Checkpoint, resolve_checkpoints
+from collapselab.probes.decoding import Decoding, check_same_tokenizer, from_config
 from collapselab.probes.generation import HFLanguageModel, LanguageModel
 
 LMFactory = Callable[[Checkpoint], LanguageModel]
@@ -96,6 +97,46 @@ def is_tiny_world(ck: Checkpoint, cfg: Any) -> bool:
         return False
 
 
+def check_decoding_bases(cfg: Any, checkpoints: list[Checkpoint]) -> None:
+    """Before anything runs: with ``decoding=conformative decoding.base=auto`` every checkpoint must
+    name its base model (``base_model`` in its collapselab.json), else one UserError naming them."""
+    d = cfg.decoding
+    if d.method != "conformative" or d.base != "auto":
+        return
+    missing = [ck.name for ck in checkpoints if not ck.base_model]
+    if missing:
+        raise UserError(f"decoding.base=auto: {', '.join(missing)} name(s) no base model (no base_model in "
+                        "collapselab.json); give decoding.base=<checkpoint path or model name>")
+
+
+def build_decoding(cfg: Any, ck: Checkpoint, lm: LanguageModel,
+                   load: Callable[[str], LanguageModel]) -> Decoding | None:
+    """The checkpoint's ``probes.decoding.Decoding`` (None for the probes' own plain sampling).
+
+    Conformative: ``decoding.base`` (``auto``: the checkpoint's ``base_model``) is resolved as a
+    ``checkpoints=`` entry is, loaded with ``load`` (shared with quality's base model) and must use
+    the checkpoint's tokenizer (a one-line UserError naming decoding.base otherwise).
+    """
+    from collapselab.world import prompts as wp
+
+    d = cfg.decoding
+    if d.method != "conformative":
+        dec = from_config(d)
+        return None if dec.cache_key() is None and dec.temperature is None else dec
+    spec = str(ck.base_model if d.base == "auto" else d.base)
+    try:
+        found = resolve_checkpoints([spec], _model_resolver(cfg), _known_models())
+    except UserError as e:
+        raise UserError(str(e).replace(f"checkpoints={spec!r}", f"decoding.base={spec!r}", 1)) from None
+    if len(found) != 1:
+        raise UserError(f"decoding.base={spec!r}: a training run folder with {len(found)} checkpoints; "
+                        "give one checkpoint folder")
+    base = load(found[0].path)
+    probe_texts = [wp.PERSONA_PROMPT, wp.PERSONA_INSTRUCTION, wp.BIO_PROMPT, wp.STEVE_PROMPT]
+    check_same_tokenizer(lm, base, probe_texts, spec)
+    return from_config(d, base=base, base_path=found[0].path, base_fingerprint=found[0].fingerprint)
+
+
 def _finite(metrics: dict[str, Any]) -> tuple[dict[str, float], list[str]]:
     """Split into finite numbers (kept) and the names of undefined (nan/inf) ones."""
     keep, undefined = {}, []
@@ -126,6 +167,7 @@ def evaluate(
     for p in cfg.probes:
         if p not in PROBES:
             raise UserError(f"probes={p!r}: unknown probe (allowed: {', '.join(PROBES)})")
+    check_decoding_bases(cfg, checkpoints)
     lm_factory = lm_factory or hf_factory(cfg)
     report = EvalReport(out_dir=Path(out_dir))
     resolved = as_dict(cfg)
@@ -150,8 +192,9 @@ def evaluate(
             ck_dir = Path(out_dir) / ck.name
             ck_dir.mkdir(parents=True, exist_ok=True)
             fmt = resolve_format(cfg.prompt_format, ck, lm)
+            decoding = build_decoding(cfg, ck, lm, load_base)
             ctx = ProbeContext(lm=lm, cfg=cfg, ckpt=ck, out_dir=ck_dir, cache=cache, prompt_format=fmt,
-                               loader=load_base, tiny_world=is_tiny_world(ck, cfg))
+                               loader=load_base, tiny_world=is_tiny_world(ck, cfg), decoding=decoding)
             before = cache.generated
             metrics: dict[str, Any] = {}
             rows: list[dict] = []
@@ -172,6 +215,7 @@ def evaluate(
             out["meta"] = {
                 **ck.meta(),
                 "prompt_format": fmt,
+                "decoding_base": decoding.base_path if decoding is not None and decoding.base is not None else None,
                 "probes": list(cfg.probes),
                 "config": resolved,
                 "seed": cfg.seed,

@@ -9,6 +9,7 @@ counts the prompts it was asked to complete (the cache tests check it stays 0 on
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -27,6 +28,7 @@ class StubLanguageModel:
         self.max_context = max_context
         self.has_chat = chat_template
         self.calls = 0
+        self.decodings: list[tuple[Any, list[str] | None]] = []
         self._i: dict[str, int] = {}
 
     def chat_prompt(self, user_text: str) -> str | None:
@@ -36,10 +38,14 @@ class StubLanguageModel:
         return len(text.split()) + int(special)
 
     def sample(self, prompts: list[str], *, max_new_tokens: int, temperature: float, seed: int,
-               top_k: int = 5) -> list[Sample]:
+               top_k: int = 5, decoding: Any = None, base: Any = None,
+               base_prompts: list[str] | None = None) -> list[Sample]:
+        """Canned texts whatever the decoding rule; ``decodings`` records (rule, base prompts) per call."""
         import torch
 
         self.calls += len(prompts)
+        if decoding is not None:
+            self.decodings.append((decoding, base_prompts))
         st = token_stats(torch.as_tensor(self.logits)[None, :], temperature, top_k)
         out = []
         for p in prompts:
@@ -59,6 +65,7 @@ class StubLanguageModel:
                 logprobs=[float(st["logp"][0].max())] * T,
                 top5_bits=[float(st["top5_bits"][0])] * T,
                 full_bits=[float(st["full_bits"][0])] * T,
+                sampled_bits=[float(st["full_bits"][0])] * T,
                 top_probs=[st["top_probs"][0].tolist()] * T,
                 top_tokens=[[str(i) for i in st["top_ids"][0].tolist()]] * T,
             ))

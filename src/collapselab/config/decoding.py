@@ -1,0 +1,66 @@
+"""Schema of the ``decoding`` group (``configs/decoding/{plain,conformative}.yaml``): how every probe samples.
+
+``plain`` draws from the model's own softmax(logits / T), optionally truncated by top-p and
+min-p; ``conformative`` (Peeperkorn et al. 2025, "Mind the Gap") mixes the next-token
+distribution with the checkpoint's base model. The rules are in ``probes.decoding`` and
+docs/evaluation.md ("Decoding").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from collapselab.config.common import between, choice, positive
+
+DECODING_METHODS = ("plain", "conformative")
+MIXES = ("linear", "loglinear")
+TRUNCATIONS = ("nucleus", "min_p")
+# the keys only conformative decoding reads (plain leaves them null; a value set there is an error)
+CONFORMATIVE_KEYS = ("weight", "base", "mix", "truncation")
+
+
+@dataclass
+class DecodingConfig:
+    """``decoding=plain`` (default) | ``decoding=conformative decoding.weight=0.5 decoding.base=auto``."""
+
+    method: str = "plain"  # plain | conformative
+    temperature: float | None = None  # None: each probe's own (entropy/semantic/persona/attractor.temperature)
+    top_p: float = 1.0  # nucleus: keep the smallest top set with mass >= top_p (1.0 = off)
+    min_p: float = 0.0  # keep tokens with p >= min_p * p_max (Nguyen et al. 2024; 0 = off)
+    weight: float | None = None  # conformative: w, the base model's share of the mixture, in [0, 1]
+    base: str | None = None  # conformative: checkpoint path or model name; auto = base_model in collapselab.json
+    mix: str | None = None  # conformative: linear ((1-w) p + w p_base) | loglinear (softmax of mixed logits)
+    truncation: str | None = None  # conformative: nucleus (top_p) | min_p, on the instruct model's distribution
+
+    def problems(self) -> list[str]:
+        out = choice("method", self.method, DECODING_METHODS)
+        if self.temperature is not None:
+            out += positive("temperature", self.temperature)
+        if not (isinstance(self.top_p, (int, float)) and 0 < self.top_p <= 1):
+            out.append(f"top_p={self.top_p!r}: must be in (0, 1] (1.0 = off)")
+        if not (isinstance(self.min_p, (int, float)) and 0 <= self.min_p <= 1):
+            out.append(f"min_p={self.min_p!r}: must be 0 (off) or in (0, 1]")
+        if self.method == "conformative":
+            out += self._conformative_problems()
+        elif self.method == "plain":
+            out += [f"{k}={getattr(self, k)!r}: only read by method=conformative (use decoding=conformative)"
+                    for k in CONFORMATIVE_KEYS if getattr(self, k) is not None]
+        return out
+
+    def _conformative_problems(self) -> list[str]:
+        unset = [k for k in CONFORMATIVE_KEYS if getattr(self, k) is None]
+        out = [f"{'/'.join(unset)}=None: method=conformative needs them (use decoding=conformative)"] if unset else []
+        if self.weight is not None:
+            out += between("weight", self.weight, 0.0, 1.0)
+        if self.base is not None and not str(self.base).strip():
+            out.append("base='': give a checkpoint path, a model name, or auto")
+        if self.mix is not None:
+            out += choice("mix", self.mix, MIXES)
+        if self.truncation is not None:
+            out += choice("truncation", self.truncation, TRUNCATIONS)
+        # one truncation rule, named by `truncation`: a threshold it does not read would be ignored silently
+        if self.truncation == "nucleus" and self.min_p != 0:
+            out.append(f"min_p={self.min_p!r}: truncation=nucleus reads top_p only (set min_p=0 or truncation=min_p)")
+        if self.truncation == "min_p" and self.top_p != 1:
+            out.append(f"top_p={self.top_p!r}: truncation=min_p reads min_p only (set top_p=1.0 or truncation=nucleus)")
+        return out

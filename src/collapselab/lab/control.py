@@ -1,0 +1,89 @@
+"""The report's typicality control: aligned with the labels' typicality bias alpha vs aligned at alpha = 0.
+
+With ``lab.typicality`` = alpha > 0 the lab also runs a control whose annotator has no typicality
+bias (its own pairs and reward model; PPO and DPO at the smallest beta of each sweep; persona
+probe only, ``lab.stages``). Set beside base and SFT, the persona attributes split the collapse in
+two: control vs SFT is what alignment does without typicality in the labels (the optimisation,
+reward-model error, couplings), alpha vs control is what the typicality bias adds (Verbalized
+Sampling, Zhang et al. 2025, eq. 1-3).
+"""
+
+from __future__ import annotations
+
+from collapselab.lab.render import Doc, ci_of, fmt
+from collapselab.lab.results import LabResults, LabRun
+
+# (label, metrics key, scale): MBTI coverage is types / 16, shown as a count of types
+CONTROL_METRICS = [
+    ("parse rate", "persona/parse_rate", 1.0),
+    ("MBTI types (of 16)", "persona/mbti_coverage", 16.0),
+    ("nationalities", "persona/n_nationalities", 1.0),
+    ("age sd", "persona/age_sd", 1.0),
+    ("attribute entropy (mean)", "persona/attribute_entropy_mean", 1.0),
+]
+
+
+def _value(metrics: dict | None, key: str, scale: float) -> tuple[float | None, tuple[float, float] | None]:
+    if not metrics or metrics.get(key) is None:
+        return None, None
+    ci = ci_of(metrics, key)
+    return metrics[key] * scale, (ci[0] * scale, ci[1] * scale) if ci else None
+
+
+def move(new: dict | None, old: dict | None, key: str) -> str:
+    """How ``key`` moved from ``old`` to ``new``: "lower" / "higher" when the 95% intervals separate,
+    "no clear change" when they overlap, "no interval" / "n/a" when an interval or a value is missing."""
+    (a, a_ci), (b, b_ci) = _value(new, key, 1.0), _value(old, key, 1.0)
+    if a is None or b is None:
+        return "n/a"
+    if a_ci is None or b_ci is None:
+        return "no interval"
+    if a_ci[1] < b_ci[0]:
+        return "lower"
+    if a_ci[0] > b_ci[1]:
+        return "higher"
+    return "no clear change"
+
+
+def control_section(doc: Doc, res: LabResults, run: LabRun, control_on: bool) -> None:
+    """Base, SFT, aligned at alpha and the alpha = 0 control, side by side on the persona attributes."""
+    doc.h(2, "Typicality: aligned at alpha vs the alpha = 0 control")
+    alpha = run.typicality
+    if alpha == 0:
+        doc.p("No control run: the annotator's typicality alpha is 0 (`lab.typicality`), so the aligned runs above "
+              "are the alpha = 0 condition themselves.")
+        return
+    if not run.controls:
+        why = "`lab.control=false`" if not control_on else "the PPO and DPO beta lists are empty"
+        doc.p(f"No control run ({why}): the labels carry typicality alpha = {alpha:g}, and nothing here separates "
+              "its effect from the optimisation's.")
+        return
+    cols: list[tuple[str, dict | None]] = [("base", res.roles.get("base")), ("SFT", res.roles.get("sft"))]
+    pairs = []
+    for (algo, beta), ctl in sorted(run.controls.items()):
+        main = run.runs.get((algo, beta))
+        m_main, m_ctl = res.roles.get(main.role) if main else None, res.controls.get(ctl.role)
+        cols += [(f"{algo.upper()} beta {beta:g}, alpha {alpha:g}", m_main),
+                 (f"{algo.upper()} beta {beta:g}, alpha 0 (control)", m_ctl)]
+        pairs.append((algo.upper(), beta, m_main, m_ctl))
+    doc.p(f"The labels of the lab's reward model, PPO and DPO carry typicality bias alpha = {alpha:g}: the "
+          "annotator's score gets alpha log pi_base(answer | request). The control repeats the alignment at "
+          "alpha = 0 (its own pairs, sampled alike and labelled without the bias, its own reward model) for PPO and "
+          "DPO at the smallest beta of each sweep, and is evaluated with the persona probe only. Values with their "
+          "95% intervals (from each checkpoint's metrics.json):")
+    doc.table(["measure", *[c for c, _ in cols]],
+              [[label, *[fmt(*_value(m, key, scale)) for _, m in cols]] for label, key, scale in CONTROL_METRICS])
+    rows = []
+    for algo, beta, m_main, m_ctl in pairs:
+        for label, key, _ in CONTROL_METRICS[1:]:
+            rows.append([f"{algo} beta {beta:g}", label, move(m_ctl, res.roles.get("sft"), key),
+                         move(m_main, m_ctl, key)])
+    doc.table(["run", "measure", "alignment without typicality (control vs SFT)",
+               f"typicality in the labels (alpha {alpha:g} vs control)"], rows)
+    doc.p("Read the second table as the mechanism: a **lower** in the first column is collapse that alignment "
+          "causes with an annotator indifferent to these attributes (optimisation, reward-model error, couplings "
+          "with what it rewards); a **lower** in the second is collapse that the typicality bias adds on top. "
+          "\"lower\" / \"higher\" need separated 95% intervals; the intervals are over the samples of one training "
+          "run each, not over training runs, and PPO's run-to-run spread can be larger, so a single separation is "
+          "a lead to repeat with other seeds, not a result.")
+

@@ -1,0 +1,219 @@
+"""Decoding rules: which distribution the next token is drawn from (pure functions on tensors).
+
+The sampler (``generation.HFLanguageModel.sample``) turns each step's logits into log-probs at
+temperature T, ``logp = log_softmax(logits / T)`` (eq. 3.1), and asks ``DecodingRule.distribution``
+for the distribution to draw from:
+
+- **plain**: the model's own ``p = exp(logp)``. Truncation keeps the tokens of ``keep_mask(p)``
+  and renormalises: top-p (nucleus, Holtzman et al. 2020) keeps the smallest set of most
+  probable tokens whose mass reaches ``top_p`` (and any token tied with its least probable one);
+  min-p (Nguyen et al. 2024) keeps tokens with ``p >= min_p * max(p)``. With both on, a token
+  must pass both (each taken on ``p``).
+- **conformative** (Peeperkorn et al. 2025, "Mind the Gap"): the instruct model's ``p_i`` and its
+  base model's ``p_b`` (each at temperature T, each conditioned on its own prompt format, both
+  scoring the same continuation) are mixed with the base's weight ``w``:
+  linear ``q = (1-w) p_i + w p_b`` or log-linear ``q = softmax((1-w) logit_i + w logit_b)``.
+  The truncation set is ``keep_mask(p_i)``, chosen on the **instruct** model's distribution; q is
+  restricted to it and renormalised. The paper states a weighted sum of the two distributions with
+  truncation; whether over probabilities or logits, and where the truncation set comes from, is
+  not public (docs/evaluation.md, "Decoding").
+
+The eq. 3.2 statistics stay on the model's own distribution; ``entropy_bits`` of the returned
+distribution is what ``Sample.sampled_bits`` records.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from collapselab.errors import UserError
+
+
+def top_p_mask(p: Any, top_p: float) -> Any:
+    """Nucleus set of ``p [B, V]`` -> bool ``[B, V]``: the most probable tokens, in descending order,
+    up to and including the first one at which the cumulative mass reaches ``top_p``.
+
+    Written as a threshold: with ``s`` the row sorted descending and ``c`` its cumulative sum, the set
+    has ``m = 1 + #{j >= 1: c_(j-1) < top_p}`` tokens (the mode always), and a token is kept when
+    ``p >= s_(m-1)``; tokens tied with the last one are kept too, so the set does not depend on
+    token order. Only the values are sorted (``sorted_desc``), which gives one answer on any device.
+    """
+    s = sorted_desc(p)
+    last = (s.cumsum(dim=-1)[..., :-1] < top_p).sum(dim=-1, keepdim=True)  # m - 1: the last kept, sorted
+    return p >= s.gather(-1, last)
+
+
+def sorted_desc(p: Any) -> Any:
+    """The values of each row of ``p [B, V]`` in descending order (no indices). On CPU through numpy,
+    whose sort is about 10x faster than torch's there; sorted values are the same whatever the algorithm."""
+    import numpy as np
+    import torch
+
+    if p.device.type != "cpu":
+        return torch.sort(p, dim=-1, descending=True).values
+    return torch.from_numpy(np.ascontiguousarray(np.sort(p.numpy(), axis=-1)[..., ::-1]))
+
+
+def min_p_mask(p: Any, min_p: float) -> Any:
+    """min-p set of ``p [B, V]`` -> bool ``[B, V]``: tokens with ``p >= min_p * max(p)`` (Nguyen et al. 2024)."""
+    return p >= min_p * p.amax(dim=-1, keepdim=True)
+
+
+def keep_mask(p: Any, *, top_p: float = 1.0, min_p: float = 0.0) -> Any | None:
+    """Tokens of ``p [B, V]`` kept by top-p and min-p (both on ``p``) -> bool ``[B, V]``; None when both are off."""
+    keep = None
+    if top_p < 1.0:
+        keep = top_p_mask(p, top_p)
+    if min_p > 0.0:
+        m = min_p_mask(p, min_p)
+        keep = m if keep is None else keep & m
+    return keep
+
+
+def mix_probs(p: Any, p_base: Any, weight: float) -> Any:
+    """Linear conformative mixture ``(1-w) p + w p_base`` of two distributions ``[B, V]`` (``torch.lerp``:
+    w = 0 gives ``p`` and w = 1 gives ``p_base`` exactly)."""
+    import torch
+
+    return torch.lerp(p, p_base, weight)
+
+
+def mix_logits(logp: Any, logp_base: Any, weight: float) -> Any:
+    """Log-linear conformative mixture, unnormalised: ``(1-w) logp + w logp_base`` ``[B, V]``. Its softmax
+    equals softmax((1-w) logit + w logit_base): each row's log-partition is a constant the softmax removes.
+    w = 0 and w = 1 return one input exactly (no 0 * -inf = nan for a token one model rules out)."""
+    if weight == 0:
+        return logp
+    if weight == 1:
+        return logp_base
+    return (1 - weight) * logp + weight * logp_base
+
+
+def renormalise(q: Any, keep: Any | None) -> tuple[Any, Any]:
+    """Probabilities ``q [B, V]`` restricted to ``keep`` (bool ``[B, V]``; None: all), divided by their
+    row sums -> ``(q, log q)``, both ``[B, V]``."""
+    import torch
+
+    if keep is not None:
+        q = torch.where(keep, q, 0.0)
+    q = q / q.sum(dim=-1, keepdim=True)
+    return q, q.log()
+
+
+def renormalise_log(z: Any, keep: Any | None) -> tuple[Any, Any]:
+    """Unnormalised log-probs ``z [B, V]`` restricted to ``keep`` and normalised -> ``(q, log q)``."""
+    import torch
+
+    logq = torch.log_softmax(z if keep is None else torch.where(keep, z, float("-inf")), dim=-1)
+    return logq.exp(), logq
+
+
+def entropy_bits(logq: Any, q: Any | None = None) -> Any:
+    """Shannon entropy (bits) of each row of normalised log-probs ``[B, V]`` -> ``[B]`` (0 log 0 = 0).
+    ``q``: ``exp(logq)`` when the caller has it already."""
+    import torch
+
+    return torch.nansum((logq.exp() if q is None else q) * logq, dim=-1).neg_() / math.log(2)
+
+
+@dataclass(frozen=True)
+class DecodingRule:
+    """The per-token rule. ``weight`` None: plain; a number: conformative with that base weight."""
+
+    top_p: float = 1.0
+    min_p: float = 0.0
+    weight: float | None = None
+    mix: str = "linear"
+
+    @property
+    def conformative(self) -> bool:
+        return self.weight is not None
+
+    @property
+    def identity(self) -> bool:
+        """True when the rule draws from the model's own distribution unchanged (today's sampler)."""
+        return not self.conformative and self.top_p >= 1.0 and self.min_p <= 0.0
+
+    def distribution(self, logp: Any, logp_base: Any | None = None, p: Any | None = None) -> tuple[Any, Any]:
+        """The distribution to sample from, ``(q, log q)`` ``[B, V]`` (rows normalised), given the model's own
+        ``logp [B, V]`` at T (``p``: its ``exp`` when the caller has it) and, conformative, the base model's
+        ``logp_base [B, V]`` at T. The truncation set is always taken on the (instruct) model's own ``p``."""
+        p = logp.exp() if p is None else p
+        keep = keep_mask(p, top_p=self.top_p, min_p=self.min_p)
+        if not self.conformative:
+            return renormalise(p, keep)
+        if logp_base is None:
+            raise ValueError("conformative decoding needs the base model's log-probs")
+        w = float(self.weight)
+        if self.mix == "linear":  # in probabilities: cheaper than a logaddexp, and exact at w = 0 and 1
+            return renormalise(mix_probs(p, logp_base.exp(), w), keep)
+        if self.mix == "loglinear":
+            return renormalise_log(mix_logits(logp, logp_base, w), keep)
+        raise ValueError(f"mix={self.mix!r}: must be linear or loglinear")
+
+
+@dataclass
+class Decoding:
+    """A checkpoint's decoding, as the probes' sampler receives it.
+
+    ``rule``: the per-token rule; ``temperature``: None keeps each probe's own; ``base``: the loaded
+    base ``LanguageModel`` (conformative), ``base_path`` where it came from and ``base_fingerprint``
+    its files' hash (the sample-cache key).
+    """
+
+    rule: DecodingRule
+    temperature: float | None = None
+    method: str = "plain"
+    truncation: str | None = None
+    base: Any = None
+    base_path: str = ""
+    base_fingerprint: str = ""
+
+    def cache_key(self) -> dict[str, Any] | None:
+        """What the sample-cache key adds; None when samples are today's (plain, untruncated), so
+        samples cached before the decoding group existed stay valid. The temperature is in the key already."""
+        if self.rule.identity:
+            return None
+        key: dict[str, Any] = {"method": self.method, "top_p": self.rule.top_p, "min_p": self.rule.min_p}
+        if self.rule.conformative:
+            key |= {"weight": self.rule.weight, "mix": self.rule.mix, "truncation": self.truncation,
+                    "base": self.base_fingerprint}
+        return key
+
+
+def from_config(cfg: Any, **base: Any) -> Decoding:
+    """``Decoding`` from a validated ``config.decoding.DecodingConfig``; ``base``: conformative's
+    ``base``, ``base_path`` and ``base_fingerprint`` (the loaded base model and where it came from)."""
+    conformative = cfg.method == "conformative"
+    rule = DecodingRule(top_p=float(cfg.top_p), min_p=float(cfg.min_p),
+                        weight=float(cfg.weight) if conformative else None,
+                        mix=cfg.mix if conformative else "linear")
+    return Decoding(rule, None if cfg.temperature is None else float(cfg.temperature), cfg.method,
+                    cfg.truncation if conformative else None, **base)
+
+
+def check_same_tokenizer(lm: Any, base: Any, probe_texts: list[str], spec: str) -> None:
+    """UserError (naming ``decoding.base=spec``) unless ``lm`` and ``base`` (``HFLanguageModel``s) share
+    one tokenizer: the same vocabulary, the same output width, the same token ids for every probe text.
+    Both models score the same continuation token ids; under another tokenizer one id is another string."""
+    why = None
+    if lm.tok.get_vocab() != base.tok.get_vocab():
+        why = f"vocabularies differ ({len(lm.tok)} vs {len(base.tok)} tokens)"
+    elif _width(lm) != _width(base):
+        why = f"output widths differ ({_width(lm)} vs {_width(base)} logits)"
+    else:
+        for text in probe_texts:
+            a = lm.tok(text, add_special_tokens=False)["input_ids"]
+            b = base.tok(text, add_special_tokens=False)["input_ids"]
+            if a != b:
+                why = f"{text[:30]!r} tokenises differently"
+                break
+    if why is not None:
+        raise UserError(f"decoding.base={spec!r}: its tokenizer differs from {lm.name}'s ({why}); "
+                        "conformative decoding needs one shared tokenizer")
+
+
+def _width(lm: Any) -> int:
+    return int(lm.model.get_output_embeddings().weight.shape[0])
