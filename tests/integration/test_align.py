@@ -17,7 +17,7 @@ import torch
 from safetensors.torch import load_file
 
 from collapselab.align import list_checkpoints, train_dpo, train_ppo, train_reward, train_sft
-from collapselab.align.common import final_model, is_done, latest_checkpoint
+from collapselab.layout import final_model, is_done, latest_checkpoint
 from collapselab.align.pairs import pairs_dir, read_pairs
 from collapselab.config import compose
 from collapselab.tracking import read_offline_run

@@ -21,7 +21,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from collapselab.align.common import final_model
+from collapselab.layout import final_model
 from collapselab.config import compose
 from collapselab.lab.pipeline import LabState, _worker_init, run_job
 

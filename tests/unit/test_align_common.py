@@ -9,10 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from collapselab.align.common import (
-    NonFiniteLoss,
-    TrackerCallback,
-    check_finite_logs,
+from collapselab.align.common import NonFiniteLoss, TrackerCallback, check_finite_logs, trainer_resume_point
+from collapselab.layout import (
     checkpoint_step,
     final_model,
     is_done,
@@ -20,7 +18,6 @@ from collapselab.align.common import (
     list_checkpoints,
     mark_done,
     save_checkpoint,
-    trainer_resume_point,
 )
 from collapselab.align.pairs import pick_prompts, preference_rows, to_rows
 from collapselab.align.sft import split_messages

@@ -18,17 +18,7 @@ from transformers import TrainerCallback
 
 from collapselab.errors import UserError
 from collapselab.io import atomic_write_json
-from collapselab.layout import (  # noqa: F401 - the run-folder layout, re-exported for the stages
-    CHECKPOINT_RE,
-    checkpoint_name,
-    checkpoint_step,
-    final_model,
-    is_done,
-    latest_checkpoint,
-    list_checkpoints,
-    mark_done,
-    save_checkpoint,
-)
+from collapselab.layout import checkpoint_step, latest_checkpoint
 
 # Loss-like keys the NaN guard watches (trl logs other keys, e.g. a ratio variance, that may be nan harmlessly).
 LOSS_KEYS = ("loss", "train_loss", "loss/policy_avg", "loss/value_avg", "objective/scores", "objective/kl")

@@ -11,7 +11,8 @@ from typing import Any
 
 import torch
 
-from collapselab.align.common import common_trainer_args, final_model, patch_adapter_base, quick_diversity
+from collapselab.align.common import common_trainer_args, patch_adapter_base, quick_diversity
+from collapselab.layout import final_model
 from collapselab.align.pairs import build_pairs, preference_rows, read_pairs
 from collapselab.align.runner import begin_work, checkpoint_meta, open_stage, open_tracker, run_trainer
 from collapselab.align.sft import train_sft

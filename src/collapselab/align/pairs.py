@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from collapselab.align.common import chat_prompt, final_model, sample_texts
+from collapselab.align.common import chat_prompt, sample_texts
+from collapselab.layout import final_model
 from collapselab.align.sft import split_messages, train_sft
 from collapselab.config.align import PairsStage
 from collapselab.io import atomic_write_text, keyed_dir

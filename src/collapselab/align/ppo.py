@@ -26,14 +26,10 @@ from collapselab.align.common import (
     TrackerCallback,
     chat_prompt,
     check_finite_params,
-    checkpoint_step,
-    final_model,
-    latest_checkpoint,
-    mark_done,
     patch_adapter_base,
     quick_diversity,
-    save_checkpoint,
 )
+from collapselab.layout import checkpoint_step, final_model, latest_checkpoint, mark_done, save_checkpoint
 from collapselab.align.reward import load_reward_model, train_reward
 from collapselab.align.runner import begin_work, checkpoint_meta, open_stage, open_tracker
 from collapselab.align.sft import split_messages, train_sft

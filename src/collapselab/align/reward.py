@@ -9,7 +9,8 @@ from typing import Any
 
 import torch
 
-from collapselab.align.common import common_trainer_args, final_model, save_merged
+from collapselab.align.common import common_trainer_args, save_merged
+from collapselab.layout import final_model
 from collapselab.align.pairs import build_pairs, preference_rows, read_pairs
 from collapselab.align.runner import begin_work, checkpoint_meta, open_stage, open_tracker, run_trainer, stage_tracker_dir
 from collapselab.align.sft import train_sft

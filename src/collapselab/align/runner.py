@@ -19,15 +19,10 @@ from collapselab.align.common import (
     CheckpointCallback,
     TrackerCallback,
     check_finite_params,
-    checkpoint_step,
     configure_threads,
-    final_model,
-    is_done,
-    latest_checkpoint,
-    mark_done,
-    save_checkpoint,
     trainer_resume_point,
 )
+from collapselab.layout import checkpoint_step, final_model, is_done, latest_checkpoint, mark_done, save_checkpoint
 from collapselab.config import as_dict
 from collapselab.io import check_writable
 from collapselab.tracking import Tracker
