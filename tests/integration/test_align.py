@@ -298,3 +298,38 @@ def test_a_run_killed_at_a_random_point_resumes_to_the_uninterrupted_weights(art
         va = torch.load(final_model(whole) / "ppo_state.pt", weights_only=False)["value"]
         vb = torch.load(final_model(again) / "ppo_state.pt", weights_only=False)["value"]
         assert all(torch.equal(va[k], vb[k]) for k in va)
+
+
+RS = ["rs.rounds=2", "rs.n_prompts=6", "rs.n_samples=3", "rs.max_new_tokens=16", "rs.batch_size=4",
+      "rs.learning_rate=1e-3", "rs.epochs=1"]
+
+
+def test_rejection_sampling_fine_tunes_on_each_rounds_winners_and_resumes_by_round(artifacts, tmp_path):
+    """Two rounds of best-of-3 with a strong typicality bias: each round is a merged checkpoint that changed
+    every weight, the winners are the answers the base finds likelier, and a run stopped after round 1
+    resumes to the uninterrupted run's weights."""
+    from collapselab.align.rs import train_rs
+
+    cfg = cfg_for("rs", artifacts, *RS, "annotator.typicality=1.0", "logger=none")
+    whole = train_rs(cfg, tmp_path / "whole")
+    ckpts = list_checkpoints(whole)
+    assert [c.name for c in ckpts] == ["step-000001", "step-000002"] and is_done(whole)
+    sft = Path(json.loads((ckpts[-1] / "collapselab.json").read_text())["base_model"])
+    assert_all_changed(tensors(sft), tensors(ckpts[0]))
+    assert_all_changed(tensors(ckpts[0]), tensors(ckpts[1]))
+    rows = [json.loads(x) for x in (whole / "rounds" / "round-01.jsonl").read_text().splitlines()]
+    assert len(rows) == 6 and all(r["score"] >= r["mean_score"] for r in rows)
+    # at alpha = 1 the summed log pi_base (tens of nats) outweighs the quality score (a few units)
+    assert sum(r["winner_ref_logp"] >= r["mean_ref_logp"] for r in rows) >= 5
+    # stopped after round 1 (as if killed), then rerun: the same folder, the same final weights
+    other = tmp_path / "other_artifacts"
+    import shutil
+
+    shutil.copytree(artifacts, other, ignore=lambda d, names: ["rs"] if Path(d) == artifacts else [])
+    first = train_rs(cfg_for("rs", other, *RS, "annotator.typicality=1.0", "logger=none", "max_steps_this_run=1"),
+                     tmp_path / "first")
+    assert first.name == whole.name and not is_done(first) and latest_checkpoint(first).name == "step-000001"
+    again = train_rs(cfg_for("rs", other, *RS, "annotator.typicality=1.0", "logger=none"), tmp_path / "again")
+    assert again == first and is_done(again)
+    a, b = tensors(final_model(whole)), tensors(final_model(again))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

@@ -104,10 +104,12 @@ def _finished_state(tmp_path: Path) -> LabState:
                      "evaluate/sft": {"dir": str(tmp_path / "out" / "eval" / "final" / "sft")}}
     for algo, b in (("ppo", 0.05), ("dpo", 0.1)):
         state.results[f"{algo}/{b}"] = {"run": str(art / algo), "model": str(art / algo / "step-000002"), "beta": b}
+    state.results["rs"] = {"run": str(art / "rs"), "model": str(art / "rs" / "step-000002")}
     state.times, state.job_times = {"world": 1.0}, {"world": 1.0, "toy": 0.0}
     final = tmp_path / "out" / "eval" / "final"
     _evaluated(final / "sft" / "step-000004", art / "sft" / "step-000004", {"algo": "sft"}, ["p1", "p2"])
     _evaluated(final / "ppo-b0.05" / "step-000002", art / "ppo" / "step-000002", {"algo": "ppo", "beta": 0.05}, [])
+    _evaluated(final / "rs" / "step-000002", art / "rs" / "step-000002", {"algo": "rs", "beta": None}, [])
     return state
 
 
@@ -117,6 +119,9 @@ def test_the_report_gets_a_lab_run_built_from_the_job_results(tmp_path):
     art = tmp_path / "art"
     assert set(run.runs) == {("ppo", 0.05), ("dpo", 0.1)}
     assert run.runs[("ppo", 0.05)] == AlignedRun("ppo", 0.05, "ppo-b0.05", art / "ppo", art / "ppo" / "step-000002")
+    assert run.rs == AlignedRun("rs", None, "rs", art / "rs", art / "rs" / "step-000002")
+    res = collect(run)
+    assert "rs" in res.roles and [f["role"] for f in res.finals] == ["ppo-b0.05"]  # finals: the runs with a beta
     assert (run.base, run.sft, run.reward) == (art / "base", art / "sft" / "step-000004", art / "rm" / "step-000002")
     assert (run.eval_final, run.eval_steps) == (tmp_path / "out" / "eval" / "final", tmp_path / "out" / "eval" / "steps")
     assert (run.toy_jeepiti, run.toy_bandit) == (tmp_path / "toy" / "j", tmp_path / "toy" / "b")
@@ -124,7 +129,7 @@ def test_the_report_gets_a_lab_run_built_from_the_job_results(tmp_path):
     assert run.stage_times == {"world": 1.0} and run.job_times == {"world": 1.0, "toy": 0.0}
     # the evaluations are matched to roles by the checkpoint they name
     res = collect(run)
-    assert set(res.roles) == {"sft", "ppo-b0.05"}
+    assert set(res.roles) == {"sft", "ppo-b0.05", "rs"}
     assert res.dirs["sft"] == run.eval_final / "sft" / "step-000004"
     assert [f["role"] for f in res.finals] == ["ppo-b0.05"]
 
@@ -169,8 +174,8 @@ def test_with_typicality_the_lab_runs_an_alpha_0_control_at_the_smallest_betas(t
     state = _state(tmp_path, "lab.typicality=0.02")
     jobs = build_jobs(state)
     control = {n for n in jobs if "control" in n}
-    assert control == {"reward/control", "ppo/control/0.01", "dpo/control/0.05",
-                       "evaluate/control-ppo-b0.01", "evaluate/control-dpo-b0.05"}
+    assert control == {"reward/control", "ppo/control/0.01", "dpo/control/0.05", "rs/control",
+                       "evaluate/control-ppo-b0.01", "evaluate/control-dpo-b0.05", "evaluate/control-rs"}
     names = list(jobs)
     for n, j in jobs.items():
         assert all(names.index(d) < names.index(n) for d in j.deps), n
@@ -178,6 +183,8 @@ def test_with_typicality_the_lab_runs_an_alpha_0_control_at_the_smallest_betas(t
     assert jobs["ppo/control/0.01"].deps == ("reward/control",) and jobs["ppo/control/0.01"].stage == "ppo"
     assert jobs["dpo/control/0.05"].deps == ("reward/control",)
     assert jobs["evaluate/control-ppo-b0.01"].deps == ("ppo/control/0.01",)
+    assert jobs["rs/control"].deps == ("sft",) and jobs["evaluate/control-rs"].deps == ("rs/control",)
+    assert jobs["rs"].deps == ("sft",) and "evaluate/rs" in jobs["report"].deps
     assert {"evaluate/control-ppo-b0.01", "evaluate/control-dpo-b0.05"} <= set(jobs["report"].deps)
     assert not any("control" in d for d in jobs["compare"].deps)  # compare's curves are the lab's own runs
     # the lab's runs are labelled with alpha, the control's with alpha = 0 and nothing else changed
@@ -187,7 +194,8 @@ def test_with_typicality_the_lab_runs_an_alpha_0_control_at_the_smallest_betas(t
     # so the control's artifacts are exactly those of a lab at alpha = 0: same keys
     plain = _state(tmp_path / "plain")
     plain_jobs = build_jobs(plain)
-    for ctl, own in (("reward/control", "reward"), ("ppo/control/0.01", "ppo/0.01"), ("dpo/control/0.05", "dpo/0.05")):
+    for ctl, own in (("reward/control", "reward"), ("ppo/control/0.01", "ppo/0.01"), ("dpo/control/0.05", "dpo/0.05"),
+                     ("rs/control", "rs")):
         key = jobs[ctl].key(state)
         assert key == plain_jobs[own].key(plain) and key != jobs[own].key(state)
     # evaluated with the persona probe only, at the lab's persona settings
@@ -225,6 +233,7 @@ def test_the_report_gets_the_control_runs_and_their_evaluations(tmp_path):
     for algo, b in (("ppo", 0.05), ("dpo", 0.1)):
         state.results[f"{algo}/control/{b}"] = {"run": str(art / f"c{algo}"),
                                                 "model": str(art / f"c{algo}" / "step-000002"), "beta": b}
+    state.results["rs/control"] = {"run": str(art / "crs"), "model": str(art / "crs" / "step-000002")}
     control_dir = tmp_path / "out" / "eval" / "control"
     _evaluated(control_dir / "control-ppo-b0.05" / "step-000002", art / "cppo" / "step-000002",
                {"algo": "ppo", "beta": 0.05}, [])
@@ -232,6 +241,7 @@ def test_the_report_gets_the_control_runs_and_their_evaluations(tmp_path):
     assert run.typicality == 0.02 and run.eval_control == control_dir
     assert run.controls[("ppo", 0.05)] == AlignedRun("ppo", 0.05, "control-ppo-b0.05", art / "cppo",
                                                      art / "cppo" / "step-000002")
+    assert run.controls[("rs", None)] == AlignedRun("rs", None, "control-rs", art / "crs", art / "crs" / "step-000002")
     res = collect(run)
     assert set(res.controls) == {"control-ppo-b0.05"}
     assert "control-ppo-b0.05" not in res.roles  # the lab's own roles stay the lab's runs

@@ -1,4 +1,4 @@
-"""Schemas for the alignment stages: SFT, preference pairs, reward model, PPO, DPO.
+"""Schemas for the alignment stages: SFT, preference pairs, reward model, PPO, DPO, rejection sampling.
 
 One base, ``StageConfig``, holds what every stage shares (model, world, seed, artifacts,
 logger, checkpoint cadence); each entry point's schema adds its own sub-nodes. Downstream
@@ -195,6 +195,35 @@ class DPOParams:
 
 
 @dataclass
+class RSParams:
+    """Iterated best-of-N rejection-sampling fine-tuning (Touvron et al. 2023, Llama 2, section 3.2.3):
+    each round samples ``n_samples`` answers per prompt from the current model, keeps the best by
+    ``scorer`` and fine-tunes on the winners; the next round samples from the result."""
+
+    rounds: int = 3
+    n_prompts: int = 256  # prompts per round, drawn afresh from the world's instructions each round
+    n_samples: int = 8  # N of best-of-N
+    temperature: float = 1.0  # sampling temperature of the candidates
+    max_new_tokens: int = 128
+    # "annotator": the simulated annotator's own score, typicality included (a gold reward: the
+    # tiny reward model, trained on ~830 pairs, does not learn the typicality preference, see
+    # docs/alignment.md); "reward": the reward model of the reward stage, as Llama 2 did
+    scorer: str = "annotator"
+    learning_rate: float = 2e-4
+    epochs: float = 2.0  # over each round's winners
+    batch_size: int = 16
+    max_length: int = 256
+    lora: bool = False  # True on 7B: LoRA merged after each round
+
+    def problems(self) -> list[str]:
+        out = positive("rounds", self.rounds) + positive("n_prompts", self.n_prompts)
+        out += positive("n_samples", self.n_samples) + positive("temperature", self.temperature)
+        out += positive("max_new_tokens", self.max_new_tokens) + positive("learning_rate", self.learning_rate)
+        out += positive("epochs", self.epochs) + positive("batch_size", self.batch_size)
+        return out + positive("max_length", self.max_length) + choice("scorer", self.scorer, ("annotator", "reward"))
+
+
+@dataclass
 class StageConfig:
     """What every alignment stage shares."""
 
@@ -292,7 +321,23 @@ class DPOStage(PairsStage):
         return {**self.pairs_key(), "dpo": as_dict(self.dpo), "beta": self.beta}
 
 
+@dataclass
+class RSStage(RewardStage):
+    """``python training/rs.py``: rejection-sampling fine-tuning from the SFT model (no KL term)."""
+
+    rs: RSParams = field(default_factory=RSParams)
+
+    def run_key(self) -> dict[str, Any]:
+        key = {**self.sft_key(), "rs": as_dict(self.rs)}
+        if self.rs.scorer == "reward":  # the reward model (and the pairs it was trained on) decide
+            key["reward"] = self.reward_key()
+        elif self.annotator.typicality > 0:
+            key["annotator"] = as_dict(self.annotator)
+        return key
+
+
 register_schema("sft", SFTStage)
 register_schema("reward", RewardStage)
 register_schema("ppo", PPOStage)
 register_schema("dpo", DPOStage)
+register_schema("rs", RSStage)

@@ -15,7 +15,7 @@ from collapselab.config.common import LoggerConfig
 
 # what a user names in ``stages=[...]`` and what the lab reports times by; each is one job or
 # several (``collapselab.lab.stages``), run by ``collapselab.lab.pipeline``
-STAGES = ("world", "base", "sft", "reward", "ppo", "dpo", "evaluate", "toy", "compare", "report")
+STAGES = ("world", "base", "sft", "reward", "ppo", "dpo", "rs", "evaluate", "toy", "compare", "report")
 
 
 @dataclass
@@ -25,9 +25,13 @@ class LabPreset:
     name: str = "default"
     model: list[str] = field(default_factory=list)  # model overrides for every model stage (model=tiny_test, model.*=...)
     world: list[str] = field(default_factory=list)  # world.*= overrides for every stage
-    align: list[str] = field(default_factory=list)  # sft / reward / ppo / dpo (they share sft.*, pairs.*, reward.*)
+    align: list[str] = field(default_factory=list)  # sft / reward / ppo / dpo / rs (they share sft.*, pairs.*, ...)
     ppo: list[str] = field(default_factory=list)
     dpo: list[str] = field(default_factory=list)
+    rs: list[str] = field(default_factory=list)  # rejection sampling (training/rs.py) overrides
+    # also run rejection-sampling fine-tuning from SFT (iterated best-of-N, Llama 2 section 3.2.3), scored by
+    # the annotator with lab.typicality: the stage whose optimisation reaches the typicality optimum here
+    run_rs: bool = True
     ppo_betas: list[float] = field(default_factory=lambda: [0.005, 0.05, 0.5])
     dpo_betas: list[float] = field(default_factory=lambda: [0.05, 0.5])
     evaluate: list[str] = field(default_factory=list)  # full probe suite: base, SFT, final aligned checkpoints

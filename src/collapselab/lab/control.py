@@ -45,6 +45,11 @@ def move(new: dict | None, old: dict | None, key: str) -> str:
     return "no clear change"
 
 
+def run_label(algo: str, beta: float | None) -> str:
+    """"PPO beta 0.005", or "RS" for rejection sampling (no beta)."""
+    return algo.upper() if beta is None else f"{algo.upper()} beta {beta:g}"
+
+
 def control_section(doc: Doc, res: LabResults, run: LabRun, control_on: bool) -> None:
     """Base, SFT, aligned at alpha and the alpha = 0 control, side by side on the persona attributes."""
     doc.h(2, "Typicality: aligned at alpha vs the alpha = 0 control")
@@ -60,23 +65,24 @@ def control_section(doc: Doc, res: LabResults, run: LabRun, control_on: bool) ->
         return
     cols: list[tuple[str, dict | None]] = [("base", res.roles.get("base")), ("SFT", res.roles.get("sft"))]
     pairs = []
-    for (algo, beta), ctl in sorted(run.controls.items()):
-        main = run.runs.get((algo, beta))
+    for (algo, beta), ctl in sorted(run.controls.items(), key=lambda kv: kv[0][0]):
+        main = run.rs if algo == "rs" else run.runs.get((algo, beta))
         m_main, m_ctl = res.roles.get(main.role) if main else None, res.controls.get(ctl.role)
-        cols += [(f"{algo.upper()} beta {beta:g}, alpha {alpha:g}", m_main),
-                 (f"{algo.upper()} beta {beta:g}, alpha 0 (control)", m_ctl)]
-        pairs.append((algo.upper(), beta, m_main, m_ctl))
+        name = run_label(algo, beta)
+        cols += [(f"{name}, alpha {alpha:g}", m_main), (f"{name}, alpha 0 (control)", m_ctl)]
+        pairs.append((name, m_main, m_ctl))
     doc.p(f"The labels of the lab's reward model, PPO and DPO carry typicality bias alpha = {alpha:g}: the "
           "annotator's score gets alpha log pi_base(answer | request). The control repeats the alignment at "
           "alpha = 0 (its own pairs, sampled alike and labelled without the bias, its own reward model) for PPO and "
-          "DPO at the smallest beta of each sweep, and is evaluated with the persona probe only. Values with their "
+          "DPO at the smallest beta of each sweep, and rejection sampling with the unbiased annotator picking, and is "
+          "evaluated with the persona probe only. Values with their "
           "95% intervals (from each checkpoint's metrics.json):")
     doc.table(["measure", *[c for c, _ in cols]],
               [[label, *[fmt(*_value(m, key, scale)) for _, m in cols]] for label, key, scale in CONTROL_METRICS])
     rows = []
-    for algo, beta, m_main, m_ctl in pairs:
+    for name, m_main, m_ctl in pairs:
         for label, key, _ in CONTROL_METRICS[1:]:
-            rows.append([f"{algo} beta {beta:g}", label, move(m_ctl, res.roles.get("sft"), key),
+            rows.append([name, label, move(m_ctl, res.roles.get("sft"), key),
                          move(m_main, m_ctl, key)])
     doc.table(["run", "measure", "alignment without typicality (control vs SFT)",
                f"typicality in the labels (alpha {alpha:g} vs control)"], rows)

@@ -36,7 +36,7 @@ from collapselab.lab.stages import build_jobs, read_memo
 
 # seconds per job in the default lab on this 2-core machine (two jobs at a time; docs/alignment.md),
 # for the first estimate of time left; later runs use the last run's own job times
-DEFAULT_SECONDS = {"world": 8, "base": 428, "sft": 87, "reward": 139, "ppo": 330, "dpo": 195,
+DEFAULT_SECONDS = {"world": 8, "base": 428, "sft": 87, "reward": 139, "ppo": 330, "dpo": 195, "rs": 330,
                    "evaluate": 30, "evaluate_steps": 20, "evaluate_persona": 15, "score": 10, "toy": 17,
                    "compare": 12, "report": 9}
 
@@ -59,14 +59,14 @@ class LabState:
             ov += [f"artifacts_dir={self.cfg.artifacts_dir}", *p.world]
         if stage not in ("toy", "compare", "world"):
             ov += [f"logger.backend={lg.backend}", f"logger.mode={lg.mode}"]
-        if stage in ("pretrain", "sft", "reward", "ppo", "dpo"):
+        if stage in ("pretrain", "sft", "reward", "ppo", "dpo", "rs"):
             ov += list(p.model)
-        if stage in ("sft", "reward", "ppo", "dpo"):
+        if stage in ("sft", "reward", "ppo", "dpo", "rs"):
             keys = _schema_keys(stage)  # sft.* applies to all four, pairs.* only to reward/ppo/dpo, ...
             ov += [o for o in p.align if o.lstrip("+~").split("=")[0].split(".")[0] in keys]
             if "annotator" in keys:  # the labels' typicality bias (the control's extra sets it to 0)
                 ov.append(f"annotator.typicality={float(p.typicality)}")
-        if stage in ("ppo", "dpo", "evaluate", "evaluate_steps", "toy"):
+        if stage in ("ppo", "dpo", "rs", "evaluate", "evaluate_steps", "toy"):
             ov += list(getattr(p, stage))
         return ov + list(extra or [])
 

@@ -62,13 +62,14 @@ def _role_figure(res: LabResults, figs: _Figs, roles: list[str], stem: str) -> l
 
 
 def _compare_roles(res: LabResults) -> list[str]:
-    """base, SFT, and the strongest (smallest-beta) PPO and DPO runs: the paper's base vs aligned."""
+    """base, SFT, the strongest (smallest-beta) PPO and DPO runs and rejection sampling: the paper's base vs
+    aligned."""
     roles = [r for r in ("base", "sft") if r in res.roles]
     for algo in ("ppo", "dpo"):
         al = res.aligned(algo)
         if al:
             roles.append(al[0])
-    return roles
+    return roles + [r for r in ("rs",) if r in res.roles]
 
 
 def build_report(run: LabRun, cfg: Any) -> Path:
@@ -124,9 +125,11 @@ def _paper_section(doc: Doc, res: LabResults, roles: list[str]) -> None:
     verdicts = [row["aligned"][r]["verdict"] for row in rows for r in aligned if r != "sft"]
     n_rep = sum(v == "reproduces" for v in verdicts)
     n_none = sum(v == "no interval" for v in verdicts)
-    doc.p(f"Across the aligned columns (PPO and DPO at their smallest beta), {n_rep} of {len(verdicts)} cells move "
-          "the way the paper reports. A cell **reproduces** only when its 95% interval lies wholly beyond the base "
-          "interval in the paper's direction; a move inside overlapping intervals is \"no clear change\", and "
+    per_col = "; ".join(f"{r}: {sum(row['aligned'][r]['verdict'] == 'reproduces' for row in rows)} of {len(rows)}"
+                        for r in aligned if r != "sft")
+    doc.p(f"Across the aligned columns (PPO and DPO at their smallest beta, and rejection sampling when the lab ran "
+          f"it), {n_rep} of {len(verdicts)} cells move the way the paper reports ({per_col}). A cell "
+          "**reproduces** only when its 95% interval lies wholly beyond the base interval in the paper's direction; a move inside overlapping intervals is \"no clear change\", and "
           "\"opposite\" means the intervals separate the other way. Every row has an interval: bootstrap over "
           "samples for means, spreads, counts, coverage and cluster numbers (k re-chosen by silhouette on each "
           "resample), Wilson for shares. A resample repeats samples, so the raw bootstrap of a count (distinct "

@@ -15,11 +15,11 @@ from collapselab.io import atomic_write_json
 
 @dataclass(frozen=True)
 class AlignedRun:
-    """One PPO or DPO run of the lab: its training run folder and final checkpoint."""
+    """One PPO, DPO or rejection-sampling run of the lab: its training run folder and final checkpoint."""
 
-    algo: str  # "ppo" | "dpo"
-    beta: float
-    role: str  # its name in the evaluation folders and the report, e.g. "ppo-b0.05"
+    algo: str  # "ppo" | "dpo" | "rs"
+    beta: float | None  # None for rejection sampling (no KL term)
+    role: str  # its name in the evaluation folders and the report, e.g. "ppo-b0.05", "rs"
     run: Path
     model: Path  # the run's final checkpoint
 
@@ -32,12 +32,14 @@ class LabRun:
     base: Path  # pretrained base model folder
     sft: Path  # final SFT checkpoint
     reward: Path  # final reward-model checkpoint
-    runs: dict[tuple[str, float], AlignedRun]  # (algo, beta) -> run
+    runs: dict[tuple[str, float], AlignedRun]  # (algo, beta) -> PPO / DPO run
     eval_final: Path  # <role>/<checkpoint>/metrics.json of the final checkpoints (full probe set)
     eval_steps: Path  # the same for every checkpoint of every aligned run (light probe set)
     sft_scores: Path  # reward-model scores and log pi_ref of the SFT persona samples (``score/sft`` job)
     typicality: float = 0.0  # the annotator's alpha the runs were aligned under (lab.typicality)
-    controls: dict[tuple[str, float], AlignedRun] = field(default_factory=dict)  # alpha = 0 control runs
+    # alpha = 0 control runs, (algo, beta) -> run; rejection sampling's key is ("rs", None)
+    controls: dict[tuple[str, float | None], AlignedRun] = field(default_factory=dict)
+    rs: AlignedRun | None = None  # rejection-sampling fine-tuning (lab.run_rs)
     eval_control: Path | None = None  # <role>/<checkpoint>/metrics.json of the control runs (persona probe)
     toy_jeepiti: Path | None = None  # folder with jeepiti.json (None: the toy was not run)
     toy_bandit: Path | None = None  # folder with bandit.json and its figures
@@ -47,7 +49,8 @@ class LabRun:
 
     def checkpoints(self) -> dict[str, Path]:
         """role -> the checkpoint evaluated under that role: base, sft and each run's final model."""
-        return {"base": self.base, "sft": self.sft, **{r.role: r.model for r in self.runs.values()}}
+        rs = {self.rs.role: self.rs.model} if self.rs else {}
+        return {"base": self.base, "sft": self.sft, **{r.role: r.model for r in self.runs.values()}, **rs}
 
 
 @dataclass
@@ -82,7 +85,7 @@ def collect(run: LabRun) -> LabResults:
         if role is None:
             continue
         roles[role], dirs[role] = m, d
-        if role not in ("base", "sft"):
+        if m["meta"].get("algo") in ("ppo", "dpo"):  # the beta-indexed runs (rejection sampling has no beta)
             finals.append({"algo": m["meta"]["algo"], "beta": m["meta"]["beta"], "role": role, "metrics": m})
     steps = []
     for _d, m in _load_dir(run.eval_steps):

@@ -7,12 +7,14 @@ job whose key matches the one recorded in ``<out_dir>/stages.json`` and whose ou
 and runs the rest, in parallel where the dependencies allow (``lab/pipeline.py``).
 
     world -> base -> sft -> reward -> ppo/<beta>, dpo/<beta> -> evaluate/<run>, evaluate/steps/<run>
+                        sft -> rs (lab.run_rs) -> evaluate/rs, evaluate/steps/rs
     toy (independent)                  evaluate/base, evaluate/sft (after reward)
                                        reward, evaluate/sft -> score/sft (reward-model scores and log pi_ref
                                                                           of the SFT personas)
     with lab.typicality > 0 and lab.control (the alpha = 0 control, smallest beta of each sweep):
                             sft -> reward/control -> ppo/control/<beta>, dpo/control/<beta>
                                                   -> evaluate/control-ppo-b<beta>, ... (persona probe only)
+                            sft -> rs/control -> evaluate/control-rs (with lab.run_rs)
     every evaluate job but the control's -> compare;  every evaluate job, score/sft, toy -> report
 
 The report job hands the report a ``LabRun`` (``lab_run``): the report never sees the scheduler.
@@ -97,8 +99,19 @@ def control_betas(lab: Any) -> dict[str, float]:
     return {algo: min(bs) for algo in ("ppo", "dpo") if (bs := list(getattr(lab, f"{algo}_betas")))}
 
 
-def control_role(algo: str, beta: float) -> str:
-    return f"control-{algo}-b{beta}"
+def control_role(algo: str, beta: float | None) -> str:
+    return f"control-{algo}" if beta is None else f"control-{algo}-b{beta}"
+
+
+RS_ROLE = "rs"  # rejection sampling's role (it has no beta)
+
+
+def control_runs(lab: Any) -> dict[str, float | None]:
+    """``control_betas`` plus rejection sampling (``{"rs": None}``) when the lab runs it."""
+    betas: dict[str, float | None] = dict(control_betas(lab))
+    if betas and lab.run_rs:
+        betas["rs"] = None
+    return betas
 
 
 def _align_cfg(state: Any, name: str, beta: float | None = None, threads: int | None = None,
@@ -167,9 +180,14 @@ def _eval_target(state: Any, role: str, light: bool) -> str:
         return state.results["base"]["path"]
     if role == "sft":
         return state.results["sft"]["model"]
+    if role == f"control-{RS_ROLE}":
+        return state.results["rs/control"]["model"]
     if _is_control(role):
         algo, beta = role.removeprefix("control-").split("-b", 1)
         return state.results[f"{algo}/control/{beta}"]["model"]
+    if role == RS_ROLE:
+        run = state.results["rs"]
+        return run["run"] if light else run["model"]
     algo, beta = role.split("-b", 1)
     run = state.results[f"{algo}/{beta}"]
     return run["run"] if light else run["model"]  # a run folder means every checkpoint in step order
@@ -272,16 +290,17 @@ def lab_run(state: Any) -> LabRun:
             res = r[f"{algo}/{b}"]
             runs[(algo, float(b))] = AlignedRun(algo, float(b), f"{algo}-b{b}", Path(res["run"]), Path(res["model"]))
     controls = {}
-    for algo, b in control_betas(state.cfg.lab).items():
-        res = r[f"{algo}/control/{b}"]
-        controls[(algo, float(b))] = AlignedRun(algo, float(b), control_role(algo, b), Path(res["run"]),
-                                                Path(res["model"]))
+    for algo, b in control_runs(state.cfg.lab).items():
+        res = r[f"{algo}/control/{b}" if b is not None else f"{algo}/control"]
+        beta = float(b) if b is not None else None
+        controls[(algo, beta)] = AlignedRun(algo, beta, control_role(algo, b), Path(res["run"]), Path(res["model"]))
+    rs = AlignedRun("rs", None, RS_ROLE, Path(r["rs"]["run"]), Path(r["rs"]["model"])) if "rs" in r else None
     toy = r.get("toy") or {}
     return LabRun(
         base=Path(r["base"]["path"]), sft=Path(r["sft"]["model"]), reward=Path(r["reward"]["model"]), runs=runs,
         eval_final=final_dir, eval_steps=steps_dir, sft_scores=Path(r["score/sft"]["path"]),
         typicality=float(state.cfg.lab.typicality), controls=controls,
-        eval_control=control_eval_dir(state) if controls else None,
+        eval_control=control_eval_dir(state) if controls else None, rs=rs,
         toy_jeepiti=Path(toy["jeepiti"]) if "jeepiti" in toy else None,
         toy_bandit=Path(toy["bandit"]) if "bandit" in toy else None,
         compare=compare_dir(state), stage_times=dict(state.times), job_times=dict(state.job_times))
@@ -325,6 +344,10 @@ def build_jobs(state: Any) -> dict[str, Job]:
                             lambda s, a=algo, b=b: _align_key(s, a, b), lambda s, a=algo, b=b: _run_align(s, a, b),
                             algo, tags={"beta": float(b)}))
             roles.append(f"{algo}-b{b}")
+    if p.run_rs:  # needs SFT (and, for its typicality term, the base) only: it runs beside reward and PPO
+        jobs.append(Job("rs", "rs", ("sft",), lambda s: _align_key(s, "rs"), lambda s: _run_align(s, "rs"), "rs",
+                        after=("reward",)))
+        roles.append(RS_ROLE)
     evals = []
     for role in roles:
         dep = {"base": "base", "sft": "sft"}.get(role) or role.replace("-b", "/", 1)
@@ -348,12 +371,20 @@ def build_jobs(state: Any) -> dict[str, Job]:
 
 
 def _control_jobs(p: Any) -> list[Job]:
-    """The alpha = 0 control (``control_betas``): its own pairs and reward model, one PPO and one DPO run
-    at the smallest beta, each evaluated with the persona probe only."""
+    """The alpha = 0 control (``control_runs``): its own pairs and reward model, one PPO and one DPO run
+    at the smallest beta, and rejection sampling, each evaluated with the persona probe only."""
     betas = control_betas(p)
     if not betas:
         return []
-    jobs = [Job("reward/control", "reward", ("sft",), lambda s: _align_key(s, "reward", control=True),
+    jobs = []
+    if p.run_rs:
+        role = control_role("rs", None)
+        jobs += [Job("rs/control", "rs", ("sft",), lambda s: _align_key(s, "rs", control=True),
+                     lambda s: _run_align(s, "rs", control=True), "rs", tags={"control": True},
+                     after=("reward/control",)),
+                 Job(f"evaluate/{role}", "evaluate", ("rs/control",), lambda s, r=role: _eval_key(s, r, False),
+                     lambda s, r=role: _run_eval(s, r, False), "evaluate_persona", tags={"control": True})]
+    jobs += [Job("reward/control", "reward", ("sft",), lambda s: _align_key(s, "reward", control=True),
                 lambda s: _run_align(s, "reward", control=True), "reward", all_cores=True, tags={"control": True})]
     for algo, b in betas.items():
         run, role = f"{algo}/control/{b}", control_role(algo, b)

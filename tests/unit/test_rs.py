@@ -1,0 +1,27 @@
+"""Rejection sampling's selection rule and round seeds (the stage itself: tests/integration/test_align.py)."""
+
+import numpy as np
+
+from collapselab.align.rs import pick_winners, round_seed
+from collapselab.config import compose
+
+
+def test_best_of_n_picks_the_highest_score_of_each_prompt_and_the_first_on_ties():
+    scores = np.array([[0.1, 0.9, 0.3],
+                       [2.0, -1.0, 2.0],
+                       [-5.0, -4.0, -4.5]])
+    assert pick_winners(scores).tolist() == [1, 0, 1]
+
+
+def test_round_seeds_differ_by_round_and_by_run_seed():
+    seeds = {round_seed(s, r) for s in range(3) for r in range(1, 4)}
+    assert len(seeds) == 9
+
+
+def test_rs_key_holds_the_annotator_only_when_it_is_biased_and_the_reward_model_only_when_it_scores():
+    plain = compose("rs", [])
+    biased = compose("rs", ["annotator.typicality=0.05"])
+    by_rm = compose("rs", ["rs.scorer=reward"])
+    assert "annotator" not in plain.run_key() and "reward" not in plain.run_key()
+    assert biased.run_key()["annotator"]["typicality"] == 0.05
+    assert "reward" in by_rm.run_key() and "annotator" not in by_rm.run_key()
