@@ -71,8 +71,9 @@ def control_section(doc: Doc, res: LabResults, run: LabRun, control_on: bool) ->
         name = run_label(algo, beta)
         cols += [(f"{name}, alpha {alpha:g}", m_main), (f"{name}, alpha 0 (control)", m_ctl)]
         pairs.append((name, m_main, m_ctl))
-    doc.p(f"The labels of the lab's reward model, PPO and DPO carry typicality bias alpha = {alpha:g}: the "
-          "annotator's score gets alpha log pi_base(answer | request). The control repeats the alignment at "
+    doc.p(f"The labels of the lab's reward model, PPO and DPO, and the annotator's best-of-N picks in rejection "
+          f"sampling, carry typicality bias alpha = {alpha:g}: the annotator's score gets alpha log "
+          "pi_base(answer | request). The control repeats the alignment at "
           "alpha = 0 (its own pairs, sampled alike and labelled without the bias, its own reward model) for PPO and "
           "DPO at the smallest beta of each sweep, and rejection sampling with the unbiased annotator picking, and is "
           "evaluated with the persona probe only. Values with their "
