@@ -20,10 +20,8 @@ from collapselab.config.app import CONFIG_DIR
 PRIMARY = sorted(Path(CONFIG_DIR).glob("*.yaml"))
 
 # Keys a primary config may restate at the schema's value (config name -> keys), each with its reason.
-RESTATED_OK: dict[str, set[str]] = {
-    # configs/lab.yaml is maintained with the lab pipeline and was left as it was; trim it there
-    "lab": {"out_dir", "report_dir", "artifacts_dir", "stages"},
-}
+RESTATED_OK: dict[str, set[str]] = {}
+MODELS = sorted((Path(CONFIG_DIR) / "model").glob("*.yaml"))
 
 
 def _schema_defaults(yaml: dict[str, Any], path: Path) -> dict[str, Any]:
@@ -76,3 +74,16 @@ def test_entry_points_compose_the_expected_values(name, overrides, expected):
     cfg = compose(name, overrides)
     got = {key: operator.attrgetter(key)(cfg) for key in expected}
     assert got == expected, f"configs/{name}.yaml {overrides}"
+
+
+@pytest.mark.parametrize("path", MODELS, ids=lambda p: p.stem)
+def test_model_configs_hold_only_what_differs_from_the_model_schema(path):
+    from dataclasses import asdict
+
+    from collapselab.config.model import ModelConfig
+
+    yaml = OmegaConf.to_container(OmegaConf.load(path), resolve=False)
+    defaults = asdict(ModelConfig())
+    restated = [k for k, v in yaml.items() if k != "name" and k in defaults and defaults[k] == v]
+    assert not restated, f"model/{path.name} restates ModelConfig's default for {restated}: delete them"
+    assert set(yaml) <= set(defaults), f"model/{path.name}: keys the schema does not have: {set(yaml) - set(defaults)}"
