@@ -169,7 +169,8 @@ def _state(tmp_path, *extra):
 
 
 def test_with_typicality_the_lab_runs_an_alpha_0_control_at_the_smallest_betas(tmp_path):
-    from collapselab.lab.stages import _align_cfg, _eval_cfg
+    from collapselab.lab.eval_jobs import eval_cfg as _eval_cfg
+    from collapselab.lab.stages import _align_cfg
 
     state = _state(tmp_path, "lab.typicality=0.02")
     jobs = build_jobs(state)

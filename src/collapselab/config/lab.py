@@ -15,7 +15,7 @@ from collapselab.config.common import LoggerConfig
 
 # what a user names in ``stages=[...]`` and what the lab reports times by; each is one job or
 # several (``collapselab.lab.stages``), run by ``collapselab.lab.pipeline``
-STAGES = ("world", "base", "sft", "reward", "ppo", "dpo", "rs", "evaluate", "toy", "compare", "report")
+STAGES = ("world", "base", "sft", "reward", "ppo", "dpo", "rs", "evaluate", "mitigate", "toy", "compare", "report")
 
 
 @dataclass
@@ -37,6 +37,11 @@ class LabPreset:
     evaluate: list[str] = field(default_factory=list)  # full probe suite: base, SFT, final aligned checkpoints
     evaluate_steps: list[str] = field(default_factory=list)  # every intermediate checkpoint: a lighter probe set
     toy: list[str] = field(default_factory=list)
+    # getting diversity back: each entry (name -> evaluate overrides, the decoding group's) decodes the final
+    # checkpoint of mitigate_role ("rs" or "<ppo|dpo>-b<beta>") with the entropy, semantic, persona and quality
+    # probes; conformative decoding's base is the lab's pretrained base. The report compares them.
+    mitigations: dict[str, list[str]] = field(default_factory=dict)
+    mitigate_role: str = "rs"
     # the annotator's typicality bias alpha (Verbalized Sampling eq. 1; ``annotator.typicality`` of the
     # reward / PPO / DPO configs): the lab sets it there, predicts with it, and runs the alpha = 0 control
     typicality: float = 0.0
@@ -50,6 +55,10 @@ class LabPreset:
             bad = [b for b in getattr(self, name) if not isinstance(b, (int, float)) or b < 0]
             if bad:
                 out.append(f"{name}={bad}: betas must be numbers >= 0")
+        if self.mitigations:
+            roles = [f"{a}-b{b}" for a in ("ppo", "dpo") for b in getattr(self, f"{a}_betas")] + ["rs"] * self.run_rs
+            if self.mitigate_role not in roles:
+                out.append(f"mitigate_role={self.mitigate_role!r}: must be one of the lab's runs ({', '.join(roles)})")
         t = self.typicality
         if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or t < 0:
             out.append(f"typicality={t!r}: must be a finite number >= 0")

@@ -126,3 +126,39 @@ def predicted_observed(rows: list[dict], attribute: str, path: Path, alpha_rows:
 def _pred_title(head: str, r: dict) -> str:
     tv = r["tv_pred_obs"]
     return f"{head} (ESS {r['ess']:.0f}, TV {tv:.2f})" if tv is not None else head
+
+
+def mitigation_frontier(mitigated: dict[str, dict], refs: dict[str, dict], path: Path) -> Path:
+    """Diversity (Vendi; 1 - TF-IDF cosine) against reward-model score: one line per decoding method over its
+    settings (names ``<method>-<setting>``, in the order given), the reference checkpoints as stars."""
+    plt = _plt()
+    panels = [("semantic/vendi", "Vendi score"), ("semantic/tfidf_cos_mean", "1 - TF-IDF cosine")]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), squeeze=False)
+    x_key = "quality/reward_mean"
+
+    def y(m: dict, key: str) -> float | None:
+        v = m.get(key)
+        return None if v is None else (1 - v if key == "semantic/tfidf_cos_mean" else v)
+
+    methods: dict[str, list[tuple[str, dict]]] = {}
+    for name, m in mitigated.items():
+        methods.setdefault(name.split("-")[0], []).append((name, m))
+    cmap = plt.get_cmap("tab10")
+    for ax, (key, label) in zip(axes[0], panels, strict=True):
+        for i, (name, m) in enumerate(refs.items()):
+            if m.get(x_key) is not None and y(m, key) is not None:
+                ax.scatter(m[x_key], y(m, key), marker="*", s=160, zorder=3, label=name,
+                           color=COLOURS.get(name, ["black", "tab:green", "tab:red"][min(i, 2)]))
+        for j, (method, pts) in enumerate(methods.items()):
+            pts = [(n, m) for n, m in pts if m.get(x_key) is not None and y(m, key) is not None]
+            if not pts:
+                continue
+            ax.plot([m[x_key] for _, m in pts], [y(m, key) for _, m in pts], "o-", color=cmap(j % 10), label=method)
+            for n, m in pts:
+                ax.annotate(n.removeprefix(method).lstrip("-"), (m[x_key], y(m, key)), fontsize=7,
+                            xytext=(3, 3), textcoords="offset points")
+        ax.set_xlabel("reward-model score (quality/reward_mean)")
+        ax.set_ylabel(label)
+        ax.set_title(f"{label} against reward", fontsize=10)
+    axes[0][0].legend(fontsize=7, loc="best")
+    return _save(fig, path)

@@ -18,6 +18,7 @@ from typing import Any
 from collapselab.io import atomic_write_text
 from collapselab.lab import figures as F
 from collapselab.lab.control import control_section
+from collapselab.lab.mitigate import mitigation_section
 from collapselab.lab.paper import side_by_side
 from collapselab.lab.predict import predicted_vs_observed, with_sentiment
 from collapselab.lab.render import Doc
@@ -92,6 +93,7 @@ def build_report(run: LabRun, cfg: Any) -> Path:
     _beta_section(doc, res, figs, run)
     _prediction_section(doc, res, figs, run)
     control_section(doc, res, run, bool(cfg.lab.control))
+    doc.figures(mitigation_section(doc, res, run, figs.dir, cfg))
     _toy_section(doc, figs, run)
     _times_section(doc, run)
     md, page = doc.markdown(), doc.html("collapselab report")

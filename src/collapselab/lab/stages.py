@@ -32,6 +32,17 @@ import numpy as np
 
 from collapselab.config.app import as_dict
 from collapselab.io import config_hash
+from collapselab.lab.eval_jobs import (
+    RS_ROLE,
+    Result,
+    control_eval_dir,
+    eval_dirs,
+    eval_key,
+    mitigation_key,
+    run_eval,
+    run_mitigation,
+    target_job,
+)
 from collapselab.lab.results import AlignedRun, LabRun, evaluation_dir, persona_samples, texts_digest, write_scores
 from collapselab.layout import final_model
 from collapselab.models import pretrain
@@ -45,8 +56,6 @@ from collapselab.world.prompts import PERSONA_INSTRUCTION
 # import torch, transformers, trl or matplotlib: only the jobs that run them import them. A worker
 # must not import torch before ``pipeline._worker_init`` has set OMP_NUM_THREADS, and importing
 # the pipeline imports this module.
-
-Result = tuple[dict, list[str]]
 
 
 @dataclass
@@ -103,9 +112,6 @@ def control_role(algo: str, beta: float | None) -> str:
     return f"control-{algo}" if beta is None else f"control-{algo}-b{beta}"
 
 
-RS_ROLE = "rs"  # rejection sampling's role (it has no beta)
-
-
 def control_runs(lab: Any) -> dict[str, float | None]:
     """``control_betas`` plus rejection sampling (``{"rs": None}``) when the lab runs it."""
     betas: dict[str, float | None] = dict(control_betas(lab))
@@ -148,62 +154,6 @@ def _run_align(state: Any, name: str, beta: float | None = None, control: bool =
     if beta is not None:
         result["beta"] = float(beta)
     return result, [str(run / "done.json")]
-
-
-# --------------------------------------------------------------------------- evaluation jobs
-
-
-def eval_dirs(state: Any) -> tuple[Path, Path]:
-    """Where final and per-step evaluations go: ``eval/final/<role>/<checkpoint>/`` and ``eval/steps/...``."""
-    return state.out_dir / "eval" / "final", state.out_dir / "eval" / "steps"
-
-
-def control_eval_dir(state: Any) -> Path:
-    """Where the control runs' evaluations go (apart from ``eval_dirs``: compare's curves leave them out)."""
-    return state.out_dir / "eval" / "control"
-
-
-def _is_control(role: str) -> bool:
-    return role.startswith("control-")
-
-
-def _eval_cfg(state: Any, checkpoint: str, light: bool, role: str = "") -> Any:
-    if _is_control(role):  # the persona probe only: the attributes the control is about (no reward model needed)
-        return state.compose("evaluate", "evaluate", [f"checkpoints=[{checkpoint}]", "probes=[persona]"])
-    reward = state.results["reward"]["model"]
-    return state.compose("evaluate", "evaluate_steps" if light else "evaluate",
-                         [f"checkpoints=[{checkpoint}]", f"reward_model={reward}"])
-
-
-def _eval_target(state: Any, role: str, light: bool) -> str:
-    if role == "base":
-        return state.results["base"]["path"]
-    if role == "sft":
-        return state.results["sft"]["model"]
-    if role == f"control-{RS_ROLE}":
-        return state.results["rs/control"]["model"]
-    if _is_control(role):
-        algo, beta = role.removeprefix("control-").split("-b", 1)
-        return state.results[f"{algo}/control/{beta}"]["model"]
-    if role == RS_ROLE:
-        run = state.results["rs"]
-        return run["run"] if light else run["model"]
-    algo, beta = role.split("-b", 1)
-    run = state.results[f"{algo}/{beta}"]
-    return run["run"] if light else run["model"]  # a run folder means every checkpoint in step order
-
-
-def _run_eval(state: Any, role: str, light: bool) -> Result:
-    from collapselab.probes import evaluate  # torch
-
-    final_dir, steps_dir = eval_dirs(state)
-    out = control_eval_dir(state) / role if _is_control(role) else (steps_dir if light else final_dir) / role
-    report = evaluate(_eval_cfg(state, _eval_target(state, role, light), light, role), out)
-    return {"dir": str(out)}, [str(out / name / "metrics.json") for name in report.results]
-
-
-def _eval_key(state: Any, role: str, light: bool) -> str:
-    return config_hash(as_dict(_eval_cfg(state, _eval_target(state, role, light), light, role)))
 
 
 # --------------------------------------------------------------------------- toy, compare, report
@@ -295,12 +245,14 @@ def lab_run(state: Any) -> LabRun:
         beta = float(b) if b is not None else None
         controls[(algo, beta)] = AlignedRun(algo, beta, control_role(algo, b), Path(res["run"]), Path(res["model"]))
     rs = AlignedRun("rs", None, RS_ROLE, Path(r["rs"]["run"]), Path(r["rs"]["model"])) if "rs" in r else None
+    mitigations = {n: Path(r[f"mitigate/{n}"]["dir"]) for n in state.cfg.lab.mitigations if f"mitigate/{n}" in r}
     toy = r.get("toy") or {}
     return LabRun(
         base=Path(r["base"]["path"]), sft=Path(r["sft"]["model"]), reward=Path(r["reward"]["model"]), runs=runs,
         eval_final=final_dir, eval_steps=steps_dir, sft_scores=Path(r["score/sft"]["path"]),
         typicality=float(state.cfg.lab.typicality), controls=controls,
-        eval_control=control_eval_dir(state) if controls else None, rs=rs,
+        eval_control=control_eval_dir(state) if controls else None, rs=rs, mitigations=mitigations,
+        mitigate_role=state.cfg.lab.mitigate_role,
         toy_jeepiti=Path(toy["jeepiti"]) if "jeepiti" in toy else None,
         toy_bandit=Path(toy["bandit"]) if "bandit" in toy else None,
         compare=compare_dir(state), stage_times=dict(state.times), job_times=dict(state.job_times))
@@ -350,13 +302,13 @@ def build_jobs(state: Any) -> dict[str, Job]:
         roles.append(RS_ROLE)
     evals = []
     for role in roles:
-        dep = {"base": "base", "sft": "sft"}.get(role) or role.replace("-b", "/", 1)
+        dep = target_job(role)
         for light in ([False, True] if role not in ("base", "sft") else [False]):
             name = f"evaluate/steps/{role}" if light else f"evaluate/{role}"
             evals.append(name)
             jobs.append(Job(name, "evaluate", tuple(dict.fromkeys([dep, "reward"])),
-                            lambda s, r=role, lt=light: _eval_key(s, r, lt),
-                            lambda s, r=role, lt=light: _run_eval(s, r, lt), "evaluate_steps" if light else "evaluate"))
+                            lambda s, r=role, lt=light: eval_key(s, r, lt),
+                            lambda s, r=role, lt=light: run_eval(s, r, lt), "evaluate_steps" if light else "evaluate"))
     # scoring loads the reward model and the base (torch): a worker job, reused while they and the samples stay
     jobs.append(Job("score/sft", "evaluate", ("reward", "evaluate/sft"), _score_key, _run_score, "score"))
     jobs.append(Job("compare", "compare", tuple(evals), _compare_key, _run_compare, "compare"))
@@ -365,8 +317,13 @@ def build_jobs(state: Any) -> dict[str, Job]:
     # the report reads the evaluations, the scores and the toy (not compare's curves): it is written while
     # compare runs
     control_evals = [j.name for j in controls if j.stage == "evaluate"]
-    jobs.append(Job("report", "report", ("toy", *evals, "score/sft", *control_evals), lambda s: "", _run_report,
-                    "report", local=True, always=True))
+    # each mitigation: one decoding rule on the final checkpoint of lab.mitigate_role (diversity and quality probes)
+    mitigations = [Job(f"mitigate/{n}", "mitigate", (target_job(p.mitigate_role), "reward", "base"),
+                       lambda s, n=n: mitigation_key(s, n), lambda s, n=n: run_mitigation(s, n), "mitigate")
+                   for n in p.mitigations]
+    jobs += mitigations
+    jobs.append(Job("report", "report", ("toy", *evals, "score/sft", *control_evals, *[j.name for j in mitigations]),
+                    lambda s: "", _run_report, "report", local=True, always=True))
     return {j.name: j for j in jobs}
 
 
@@ -382,8 +339,8 @@ def _control_jobs(p: Any) -> list[Job]:
         jobs += [Job("rs/control", "rs", ("sft",), lambda s: _align_key(s, "rs", control=True),
                      lambda s: _run_align(s, "rs", control=True), "rs", tags={"control": True},
                      after=("reward/control",)),
-                 Job(f"evaluate/{role}", "evaluate", ("rs/control",), lambda s, r=role: _eval_key(s, r, False),
-                     lambda s, r=role: _run_eval(s, r, False), "evaluate_persona", tags={"control": True})]
+                 Job(f"evaluate/{role}", "evaluate", ("rs/control",), lambda s, r=role: eval_key(s, r, False),
+                     lambda s, r=role: run_eval(s, r, False), "evaluate_persona", tags={"control": True})]
     jobs += [Job("reward/control", "reward", ("sft",), lambda s: _align_key(s, "reward", control=True),
                 lambda s: _run_align(s, "reward", control=True), "reward", all_cores=True, tags={"control": True})]
     for algo, b in betas.items():
@@ -391,8 +348,8 @@ def _control_jobs(p: Any) -> list[Job]:
         jobs.append(Job(run, algo, ("reward/control",), lambda s, a=algo, b=b: _align_key(s, a, b, control=True),
                         lambda s, a=algo, b=b: _run_align(s, a, b, control=True), algo,
                         tags={"beta": float(b), "control": True}))
-        jobs.append(Job(f"evaluate/{role}", "evaluate", (run,), lambda s, r=role: _eval_key(s, r, False),
-                        lambda s, r=role: _run_eval(s, r, False), "evaluate_persona", tags={"control": True}))
+        jobs.append(Job(f"evaluate/{role}", "evaluate", (run,), lambda s, r=role: eval_key(s, r, False),
+                        lambda s, r=role: run_eval(s, r, False), "evaluate_persona", tags={"control": True}))
     return jobs
 
 

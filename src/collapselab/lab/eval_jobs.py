@@ -1,0 +1,110 @@
+"""The lab's evaluation jobs: what each evaluates, with which config, and where it writes.
+
+A role names what is evaluated: ``base``, ``sft``, ``<algo>-b<beta>`` (a PPO or DPO run), ``rs``
+(rejection sampling), ``control-...`` (an alpha = 0 control run, persona probe only). Final
+checkpoints go to ``<out_dir>/eval/final/<role>/``, every checkpoint of a run to
+``eval/steps/<role>/``, the controls to ``eval/control/<role>/``, and the mitigations (one
+decoding rule each on the lab's most collapsed checkpoint, ``lab.mitigations``) to
+``eval/mitigate/<name>/``. ``lab/stages.py`` puts these functions into the job graph.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from collapselab.config.app import as_dict
+from collapselab.io import config_hash
+
+Result = tuple[dict, list[str]]
+RS_ROLE = "rs"  # rejection sampling's role (it has no beta)
+# the probes a mitigation is measured on: diversity (entropy, Grace Hopper bios, personas) beside quality
+MITIGATION_PROBES = "probes=[entropy,semantic,persona,quality]"
+
+
+def eval_dirs(state: Any) -> tuple[Path, Path]:
+    """Where final and per-step evaluations go: ``eval/final/<role>/<checkpoint>/`` and ``eval/steps/...``."""
+    return state.out_dir / "eval" / "final", state.out_dir / "eval" / "steps"
+
+
+def control_eval_dir(state: Any) -> Path:
+    """Where the control runs' evaluations go (apart from ``eval_dirs``: compare's curves leave them out)."""
+    return state.out_dir / "eval" / "control"
+
+
+def mitigation_dir(state: Any) -> Path:
+    """Where the mitigations' evaluations go: ``eval/mitigate/<name>/<checkpoint>/``."""
+    return state.out_dir / "eval" / "mitigate"
+
+
+def is_control(role: str) -> bool:
+    return role.startswith("control-")
+
+
+def eval_cfg(state: Any, checkpoint: str, light: bool, role: str = "") -> Any:
+    if is_control(role):  # the persona probe only: the attributes the control is about (no reward model needed)
+        return state.compose("evaluate", "evaluate", [f"checkpoints=[{checkpoint}]", "probes=[persona]"])
+    reward = state.results["reward"]["model"]
+    return state.compose("evaluate", "evaluate_steps" if light else "evaluate",
+                         [f"checkpoints=[{checkpoint}]", f"reward_model={reward}"])
+
+
+def eval_target(state: Any, role: str, light: bool) -> str:
+    if role == "base":
+        return state.results["base"]["path"]
+    if role == "sft":
+        return state.results["sft"]["model"]
+    if role == f"control-{RS_ROLE}":
+        return state.results["rs/control"]["model"]
+    if is_control(role):
+        algo, beta = role.removeprefix("control-").split("-b", 1)
+        return state.results[f"{algo}/control/{beta}"]["model"]
+    if role == RS_ROLE:
+        run = state.results["rs"]
+        return run["run"] if light else run["model"]
+    algo, beta = role.split("-b", 1)
+    run = state.results[f"{algo}/{beta}"]
+    return run["run"] if light else run["model"]  # a run folder means every checkpoint in step order
+
+
+def target_job(role: str) -> str:
+    """The training job whose model ``role`` evaluates (``ppo-b0.05`` -> ``ppo/0.05``, ``rs`` -> ``rs``)."""
+    return {"base": "base", "sft": "sft"}.get(role) or role.replace("-b", "/", 1)
+
+
+def run_eval(state: Any, role: str, light: bool) -> Result:
+    from collapselab.probes import evaluate  # torch
+
+    final_dir, steps_dir = eval_dirs(state)
+    out = control_eval_dir(state) / role if is_control(role) else (steps_dir if light else final_dir) / role
+    report = evaluate(eval_cfg(state, eval_target(state, role, light), light, role), out)
+    return {"dir": str(out)}, [str(out / name / "metrics.json") for name in report.results]
+
+
+def eval_key(state: Any, role: str, light: bool) -> str:
+    return config_hash(as_dict(eval_cfg(state, eval_target(state, role, light), light, role)))
+
+
+def mitigation_cfg(state: Any, name: str) -> Any:
+    """The evaluate config of mitigation ``name``: the lab's evaluate settings on the final checkpoint of
+    ``lab.mitigate_role``, the diversity and quality probes, and the mitigation's own decoding overrides;
+    conformative decoding's base model is the lab's pretrained base (the model the instruct one came from)."""
+    p = state.cfg.lab
+    extra = list(p.mitigations[name])
+    if any(o.split("=")[0] == "decoding" and o.split("=", 1)[1] == "conformative" for o in extra):
+        extra.append(f"decoding.base={state.results['base']['path']}")
+    return state.compose("evaluate", "evaluate", [
+        f"checkpoints=[{eval_target(state, p.mitigate_role, False)}]", f"reward_model={state.results['reward']['model']}",
+        MITIGATION_PROBES, "tsne=false", *extra])
+
+
+def run_mitigation(state: Any, name: str) -> Result:
+    from collapselab.probes import evaluate  # torch
+
+    out = mitigation_dir(state) / name
+    report = evaluate(mitigation_cfg(state, name), out)
+    return {"dir": str(out)}, [str(out / n / "metrics.json") for n in report.results]
+
+
+def mitigation_key(state: Any, name: str) -> str:
+    return config_hash(as_dict(mitigation_cfg(state, name)))

@@ -1,0 +1,90 @@
+"""The report's "Getting diversity back": decoding rules on the lab's collapsed checkpoint, against quality.
+
+Each mitigation (``lab.mitigations``: a name and the decoding overrides of eval/evaluate.py) decodes
+the final checkpoint of ``lab.mitigate_role`` with the entropy, semantic, persona and quality probes
+(``lab/eval_jobs.py``). For each diversity metric the share of the base-to-aligned gap it closes is
+
+    gap closed = (mitigated - aligned) / (base - aligned)
+
+(1 = back at the base, 0 = no better than the aligned model, < 0 = worse), computed from the
+metrics' point values; each value's own 95% interval stands beside it. A mitigation meets the
+target of issue #14 when it closes >= 50% of the gap on TF-IDF similarity and on
+``persona/attribute_entropy_mean`` while the persona parse rate stays >= 0.85 and the reward-model
+score within 10% of the aligned model's.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from collapselab.lab.figures import mitigation_frontier
+from collapselab.lab.render import Doc, ci_of, fmt
+from collapselab.lab.results import LabResults, LabRun
+
+# (label, metrics key): the diversity side (each moves up or down with diversity, DIRECTIONS)
+DIVERSITY = [("TF-IDF cos", "semantic/tfidf_cos_mean"), ("attribute entropy", "persona/attribute_entropy_mean"),
+             ("Vendi", "semantic/vendi"), ("top-5 entropy, bits", "entropy/top5_bits_mean"),
+             ("sampled entropy, bits", "entropy/sampled_bits_mean")]
+QUALITY = [("parse rate", "persona/parse_rate"), ("reward", "quality/reward_mean"), ("base NLL", "quality/base_nll")]
+TARGET_KEYS = ("semantic/tfidf_cos_mean", "persona/attribute_entropy_mean")
+
+
+def read_metrics(folder: Path) -> dict | None:
+    """The metrics.json under an evaluation folder (``<folder>/<checkpoint>/metrics.json``), or None."""
+    found = sorted(Path(folder).rglob("metrics.json"))
+    return json.loads(found[0].read_text()) if found else None
+
+
+def gap_closed(value: float | None, aligned: float | None, base: float | None) -> float | None:
+    """(value - aligned) / (base - aligned): the share of the base-to-aligned gap closed (None if no gap)."""
+    if value is None or aligned is None or base is None or base == aligned:
+        return None
+    return (value - aligned) / (base - aligned)
+
+
+def meets_target(m: dict, aligned: dict, base: dict) -> bool:
+    """>= 50% of the gap closed on TF-IDF and attribute entropy, parse rate >= 0.85, reward within 10%."""
+    gaps = [gap_closed(m.get(k), aligned.get(k), base.get(k)) for k in TARGET_KEYS]
+    r, r0 = m.get("quality/reward_mean"), aligned.get("quality/reward_mean")
+    reward_ok = r is not None and r0 is not None and r >= r0 - 0.1 * abs(r0)
+    return (all(g is not None and g >= 0.5 for g in gaps) and (m.get("persona/parse_rate") or 0) >= 0.85
+            and reward_ok)
+
+
+def mitigation_section(doc: Doc, res: LabResults, run: LabRun, figs_dir: Path, cfg: Any) -> list[tuple[str, str]]:
+    """The table and the frontier figure; returns the figure (relative path, caption) list."""
+    doc.h(2, "Getting diversity back")
+    role = run.mitigate_role
+    base, aligned = res.roles.get("base"), res.roles.get(role)
+    mitigated = {n: m for n, d in run.mitigations.items() if (m := read_metrics(d)) is not None}
+    if not mitigated or base is None or aligned is None:
+        doc.p("No mitigation was evaluated (`lab.mitigations` is empty, or the base or the "
+              f"`{role}` checkpoint has no evaluation).")
+        return []
+    doc.p(f"Each row decodes the final `{role}` checkpoint (the aligned row: plain sampling, as evaluated above) "
+          "with one rule from `lab.mitigations`, on the same prompts and seeds; conformative decoding mixes in the "
+          "lab's pretrained base (`decoding.base`), which reads the plain-text prompt. \"gap\" is the share of the "
+          "base-to-aligned gap that the row closes, (row - aligned) / (base - aligned), from point values (1: back "
+          "at the base; negative: further from it); the 95% intervals are each value's own. A row **meets the "
+          "target** when it closes at least half of the gap on TF-IDF similarity and on the persona attribute "
+          "entropy while parsing >= 85% of personas with a reward within 10% of the aligned model's.")
+    rows_in = [("base", base), ("sft", res.roles.get("sft") or {}), (f"{role} (aligned)", aligned), *mitigated.items()]
+    header = ["decoding", *[f"{label} [95% CI]" for label, _ in DIVERSITY[:2]], "gap TF-IDF", "gap attr. entropy",
+              *[label for label, _ in DIVERSITY[2:]], *[label for label, _ in QUALITY], "meets target"]
+    table = []
+    for name, m in rows_in:
+        is_mit = name in mitigated
+        cells = [name] + [fmt(m.get(k), ci_of(m, k)) for _, k in DIVERSITY[:2]]
+        cells += [fmt(gap_closed(m.get(k), aligned.get(k), base.get(k))) if is_mit else "" for k in TARGET_KEYS]
+        cells += [fmt(m.get(k), ci_of(m, k)) for _, k in DIVERSITY[2:]] + [fmt(m.get(k), ci_of(m, k)) for _, k in QUALITY]
+        cells.append(("**yes**" if meets_target(m, aligned, base) else "no") if is_mit else "")
+        table.append(cells)
+    doc.table(header, table)
+    best = [n for n, m in mitigated.items() if meets_target(m, aligned, base)]
+    doc.p(f"{len(best)} of {len(mitigated)} rules meet the target" + (f": {', '.join(best)}." if best else
+          ". The table is the measured frontier: what each rule buys back, and what it costs."))
+    refs = {"base": base, "sft": res.roles.get("sft") or {}, f"{role} (aligned)": aligned}
+    path = mitigation_frontier(mitigated, refs, figs_dir / "mitigation_frontier.png")
+    return [(f"figures/{path.name}", "diversity against reward: each decoding rule on the aligned checkpoint")]
