@@ -147,12 +147,7 @@ def train_rs(cfg: RSStage, tracker_dir: Path) -> Path:
             winners = [answers[i * n + b] for i, b in enumerate(best)]
             rows = [{"prompt": p, "completion": [{"role": "assistant", "content": w}]}
                     for p, w in zip(prompts, winners, strict=True)]
-            trained, loss = _fine_tune(cfg, model, tok, rows, run, seed)
-            ckpt = save_checkpoint(run, r, lambda tmp: save_merged(tmp, trained, tok), meta)
-            # the next round samples from the saved checkpoint, as a resumed run does (and not from a model
-            # whose forward the trainer patched)
-            del trained
-            model, tok = load_causal_lm(ckpt, dtype=dtype)
+            # the round's picks first: a run killed after its checkpoint resumes at the next round
             refs = ref.reshape(len(prompts), n) if ref is not None else None
             atomic_write_text(run / "rounds" / f"round-{r:02d}.jsonl", "".join(
                 json.dumps({"prompt": p, "winner": w, "score": float(grid[i, best[i]]),
@@ -160,6 +155,12 @@ def train_rs(cfg: RSStage, tracker_dir: Path) -> Path:
                             **({"winner_ref_logp": float(refs[i, best[i]]), "mean_ref_logp": float(refs[i].mean())}
                                if refs is not None else {})}) + "\n"
                 for i, (p, w) in enumerate(zip(prompts, winners, strict=True))))
+            trained, loss = _fine_tune(cfg, model, tok, rows, run, seed)
+            ckpt = save_checkpoint(run, r, lambda tmp: save_merged(tmp, trained, tok), meta)
+            # the next round samples from the saved checkpoint, as a resumed run does (and not from a model
+            # whose forward the trainer patched)
+            del trained
+            model, tok = load_causal_lm(ckpt, dtype=dtype)
             tracker.log({"rs/winner_score_mean": float(grid.max(axis=1).mean()),
                          "rs/candidate_score_mean": float(grid.mean()),
                          "rs/winner_words_mean": float(np.mean([len(w.split()) for w in winners])),
