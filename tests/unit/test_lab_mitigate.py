@@ -65,7 +65,7 @@ def test_each_mitigation_is_a_job_on_the_collapsed_checkpoint_with_its_own_decod
 def test_a_mitigation_role_that_is_not_one_of_the_labs_runs_is_refused(tmp_path):
     from collapselab.errors import UserError
 
-    with pytest.raises((UserError, SystemExit)):
+    with pytest.raises(UserError, match="mitigate_role='ppo-b0.3'"):
         compose("lab", ["lab=smoke", "lab.mitigate_role=ppo-b0.3"])
 
 
@@ -87,3 +87,14 @@ def test_the_section_tabulates_each_rule_beside_base_and_aligned_and_draws_the_f
     assert "| 0.5 |" in row and "**yes**" in row  # both gaps half closed, parse and reward sound
     assert "1 of 1 rules meet the target: minp-T1.5." in md
     assert figs and (tmp_path / "figs" / "mitigation_frontier.png").is_file()
+
+
+def test_without_rejection_sampling_the_lab_has_no_rs_jobs_and_mitigates_another_run(tmp_path):
+    state = _state(tmp_path, "lab.run_rs=false", "lab.mitigate_role=dpo-b0.1", "lab.typicality=0.05")
+    jobs = build_jobs(state)
+    assert not [n for n in jobs if n.split("/")[0] == "rs" or n.endswith("rs")]
+    assert jobs["mitigate/temperature-1.3"].deps[0] == "dpo/0.1"
+    from collapselab.errors import UserError
+
+    with pytest.raises(UserError, match=r"lab.mitigate_role='rs': must be one of the lab's runs \(ppo-b0.05, dpo-b0.1\)"):
+        compose("lab", ["lab=smoke", "lab.run_rs=false", "lab.mitigate_role=rs"])
