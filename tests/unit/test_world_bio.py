@@ -5,7 +5,8 @@ import pytest
 
 from collapselab.metrics.lexical import distinct_n
 from collapselab.metrics.semantic import tfidf_similarity
-from collapselab.world.bio import EXTRAS, FACT_IDS, FACTS, RULES, compose_bio, fact_accuracy, write_bio
+from collapselab.world.bio import compose_bio, fact_accuracy, write_bio
+from collapselab.world.bio_facts import EXTRAS, FACT_IDS, FACTS, RULES
 from collapselab.world.prompts import BIO_PROMPT, STEVE_PROMPT
 from collapselab.world.steve import write_steve
 from collapselab.world.text import capitalize, expand
