@@ -86,8 +86,8 @@ def build_report(run: LabRun, cfg: Any) -> Path:
     doc.p(f"Preset `{cfg.lab.name}`; PPO betas {list(cfg.lab.ppo_betas)}, DPO betas {list(cfg.lab.dpo_betas)}{alpha}; "
           f"built {time.strftime('%Y-%m-%d %H:%M')}. Every number and figure below is read from this run's "
           f"metrics files under `{cfg.out_dir}`; none is typed in. The tiny world is not Llama-2: "
-          f"{_model_size(run)} on a generated corpus, aligned against a simulated annotator that ignores who a "
-          "customer is. What can transfer is the direction of each effect, not its size.")
+          f"{_model_size(run)} on a generated corpus, aligned against a simulated annotator whose quality score "
+          "ignores who a customer is" + (" (its typicality term does not)" if run.typicality > 0 else "") + ". What can transfer is the direction of each effect, not its size.")
     _paper_section(doc, res, roles)
     _experiment_sections(doc, res, figs, roles)
     _beta_section(doc, res, figs, run)
