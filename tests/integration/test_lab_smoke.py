@@ -26,13 +26,16 @@ def test_smoke_lab_end_to_end_and_reuse(tmp_path):
     missing = [s for s in srcs if not (tmp_path / "report" / s).is_file()]
     assert not missing, missing
     assert "Side by side with the paper" in md and "Predicted vs observed collapse" in md
+    # rejection sampling is a column of the paper table; each mitigation a row of "Getting diversity back"
+    assert "lab rs [95% CI]" in md and "## Getting diversity back" in md
+    assert "| conformative-w0.5 |" in md and "| temperature-1.3 |" in md
     base_dir = next((tmp_path / "artifacts" / "base").glob("*/collapselab.json")).parent
     n = json.loads((base_dir / "collapselab.json").read_text())["n_params"]
     assert f"a {n / 1e6:.2f}M-parameter model" in md  # the model size is read from the base, not typed in
 
     # the paper table's lab numbers are the metrics files' numbers
     base_metrics = [json.loads(p.read_text()) for p in (tmp_path / "out" / "eval" / "final").glob("*/*/metrics.json")
-                    if json.loads(p.read_text())["meta"].get("algo") not in ("sft", "ppo", "dpo")]
+                    if json.loads(p.read_text())["meta"].get("algo") not in ("sft", "ppo", "dpo", "rs")]
     assert len(base_metrics) == 1
     h = base_metrics[0]["entropy/top5_bits_mean"]
     assert f"{h:.3g}" in md
