@@ -77,3 +77,18 @@ def test_errata_read_as_sentences():
     assert bare == "Erratum at t = 1, column value: Table 1 prints 0.5; the stated rule gives 0.25."
     assert erratum_sentence("free text") == "Erratum: free text"
     assert "{" not in erratum_sentence({"t": 3, "column": "pi(A)", "other": 1})
+
+
+def test_a_checkpoint_below_the_parse_floor_gets_no_verdict_on_its_persona_rows():
+    """MBTI coverage 6/16 [4, 8] against the base's 16/16 [15, 16] separates the paper's way, but a
+    checkpoint that parses 0.43 of its personas is a failed run: its persona rows say so, its other rows
+    (top-5 entropy) keep their verdicts; at parse 0.85 (the floor itself) the verdict stands."""
+    base = {**metrics(MBTI.key, 1.0, 15 / 16, 1.0), **metrics(ENTROPY.key, 1.5, 1.4, 1.6), "persona/parse_rate": 0.9}
+    broken = {**metrics(MBTI.key, 6 / 16, 4 / 16, 8 / 16), **metrics(ENTROPY.key, 1.0, 0.9, 1.1),
+              "persona/parse_rate": 0.43}
+    _, c = cell(base, broken, MBTI.key)
+    assert c["verdict"] == "failed run (parse 0.43 < 0.85)"
+    _, c = cell(base, broken, ENTROPY.key)
+    assert c["verdict"] == "reproduces"
+    _, c = cell(base, {**broken, "persona/parse_rate": 0.85}, MBTI.key)
+    assert c["verdict"] == "reproduces"

@@ -123,8 +123,24 @@ def verdict(base: float | None, aligned: float | None, h: Headline,
     return "reproduces" if moved == h.direction else "opposite"
 
 
+# the persona parse rate below which a checkpoint's persona rows are a failed run, not a finding (issue #4's
+# floor for every aligned run: a model that cannot write the persona format has collapsed in another sense)
+PARSE_FLOOR = 0.85
+
+
+def failed_run(m: dict[str, Any], h: Headline) -> str | None:
+    """"failed run (parse 0.43 < 0.85)" for a persona row of a checkpoint below ``PARSE_FLOOR``, else None."""
+    parse = m.get("persona/parse_rate")
+    if h.key.startswith("persona/") and parse is not None and parse < PARSE_FLOOR:
+        return f"failed run (parse {parse:.2f} < {PARSE_FLOOR})"
+    return None
+
+
 def side_by_side(base: dict[str, Any], aligned: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows of the paper-vs-lab table: ``aligned`` maps a column label (e.g. "PPO b=0.005") to metrics."""
+    """Rows of the paper-vs-lab table: ``aligned`` maps a column label (e.g. "PPO b=0.005") to metrics.
+
+    A persona row of a column that parses fewer than ``PARSE_FLOOR`` of its personas gets the verdict
+    "failed run (...)" instead of a direction: its attribute counts describe a broken model."""
     rows = []
     for h in HEADLINES:
         b = lab_value(base, h)
@@ -134,7 +150,7 @@ def side_by_side(base: dict[str, Any], aligned: dict[str, dict[str, Any]]) -> li
             row["aligned"][label] = {
                 "value": a,
                 "ci": _ci(m, h),
-                "verdict": verdict(b, a, h, row["base_ci"], _ci(m, h)),
+                "verdict": failed_run(m, h) or verdict(b, a, h, row["base_ci"], _ci(m, h)),
             }
         rows.append(row)
     return rows

@@ -19,7 +19,7 @@ from collapselab.io import atomic_write_text
 from collapselab.lab import figures as F
 from collapselab.lab.control import control_section
 from collapselab.lab.mitigate import mitigation_section
-from collapselab.lab.paper import side_by_side
+from collapselab.lab.paper import PARSE_FLOOR, side_by_side
 from collapselab.lab.predict import predicted_vs_observed, with_sentiment
 from collapselab.lab.render import Doc
 from collapselab.lab.render import ci_of as _ci
@@ -127,6 +127,7 @@ def _paper_section(doc: Doc, res: LabResults, roles: list[str]) -> None:
     verdicts = [row["aligned"][r]["verdict"] for row in rows for r in aligned if r != "sft"]
     n_rep = sum(v == "reproduces" for v in verdicts)
     n_none = sum(v == "no interval" for v in verdicts)
+    n_failed = sum(v.startswith("failed run") for v in verdicts)
     per_col = "; ".join(f"{r}: {sum(row['aligned'][r]['verdict'] == 'reproduces' for row in rows)} of {len(rows)}"
                         for r in aligned if r != "sft")
     doc.p(f"Across the aligned columns (PPO and DPO at their smallest beta, and rejection sampling when the lab ran "
@@ -139,6 +140,9 @@ def _paper_section(doc: Doc, res: LabResults, roles: list[str]) -> None:
           "and aligned are bootstrapped alike, so intervals compare like with like. The minimum sentiment's "
           "interval starts at the observed minimum (a resample's minimum is never lower). "
           + (f"{n_none} cell(s) come from metrics files without intervals and get no verdict. " if n_none else "")
+          + (f"{n_failed} persona cell(s) belong to checkpoints that parse fewer than {PARSE_FLOOR:.0%} of their "
+             "personas: a model that cannot write the format is a failed run, and its attribute counts get no "
+             "verdict. " if n_failed else "")
           + "Attributes the annotator ignores (gender, nationality) can only move through their coupling with what "
           "it rewards, so they need not reproduce.")
 
