@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from collapselab.config import compose
-from collapselab.lab.mitigate import gap_closed, meets_target, mitigation_section, read_metrics
+from collapselab.lab.mitigate import gap_closed, meets_target, mitigation_section
+from collapselab.lab.results import read_metrics
 from collapselab.lab.pipeline import LabState
 from collapselab.lab.render import Doc
 from collapselab.lab.results import LabResults, LabRun
@@ -81,7 +82,7 @@ def test_the_section_tabulates_each_rule_beside_base_and_aligned_and_draws_the_f
     run = LabRun(base=tmp_path, sft=tmp_path, reward=tmp_path, runs={}, eval_final=tmp_path, eval_steps=tmp_path,
                  sft_scores=tmp_path, mitigations={"minp-T1.5": tmp_path / "mit" / "minp"}, mitigate_role="rs")
     doc = Doc()
-    figs = mitigation_section(doc, res, run, tmp_path / "figs", None)
+    figs = mitigation_section(doc, res, run, tmp_path / "figs")
     md = doc.markdown()
     row = next(line for line in md.splitlines() if line.startswith("| minp-T1.5"))
     assert "| 0.5 |" in row and "**yes**" in row  # both gaps half closed, parse and reward sound

@@ -16,7 +16,7 @@ import numpy as np
 
 from collapselab.align.common import chat_prompt, sample_texts
 from collapselab.layout import final_model
-from collapselab.align.sft import split_messages, train_sft
+from collapselab.align.sft import load_base, split_messages, train_sft
 from collapselab.config.align import PairsStage
 from collapselab.io import atomic_write_text, keyed_dir
 
@@ -62,17 +62,23 @@ def to_rows(prompts: list[list[dict[str, str]]], labelled: list[dict[str, str]],
     ]
 
 
-def reference_logprobs(cfg: PairsStage, requests: list[str], answers: list[str]) -> list[float]:
-    """log pi_ref(answer | request) under the pretrained base, summed over the answer's tokens or
-    their mean (``annotator.typicality_reduce``), in nats, conditioned as ``typicality.reference_prompt``
-    says (the estimator, eval/typicality.py, scores the same way)."""
-    from collapselab.align.sft import load_base
+def reference_lm(cfg: PairsStage) -> Any:
+    """The pretrained base as the typicality term's pi_ref (a ``probes.generation.HFLanguageModel``)."""
     from collapselab.models import load_causal_lm
     from collapselab.probes.generation import HFLanguageModel
-    from collapselab.typicality import reference_prompt
 
     model, tok = load_causal_lm(load_base(cfg))
-    lm = HFLanguageModel(model, tok, name="base")
+    return HFLanguageModel(model, tok, name="base")
+
+
+def reference_logprobs(cfg: PairsStage, requests: list[str], answers: list[str], lm: Any = None) -> list[float]:
+    """log pi_ref(answer | request) under the pretrained base, summed over the answer's tokens or
+    their mean (``annotator.typicality_reduce``), in nats, conditioned as ``typicality.reference_prompt``
+    says (the estimator, eval/typicality.py, scores the same way). ``lm``: ``reference_lm(cfg)``, loaded
+    once by a caller that scores several times (None: loaded here)."""
+    from collapselab.typicality import reference_prompt
+
+    lm = lm if lm is not None else reference_lm(cfg)
     sums, counts = lm.continuation_logprobs([reference_prompt(r) for r in requests], answers,
                                             batch_size=cfg.pairs.batch_size)
     if cfg.annotator.typicality_reduce == "sum":
@@ -104,7 +110,8 @@ def build_pairs(cfg: PairsStage, tracker_dir: Path) -> Path:
     alpha = cfg.annotator.typicality
     ref_a = ref_b = None
     if alpha > 0:  # the annotator's typicality bias needs log pi_ref of both answers
-        ref_a, ref_b = reference_logprobs(cfg, user, a), reference_logprobs(cfg, user, b)
+        base = reference_lm(cfg)  # loaded once for both answers
+        ref_a, ref_b = reference_logprobs(cfg, user, a, base), reference_logprobs(cfg, user, b, base)
     annotator = Annotator(typicality=alpha)
     labelled = annotator.label_pairs(user, a, b, seed=cfg.seed, ref_logp_a=ref_a, ref_logp_b=ref_b)
     rows = to_rows(prompts, labelled, cfg.pairs.eval_fraction, cfg.seed)

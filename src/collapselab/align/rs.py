@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from collapselab.align.common import chat_prompt, sample_texts, save_merged
-from collapselab.align.pairs import pick_prompts, reference_logprobs
+from collapselab.align.pairs import pick_prompts, reference_lm, reference_logprobs
 from collapselab.align.runner import begin_work, checkpoint_meta, open_stage, open_tracker
 from collapselab.align.sft import train_sft
 from collapselab.config.align import RSStage
@@ -62,13 +62,14 @@ def make_scorer(cfg: RSStage, reward_model: Path | None) -> Any:
     from collapselab.world.annotator import Annotator
 
     annotator, alpha = Annotator(typicality=cfg.annotator.typicality), cfg.annotator.typicality
+    base = reference_lm(cfg) if alpha > 0 else None  # pi_ref, loaded once for every round
 
     def score(prompts: list[list[dict[str, str]]], answers: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
         requests = [p[-1]["content"] for p in prompts]
         out = np.array([annotator.score(q, a) for q, a in zip(requests, answers, strict=True)])
         if alpha == 0:
             return out, None
-        ref = np.asarray(reference_logprobs(cfg, requests, answers))
+        ref = np.asarray(reference_logprobs(cfg, requests, answers, base))
         return out + alpha * ref, ref
 
     return score
@@ -159,7 +160,6 @@ def train_rs(cfg: RSStage, tracker_dir: Path) -> Path:
             ckpt = save_checkpoint(run, r, lambda tmp: save_merged(tmp, trained, tok), meta)
             # the next round samples from the saved checkpoint, as a resumed run does (and not from a model
             # whose forward the trainer patched)
-            del trained
             model, tok = load_causal_lm(ckpt, dtype=dtype)
             tracker.log({"rs/winner_score_mean": float(grid.max(axis=1).mean()),
                          "rs/candidate_score_mean": float(grid.mean()),

@@ -15,13 +15,11 @@ score within 10% of the aligned model's.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 from collapselab.lab.figures import mitigation_frontier
 from collapselab.lab.render import Doc, ci_of, fmt
-from collapselab.lab.results import LabResults, LabRun
+from collapselab.lab.results import LabResults, LabRun, read_metrics
 
 # (label, metrics key): the diversity side (each moves up or down with diversity, DIRECTIONS)
 DIVERSITY = [("TF-IDF cos", "semantic/tfidf_cos_mean"), ("attribute entropy", "persona/attribute_entropy_mean"),
@@ -29,12 +27,6 @@ DIVERSITY = [("TF-IDF cos", "semantic/tfidf_cos_mean"), ("attribute entropy", "p
              ("sampled entropy, bits", "entropy/sampled_bits_mean")]
 QUALITY = [("parse rate", "persona/parse_rate"), ("reward", "quality/reward_mean"), ("base NLL", "quality/base_nll")]
 TARGET_KEYS = ("semantic/tfidf_cos_mean", "persona/attribute_entropy_mean")
-
-
-def read_metrics(folder: Path) -> dict | None:
-    """The metrics.json under an evaluation folder (``<folder>/<checkpoint>/metrics.json``), or None."""
-    found = sorted(Path(folder).rglob("metrics.json"))
-    return json.loads(found[0].read_text()) if found else None
 
 
 def gap_closed(value: float | None, aligned: float | None, base: float | None) -> float | None:
@@ -53,7 +45,7 @@ def meets_target(m: dict, aligned: dict, base: dict) -> bool:
             and reward_ok)
 
 
-def mitigation_section(doc: Doc, res: LabResults, run: LabRun, figs_dir: Path, cfg: Any) -> list[tuple[str, str]]:
+def mitigation_section(doc: Doc, res: LabResults, run: LabRun, figs_dir: Path) -> list[tuple[str, str]]:
     """The table and the frontier figure; returns the figure (relative path, caption) list."""
     doc.h(2, "Getting diversity back")
     role = run.mitigate_role

@@ -93,7 +93,7 @@ def build_report(run: LabRun, cfg: Any) -> Path:
     _beta_section(doc, res, figs, run)
     _prediction_section(doc, res, figs, run)
     control_section(doc, res, run, bool(cfg.lab.control))
-    doc.figures(mitigation_section(doc, res, run, figs.dir, cfg))
+    doc.figures(mitigation_section(doc, res, run, figs.dir))
     _toy_section(doc, figs, run)
     _times_section(doc, run)
     md, page = doc.markdown(), doc.html("collapselab report")

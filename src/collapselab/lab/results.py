@@ -123,6 +123,12 @@ def persona_samples(folder: Path) -> list[dict]:
     return [r for r in _samples(folder) if r.get("probe") == "persona"]
 
 
+def read_metrics(folder: Path) -> dict | None:
+    """The first metrics.json under an evaluation folder (``<folder>/<checkpoint>/metrics.json``), or None."""
+    found = _load_dir(folder)
+    return found[0][1] if found else None
+
+
 def evaluation_dir(eval_dir: Path, checkpoint: str | Path) -> Path | None:
     """The folder under ``eval_dir`` whose metrics.json evaluated ``checkpoint`` (None if there is none)."""
     want = _norm(str(checkpoint))
