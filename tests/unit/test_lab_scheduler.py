@@ -206,6 +206,33 @@ def test_with_typicality_the_lab_runs_an_alpha_0_control_at_the_smallest_betas(t
     assert "attractor" in _eval_cfg(state, str(tmp_path / "ckpt"), False, "sft").probes
 
 
+def test_with_align_start_rs_ppo_and_dpo_wait_for_their_rs_model_and_start_from_it(tmp_path):
+    """lab.align_start=rs: each PPO/DPO job needs its reward job and the RS job (the control's runs the
+    control's RS), and composes start=rs, so its key holds that RS run's key."""
+    from collapselab.lab.stages import _align_cfg
+
+    state = _state(tmp_path, "lab.typicality=0.02", "lab.align_start=rs")
+    jobs = build_jobs(state)
+    names = list(jobs)
+    for n, j in jobs.items():
+        assert all(names.index(d) < names.index(n) for d in j.deps), n
+    assert jobs["ppo/0.1"].deps == ("reward", "rs") and jobs["dpo/0.05"].deps == ("reward", "rs")
+    assert jobs["ppo/control/0.01"].deps == ("reward/control", "rs/control")
+    cfg, ctl = _align_cfg(state, "ppo", 0.01), _align_cfg(state, "ppo", 0.01, control=True)
+    assert cfg.start == "rs" and cfg.run_key()["rs_run"] == _align_cfg(state, "rs").rs_key()
+    assert ctl.run_key()["rs_run"] == _align_cfg(state, "rs", control=True).rs_key() != cfg.run_key()["rs_run"]
+    assert _align_cfg(_state(tmp_path / "sft"), "dpo", 0.05).start == "sft"
+
+
+def test_align_start_rs_needs_rejection_sampling_and_a_known_start(tmp_path):
+    with pytest.raises(UserError, match=r"align_start=rs: needs run_rs=true"):
+        compose("lab", ["lab=smoke", "lab.align_start=rs", "lab.run_rs=false"])
+    with pytest.raises(UserError, match=r"align_start='ppo': must be one of sft, rs"):
+        compose("lab", ["lab=smoke", "lab.align_start=ppo"])
+    with pytest.raises(UserError, match=r"with align_start=rs, lab.rs may hold rs.\* overrides only"):
+        compose("lab", ["lab=smoke", "lab.align_start=rs", "lab.rs=[sft.epochs=2]"])
+
+
 def test_without_typicality_or_with_control_off_no_control_runs(tmp_path):
     for extra in ([], ["lab.typicality=0.02", "lab.control=false"]):
         jobs = build_jobs(_state(tmp_path, *extra))

@@ -25,3 +25,30 @@ def test_rs_key_holds_the_annotator_only_when_it_is_biased_and_the_reward_model_
     assert "annotator" not in plain.run_key() and "reward" not in plain.run_key()
     assert biased.run_key()["annotator"]["typicality"] == 0.05
     assert "reward" in by_rm.run_key() and "annotator" not in by_rm.run_key()
+
+
+def test_ppo_and_dpo_from_rs_carry_the_rs_runs_key_and_from_sft_keep_their_old_key():
+    """start=sft adds nothing to a PPO/DPO key (artifacts made before the knob keep their folders);
+    start=rs adds the RS stage's own key, so another RS config is another PPO/DPO run."""
+    from collapselab.align.rs import rs_run_dir
+    from collapselab.io import keyed_dir
+
+    for algo in ("ppo", "dpo"):
+        sft = compose(algo, ["annotator.typicality=0.05"])
+        rs = compose(algo, ["annotator.typicality=0.05", "start=rs"])
+        more = compose(algo, ["annotator.typicality=0.05", "start=rs", "rs.rounds=5"])
+        assert "start" not in sft.run_key() and "rs_run" not in sft.run_key()
+        assert rs.run_key()["rs_run"] == compose("rs", ["annotator.typicality=0.05"]).rs_key()
+        assert rs.run_key() != more.run_key() and rs.run_key() != sft.run_key()
+        # the RS stage a PPO/DPO run builds is the one `training/rs.py` builds with the same settings
+        assert rs_run_dir(rs) == rs_run_dir(compose("rs", ["annotator.typicality=0.05"]))
+        assert rs_run_dir(rs) != keyed_dir(rs.artifacts_dir, "rs", rs.run_key())
+
+
+def test_an_unknown_start_is_refused_with_the_allowed_values():
+    import pytest
+
+    from collapselab.errors import UserError
+
+    with pytest.raises(UserError, match=r"start='base': must be one of sft, rs"):
+        compose("ppo", ["start=base"])

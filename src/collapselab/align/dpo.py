@@ -15,7 +15,7 @@ from collapselab.align.common import common_trainer_args, patch_adapter_base, qu
 from collapselab.layout import final_model
 from collapselab.align.pairs import build_pairs, preference_rows, read_pairs
 from collapselab.align.runner import begin_work, checkpoint_meta, open_stage, open_tracker, run_trainer
-from collapselab.align.sft import train_sft
+from collapselab.align.rs import start_policy
 from collapselab.config.align import DPOStage
 from collapselab.io import keyed_dir
 
@@ -41,7 +41,7 @@ def train_dpo(cfg: DPOStage, tracker_dir: Path) -> Path:
     run = dpo_run_dir(cfg)
     if open_stage(cfg, "dpo", run):
         return run
-    sft = final_model(train_sft(cfg, tracker_dir, main=False))
+    sft = start_policy(cfg, tracker_dir)  # SFT, or RS with start=rs
     pairs = build_pairs(cfg, tracker_dir)
     rows = preference_rows(read_pairs(pairs, "train"))
     dtype = begin_work(cfg)

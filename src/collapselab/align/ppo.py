@@ -32,7 +32,8 @@ from collapselab.align.common import (
 from collapselab.layout import checkpoint_step, final_model, latest_checkpoint, mark_done, save_checkpoint
 from collapselab.align.reward import load_reward_model, train_reward
 from collapselab.align.runner import begin_work, checkpoint_meta, open_stage, open_tracker
-from collapselab.align.sft import split_messages, train_sft
+from collapselab.align.rs import start_policy
+from collapselab.align.sft import split_messages
 from collapselab.config.align import PPOStage
 from collapselab.errors import UserError
 from collapselab.io import keyed_dir
@@ -198,7 +199,7 @@ def train_ppo(cfg: PPOStage, tracker_dir: Path) -> Path:
     run = ppo_run_dir(cfg)
     if open_stage(cfg, "ppo", run):
         return run
-    sft = final_model(train_sft(cfg, tracker_dir, main=False))
+    sft = start_policy(cfg, tracker_dir)  # SFT, or RS with start=rs
     rm_path = final_model(train_reward(cfg, tracker_dir, main=False))
     dtype = begin_work(cfg)
     policy, tok = load_causal_lm(sft, dtype=dtype)

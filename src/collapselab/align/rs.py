@@ -35,7 +35,7 @@ from collapselab.layout import checkpoint_step, final_model, latest_checkpoint, 
 
 
 def rs_run_dir(cfg: RSStage) -> Path:
-    return keyed_dir(cfg.artifacts_dir, "rs", cfg.run_key())
+    return keyed_dir(cfg.artifacts_dir, "rs", cfg.rs_key())
 
 
 def round_seed(seed: int, r: int) -> int:
@@ -103,8 +103,11 @@ def _fine_tune(cfg: RSStage, model: Any, tok: Any, rows: list[dict[str, Any]], r
     return model, float(result.training_loss)
 
 
-def train_rs(cfg: RSStage, tracker_dir: Path) -> Path:
-    """Run (or resume, or reuse) rejection-sampling fine-tuning from the SFT model; returns the run folder."""
+def train_rs(cfg: RSStage, tracker_dir: Path, *, main: bool = True) -> Path:
+    """Run (or resume, or reuse) rejection-sampling fine-tuning from the SFT model; returns the run folder.
+
+    ``main``: this is the command's own stage (``max_steps_this_run`` applies), not a prerequisite.
+    """
     from collapselab.models import load_causal_lm
     from collapselab.seed import seed_everything
     from collapselab.world import load_world
@@ -130,7 +133,7 @@ def train_rs(cfg: RSStage, tracker_dir: Path) -> Path:
     t0 = time.time()
     with open_tracker(cfg, "rs", tracker_dir, run) as tracker:
         for r in range(done_rounds + 1, cfg.rs.rounds + 1):
-            if cfg.max_steps_this_run is not None and r > done_rounds + cfg.max_steps_this_run:
+            if main and cfg.max_steps_this_run is not None and r > done_rounds + cfg.max_steps_this_run:
                 print(f"stopped after round {r - 1} of {cfg.rs.rounds} (max_steps_this_run); rerun to resume")
                 return run
             seed = round_seed(cfg.seed, r)
@@ -169,3 +172,11 @@ def train_rs(cfg: RSStage, tracker_dir: Path) -> Path:
     mark_done(run, {**meta, "step": cfg.rs.rounds, "seconds_this_run": round(time.time() - t0, 1)})
     print(f"rs: done, {latest_checkpoint(run)}")
     return run
+
+
+def start_policy(cfg: Any, tracker_dir: Path) -> Path:
+    """The model PPO or DPO starts from and keeps as its KL reference (``cfg.start``): the SFT model, or
+    the rejection-sampling model (Llama 2's order, section 3.2.3), each built first if missing."""
+    if cfg.start == "rs":
+        return final_model(train_rs(cfg, tracker_dir, main=False))
+    return final_model(train_sft(cfg, tracker_dir, main=False))

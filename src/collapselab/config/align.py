@@ -294,8 +294,45 @@ class RewardStage(PairsStage):
 
 
 @dataclass
-class PPOStage(RewardStage):
-    """``python training/ppo.py beta=0.01``."""
+class RSStage(RewardStage):
+    """``python training/rs.py``: rejection-sampling fine-tuning from the SFT model (no KL term)."""
+
+    rs: RSParams = field(default_factory=RSParams)
+
+    def rs_key(self) -> dict[str, Any]:
+        key = {**self.sft_key(), "rs": as_dict(self.rs)}
+        if self.rs.scorer == "reward":  # the reward model (and the pairs it was trained on) decide
+            key["reward"] = self.reward_key()
+        elif self.annotator.typicality > 0:
+            key["annotator"] = as_dict(self.annotator)
+        return key
+
+    def run_key(self) -> dict[str, Any]:
+        return self.rs_key()
+
+
+# the policies PPO and DPO can start from (and keep as their KL reference): the SFT model, or the rejection-
+# sampling model built from it (Llama 2's order, Touvron et al. 2023 section 3.2.3: PPO on top of RS)
+STARTS = ("sft", "rs")
+
+
+@dataclass
+class _FromPolicy(RSStage):
+    """PPO and DPO: ``start=rs`` trains from the ``rs`` stage's model (built first with its own config)."""
+
+    start: str = "sft"
+
+    def problems(self) -> list[str]:
+        return super().problems() + choice("start", self.start, STARTS)
+
+    def start_key(self) -> dict[str, Any]:
+        """What the starting policy adds to a run's key (nothing for SFT: those keys stay what they were)."""
+        return {"start": "rs", "rs_run": self.rs_key()} if self.start == "rs" else {}
+
+
+@dataclass
+class PPOStage(_FromPolicy):
+    """``python training/ppo.py beta=0.01`` (``start=rs``: from the rejection-sampling model)."""
 
     beta: float = 0.01  # PPO kl_coef (eq. 5.2)
     ppo: PPOParams = field(default_factory=PPOParams)
@@ -304,12 +341,12 @@ class PPOStage(RewardStage):
         return super().problems() + _finite_beta(self.beta)
 
     def run_key(self) -> dict[str, Any]:
-        return {**self.reward_key(), "ppo": as_dict(self.ppo), "beta": self.beta}
+        return {**self.reward_key(), "ppo": as_dict(self.ppo), "beta": self.beta, **self.start_key()}
 
 
 @dataclass
-class DPOStage(PairsStage):
-    """``python training/dpo.py beta=0.1``."""
+class DPOStage(_FromPolicy):
+    """``python training/dpo.py beta=0.1`` (``start=rs``: from the rejection-sampling model)."""
 
     beta: float = 0.1  # DPO beta
     dpo: DPOParams = field(default_factory=DPOParams)
@@ -318,22 +355,7 @@ class DPOStage(PairsStage):
         return super().problems() + _finite_beta(self.beta)
 
     def run_key(self) -> dict[str, Any]:
-        return {**self.pairs_key(), "dpo": as_dict(self.dpo), "beta": self.beta}
-
-
-@dataclass
-class RSStage(RewardStage):
-    """``python training/rs.py``: rejection-sampling fine-tuning from the SFT model (no KL term)."""
-
-    rs: RSParams = field(default_factory=RSParams)
-
-    def run_key(self) -> dict[str, Any]:
-        key = {**self.sft_key(), "rs": as_dict(self.rs)}
-        if self.rs.scorer == "reward":  # the reward model (and the pairs it was trained on) decide
-            key["reward"] = self.reward_key()
-        elif self.annotator.typicality > 0:
-            key["annotator"] = as_dict(self.annotator)
-        return key
+        return {**self.pairs_key(), "dpo": as_dict(self.dpo), "beta": self.beta, **self.start_key()}
 
 
 register_schema("sft", SFTStage)

@@ -32,6 +32,10 @@ class LabPreset:
     # also run rejection-sampling fine-tuning from SFT (iterated best-of-N, Llama 2 section 3.2.3), scored by
     # the annotator with lab.typicality: the stage whose optimisation reaches the typicality optimum here
     run_rs: bool = True
+    # the policy PPO and DPO start from and keep as their KL reference: "sft", or "rs" (the rejection-sampling
+    # model, Llama 2's order: PPO on top of RS, Touvron et al. 2023 section 3.2.3; needs run_rs). The
+    # alpha = 0 control then starts from the control's own RS model.
+    align_start: str = "sft"
     ppo_betas: list[float] = field(default_factory=lambda: [0.005, 0.05, 0.5])
     dpo_betas: list[float] = field(default_factory=lambda: [0.05, 0.5])
     evaluate: list[str] = field(default_factory=list)  # full probe suite: base, SFT, final aligned checkpoints
@@ -59,6 +63,13 @@ class LabPreset:
             roles = [f"{a}-b{b}" for a in ("ppo", "dpo") for b in getattr(self, f"{a}_betas")] + ["rs"] * self.run_rs
             if self.mitigate_role not in roles:
                 out.append(f"mitigate_role={self.mitigate_role!r}: must be one of the lab's runs ({', '.join(roles)})")
+        if self.align_start not in ("sft", "rs"):
+            out.append(f"align_start={self.align_start!r}: must be one of sft, rs")
+        elif self.align_start == "rs" and not self.run_rs:
+            out.append("align_start=rs: needs run_rs=true (PPO and DPO start from the rejection-sampling model)")
+        elif self.align_start == "rs" and (other := [o for o in self.rs if not o.lstrip("+~").startswith("rs.")]):
+            # PPO and DPO rebuild the RS model from rs.* keys only: anything else would make them start elsewhere
+            out.append(f"rs={other}: with align_start=rs, lab.rs may hold rs.* overrides only")
         t = self.typicality
         if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or t < 0:
             out.append(f"typicality={t!r}: must be a finite number >= 0")

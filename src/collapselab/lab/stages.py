@@ -123,6 +123,7 @@ def control_runs(lab: Any) -> dict[str, float | None]:
 def _align_cfg(state: Any, name: str, beta: float | None = None, threads: int | None = None,
                control: bool = False) -> Any:
     extra = [f"beta={beta}"] if beta is not None else []
+    extra += [f"start={state.cfg.lab.align_start}"] if name in ("ppo", "dpo") else []
     extra += [f"num_threads={threads}"] if threads else []
     return state.compose(name, name, extra + (CONTROL if control else []))
 
@@ -289,16 +290,17 @@ def build_jobs(state: Any) -> dict[str, Job]:
         Job("reward", "reward", ("sft",), lambda s: _align_key(s, "reward"), lambda s: _run_align(s, "reward"),
             "reward", all_cores=True),
     ]
-    roles = ["base", "sft"]
-    for algo in ("ppo", "dpo"):
-        for b in getattr(p, f"{algo}_betas"):
-            jobs.append(Job(f"{algo}/{b}", algo, ("reward",),  # pairs come from the reward job: never built twice
-                            lambda s, a=algo, b=b: _align_key(s, a, b), lambda s, a=algo, b=b: _run_align(s, a, b),
-                            algo, tags={"beta": float(b)}))
-            roles.append(f"{algo}-b{b}")
     if p.run_rs:  # needs SFT (and, for its typicality term, the base) only: it runs beside reward and PPO
         jobs.append(Job("rs", "rs", ("sft",), lambda s: _align_key(s, "rs"), lambda s: _run_align(s, "rs"), "rs",
                         after=("reward",)))
+    roles = ["base", "sft"]
+    for algo in ("ppo", "dpo"):
+        for b in getattr(p, f"{algo}_betas"):
+            jobs.append(Job(f"{algo}/{b}", algo, start_deps(p, "reward"),  # pairs come from the reward job
+                            lambda s, a=algo, b=b: _align_key(s, a, b), lambda s, a=algo, b=b: _run_align(s, a, b),
+                            algo, tags={"beta": float(b)}))
+            roles.append(f"{algo}-b{b}")
+    if p.run_rs:
         roles.append(RS_ROLE)
     evals = []
     for role in roles:
@@ -327,6 +329,14 @@ def build_jobs(state: Any) -> dict[str, Job]:
     return {j.name: j for j in jobs}
 
 
+def start_deps(p: Any, reward: str) -> tuple[str, ...]:
+    """What a PPO or DPO job waits for: its reward job (the pairs are built there, never twice) and, with
+    ``lab.align_start=rs``, the rejection-sampling job whose model it starts from (the control's for the control)."""
+    if p.align_start != "rs":
+        return (reward,)
+    return (reward, "rs/control" if reward.endswith("/control") else "rs")
+
+
 def _control_jobs(p: Any) -> list[Job]:
     """The alpha = 0 control (``control_runs``): its own pairs and reward model, one PPO and one DPO run
     at the smallest beta, and rejection sampling, each evaluated with the persona probe only."""
@@ -345,7 +355,8 @@ def _control_jobs(p: Any) -> list[Job]:
                 lambda s: _run_align(s, "reward", control=True), "reward", all_cores=True, tags={"control": True})]
     for algo, b in betas.items():
         run, role = f"{algo}/control/{b}", control_role(algo, b)
-        jobs.append(Job(run, algo, ("reward/control",), lambda s, a=algo, b=b: _align_key(s, a, b, control=True),
+        jobs.append(Job(run, algo, start_deps(p, "reward/control"),
+                        lambda s, a=algo, b=b: _align_key(s, a, b, control=True),
                         lambda s, a=algo, b=b: _run_align(s, a, b, control=True), algo,
                         tags={"beta": float(b), "control": True}))
         jobs.append(Job(f"evaluate/{role}", "evaluate", (run,), lambda s, r=role: eval_key(s, r, False),
