@@ -230,7 +230,7 @@ def test_align_start_rs_needs_rejection_sampling_and_a_known_start(tmp_path):
     with pytest.raises(UserError, match=r"align_start='ppo': must be one of sft, rs"):
         compose("lab", ["lab=smoke", "lab.align_start=ppo"])
     with pytest.raises(UserError, match=r"with align_start=rs, lab.rs may hold rs.\* overrides only"):
-        compose("lab", ["lab=smoke", "lab.align_start=rs", "lab.rs=[sft.epochs=2]"])
+        compose("lab", ["lab=smoke", "lab.align_start=rs", "lab.rs=['sft.epochs=2']"])
 
 
 def test_without_typicality_or_with_control_off_no_control_runs(tmp_path):
