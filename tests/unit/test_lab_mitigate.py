@@ -80,7 +80,7 @@ def test_the_section_tabulates_each_rule_beside_base_and_aligned_and_draws_the_f
     res = LabResults(roles={"base": {**_m(0.14, 0.85, 0.9, 0.3), "semantic/vendi": 8.0},
                             "rs": {**_m(0.20, 0.65, 0.9, 2.0), "semantic/vendi": 6.0}}, dirs={})
     run = LabRun(base=tmp_path, sft=tmp_path, reward=tmp_path, runs={}, eval_final=tmp_path, eval_steps=tmp_path,
-                 sft_scores=tmp_path, mitigations={"minp-T1.5": tmp_path / "mit" / "minp"}, mitigate_role="rs")
+                 start_scores=tmp_path, mitigations={"minp-T1.5": tmp_path / "mit" / "minp"}, mitigate_role="rs")
     doc = Doc()
     figs = mitigation_section(doc, res, run, tmp_path / "figs")
     md = doc.markdown()

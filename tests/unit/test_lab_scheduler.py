@@ -78,10 +78,10 @@ def test_critical_path_ranks_a_job_by_the_longest_chain_waiting_for_it():
 
 def test_reward_scores_of_the_sft_personas_are_a_job_the_report_waits_for(tmp_path):
     jobs = _graph(tmp_path)
-    score = jobs["score/sft"]
+    score = jobs["score/start"]
     assert set(score.deps) == {"reward", "evaluate/sft"} and not score.local and not score.always
-    assert "score/sft" in jobs["report"].deps
-    assert "score/sft" in _select(jobs, ["report"]) and "score/sft" not in _select(jobs, ["dpo"])
+    assert "score/start" in jobs["report"].deps
+    assert "score/start" in _select(jobs, ["report"]) and "score/start" not in _select(jobs, ["dpo"])
 
 
 def _evaluated(folder: Path, checkpoint: Path, meta: dict, texts: list[str]) -> None:
@@ -100,7 +100,7 @@ def _finished_state(tmp_path: Path) -> LabState:
     state.results = {"base": {"path": str(art / "base")}, "sft": {"model": str(art / "sft" / "step-000004")},
                      "reward": {"model": str(art / "rm" / "step-000002")},
                      "toy": {"jeepiti": str(tmp_path / "toy" / "j"), "bandit": str(tmp_path / "toy" / "b")},
-                     "score/sft": {"path": str(tmp_path / "out" / "score" / "sft.json")},
+                     "score/start": {"path": str(tmp_path / "out" / "score" / "sft.json")},
                      "evaluate/sft": {"dir": str(tmp_path / "out" / "eval" / "final" / "sft")}}
     for algo, b in (("ppo", 0.05), ("dpo", 0.1)):
         state.results[f"{algo}/{b}"] = {"run": str(art / algo), "model": str(art / algo / "step-000002"), "beta": b}
@@ -125,7 +125,7 @@ def test_the_report_gets_a_lab_run_built_from_the_job_results(tmp_path):
     assert (run.base, run.sft, run.reward) == (art / "base", art / "sft" / "step-000004", art / "rm" / "step-000002")
     assert (run.eval_final, run.eval_steps) == (tmp_path / "out" / "eval" / "final", tmp_path / "out" / "eval" / "steps")
     assert (run.toy_jeepiti, run.toy_bandit) == (tmp_path / "toy" / "j", tmp_path / "toy" / "b")
-    assert run.compare == tmp_path / "out" / "compare" and run.sft_scores == tmp_path / "out" / "score" / "sft.json"
+    assert run.compare == tmp_path / "out" / "compare" and run.start_scores == tmp_path / "out" / "score" / "sft.json"
     assert run.stage_times == {"world": 1.0} and run.job_times == {"world": 1.0, "toy": 0.0}
     # the evaluations are matched to roles by the checkpoint they name
     res = collect(run)
@@ -136,7 +136,7 @@ def test_the_report_gets_a_lab_run_built_from_the_job_results(tmp_path):
 
 def test_the_score_job_is_keyed_by_the_reward_model_and_the_samples_it_scores(tmp_path):
     state = _finished_state(tmp_path)
-    key = build_jobs(state)["score/sft"].key
+    key = build_jobs(state)["score/start"].key
     first = key(state)
     assert key(state) == first  # unchanged inputs: reused
     samples = Path(state.results["evaluate/sft"]["dir"]) / "step-000004" / "samples.jsonl"
@@ -222,6 +222,11 @@ def test_with_align_start_rs_ppo_and_dpo_wait_for_their_rs_model_and_start_from_
     assert cfg.start == "rs" and cfg.run_key()["rs_run"] == _align_cfg(state, "rs").rs_key()
     assert ctl.run_key()["rs_run"] == _align_cfg(state, "rs", control=True).rs_key() != cfg.run_key()["rs_run"]
     assert _align_cfg(_state(tmp_path / "sft"), "dpo", 0.05).start == "sft"
+    # the prediction's pi0 is the model they start from: its persona samples are the ones scored
+    from collapselab.lab.stages import scores_path
+
+    assert jobs["score/start"].deps == ("reward", "evaluate/rs") and scores_path(state).name == "rs.json"
+    assert build_jobs(_state(tmp_path / "sft"))["score/start"].deps == ("reward", "evaluate/sft")
 
 
 def test_align_start_rs_needs_rejection_sampling_and_a_known_start(tmp_path):
@@ -344,7 +349,7 @@ def test_the_report_predicts_at_alpha_0_and_at_the_labs_alpha_beside_the_observe
     res = LabResults(roles={}, dirs={"sft": sft, "ppo-b0.5": ppo},
                      finals=[{"algo": "ppo", "beta": 0.5, "role": "ppo-b0.5", "metrics": {}}])
     p = tmp_path / "x"
-    run = LabRun(base=p, sft=p, reward=p, runs={}, eval_final=p, eval_steps=p, sft_scores=scores, typicality=0.25)
+    run = LabRun(base=p, sft=p, reward=p, runs={}, eval_final=p, eval_steps=p, start_scores=scores, typicality=0.25)
     doc = Doc()
     _prediction_section(doc, res, _Figs(tmp_path / "report"), run)
     md = doc.markdown()
@@ -352,7 +357,7 @@ def test_the_report_predicts_at_alpha_0_and_at_the_labs_alpha_beside_the_observe
     assert "| gender | ppo-b0.5 | alpha = 0 | 1.9 | 0.307 | 0 | 0.307 |" in md
     assert "| gender | ppo-b0.5 | alpha = 0.25, gamma = 1.5 | 3.6 | 0.0938 | 0 | 0.0938 |" in md
     assert "ppo-b0.5 (beta 0.5): gamma = 1.5" in md
-    run = LabRun(base=p, sft=p, reward=p, runs={}, eval_final=p, eval_steps=p, sft_scores=scores)
+    run = LabRun(base=p, sft=p, reward=p, runs={}, eval_final=p, eval_steps=p, start_scores=scores)
     doc = Doc()
     _prediction_section(doc, res, _Figs(tmp_path / "report0"), run)
     assert "alpha = 0.25" not in doc.markdown() and "| prediction |" not in doc.markdown()

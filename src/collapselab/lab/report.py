@@ -198,7 +198,8 @@ def _beta_section(doc: Doc, res: LabResults, figs: _Figs, run: LabRun) -> None:
         p = F.diversity_vs(finals, DIVERSITY_KEYS, "beta", {k: v for k, v in refs.items()},
                            figs.path("diversity_vs_beta.png"), log_x=True, optimum=optimum)
         doc.figures([(f"figures/{p.name}", "final checkpoint of each run; dotted: the bandit's closed-form optimum")])
-    doc.p("Smaller beta lets the policy move further from the SFT model; the KL-regularised optimum "
+    doc.p("Smaller beta lets the policy move further from the model it starts from (SFT or RS, `lab.align_start`); "
+          "the KL-regularised optimum "
           "pi0 exp(R/beta)/Z predicts less diversity as beta shrinks (the dotted line shows it for the toy bandit).")
     doc.h(2, "Diversity against training step")
     if res.steps:
@@ -210,35 +211,40 @@ def _beta_section(doc: Doc, res: LabResults, figs: _Figs, run: LabRun) -> None:
         doc.figures([(f"figures/{p.name}", "reward-model score vs token entropy")])
 
 
+_START_NAMES = {"sft": "SFT", "rs": "rejection-sampling (RS)"}
+
+
 def _prediction_section(doc: Doc, res: LabResults, figs: _Figs, run: LabRun) -> None:
     doc.h(2, "Predicted vs observed collapse")
-    if "sft" not in res.dirs:
-        doc.p("No SFT evaluation found; skipped.")
+    pi0 = _START_NAMES.get(run.start_role, run.start_role)
+    if run.start_role not in res.dirs:
+        doc.p(f"No evaluation of the {pi0} model (the policy PPO and DPO start from) found; skipped.")
         return
-    ref_rows = persona_samples(res.dirs["sft"])
+    ref_rows = persona_samples(res.dirs[run.start_role])
     texts = [r["text"] for r in ref_rows]
     ref_parsed = with_sentiment([r.get("parsed") for r in ref_rows])
-    rewards = read_scores(run.sft_scores, texts)  # the score/sft job's file
+    rewards = read_scores(run.start_scores, texts)  # the score/start job's file
     observed = {}
     for f in res.finals:
         rows = persona_samples(res.dirs[f["role"]])
         observed[f["role"]] = (float(f["beta"]), with_sentiment([r.get("parsed") for r in rows]))
     rows = predicted_vs_observed(ref_parsed, rewards, observed)
     alpha, rows_a = run.typicality, None
-    log_ref = read_ref_logp(run.sft_scores, texts) if alpha > 0 else None
+    log_ref = read_ref_logp(run.start_scores, texts) if alpha > 0 else None
     if log_ref is not None:  # the same rows with the labels' typicality term added to the weights
         rows_a = predicted_vs_observed(ref_parsed, rewards, observed, ref_log_ref=log_ref, alpha=alpha)
     doc.p("The KL-regularised optimum pi* = pi0 exp(R/beta)/Z implies each attribute's marginal after alignment "
-          "is pi0(a) E[exp(R/beta) | a] / Z. It is estimated here from the SFT model's own persona samples, weighted "
+          f"is pi0(a) E[exp(R/beta) | a] / Z. pi0 is the policy PPO and DPO start from and are held to by the KL term, "
+          f"here the {pi0} model (`lab.align_start`); the marginal is estimated from its own persona samples, weighted "
           "by exp(reward-model score / beta) (ESS: the weights' effective sample size; small ESS = noisy "
           "prediction). Where observed and predicted differ, the gap is optimisation dynamics or reward-model error: "
           "the paper's mode collapse proper. DPO's target uses the annotator's Bradley-Terry reward, which the reward "
           "model estimates, so the same weights serve both. At small beta the weights concentrate on a few samples "
           f"(ESS < {MIN_ESS}): those rows give no usable prediction and need more reference samples.")
     if alpha > 0:
-        _typicality_note(doc, run, res, alpha, rows_a is not None)
+        _typicality_note(doc, run, res, alpha, rows_a is not None, pi0)
     if not rows:
-        doc.p("No SFT persona sample parsed (or no aligned run was evaluated): nothing to predict.")
+        doc.p(f"No {pi0} persona sample parsed (or no aligned run was evaluated): nothing to predict.")
         return
     table = []
     for i, r in enumerate(rows):
@@ -250,12 +256,13 @@ def _prediction_section(doc: Doc, res: LabResults, figs: _Figs, run: LabRun) -> 
             cells = [v["attribute"], v["run"], *([label] if rows_a is not None else []), f"{v['ess']:.1f}",
                      _fmt(v["tv_ref_pred"]), _fmt(v["tv_ref_obs"]), _fmt(v["tv_pred_obs"]), _verdict(v)]
             table.append(cells)
-    doc.table(["attribute", "run", *(["prediction"] if rows_a is not None else []), "ESS", "TV(SFT, predicted)",
-               "TV(SFT, observed)", "TV(predicted, observed)", f"verdict (TV < 0.1, ESS >= {MIN_ESS})"], table)
+    doc.table(["attribute", "run", *(["prediction"] if rows_a is not None else []), "ESS", f"TV({pi0}, predicted)",
+               f"TV({pi0}, observed)", "TV(predicted, observed)", f"verdict (TV < 0.1, ESS >= {MIN_ESS})"], table)
     for attr in ("extraversion", "review sentiment", "nationality"):
         if any(r["attribute"] == attr for r in rows):
             p = F.predicted_observed(rows, attr, figs.path(f"predicted_{attr.replace(' ', '_')}.png"), rows_a)
-            what = "SFT, predicted at alpha = 0 and at the lab's alpha, observed" if rows_a else "SFT, predicted, observed"
+            what = f"{pi0}, predicted at alpha = 0 and at the lab's alpha, observed" if rows_a else \
+                f"{pi0}, predicted, observed"
             doc.figures([(f"figures/{p.name}", f"{attr}: {what}")])
 
 
@@ -266,20 +273,21 @@ def _verdict(r: dict) -> str:
     return "agree" if gap is not None and gap < 0.1 else "DISAGREE" if gap is not None else "n/a"
 
 
-def _typicality_note(doc: Doc, run: LabRun, res: LabResults, alpha: float, have_log_ref: bool) -> None:
+def _typicality_note(doc: Doc, run: LabRun, res: LabResults, alpha: float, have_log_ref: bool, pi0: str) -> None:
     """What the prediction with the labels' typicality bias is, and gamma = 1 + alpha / beta per run."""
     if not have_log_ref:
-        doc.p(f"The labels carry typicality bias alpha = {alpha:g}, but `{run.sft_scores}` holds no log pi_base "
-              "of the SFT personas (written by an older `score/sft`): only the alpha = 0 prediction is shown.")
+        doc.p(f"The labels carry typicality bias alpha = {alpha:g}, but `{run.start_scores}` holds no log pi_base "
+              f"of the {pi0} personas (written by an older score job): only the alpha = 0 prediction is shown.")
         return
-    reduce = json.loads(Path(run.sft_scores).read_text()).get("typicality_reduce", "sum")
+    reduce = json.loads(Path(run.start_scores).read_text()).get("typicality_reduce", "sum")
     gammas = ", ".join(f"{f['role']} (beta {float(f['beta']):g}): gamma = {gamma(float(f['beta']), alpha):.3g}"
                        for f in sorted(res.finals, key=lambda f: (f["algo"], float(f["beta"]))))
     doc.p(f"Typicality: the annotator's labels carry alpha = {alpha:g} (`lab.typicality`), i.e. its score is "
           "r + alpha log pi_base(answer | request) (Verbalized Sampling eq. 1). The optimum for that reward is "
           "pi0 exp((R + alpha log pi_base) / beta) / Z; where pi0 and pi_base agree it is pi_base sharpened by "
-          "gamma = 1 + alpha / beta (their eq. 3). Here pi0 is the SFT model and pi_base the pretrained base, so "
-          "gamma is exact only where the two agree. log pi_base of each SFT persona comes from the `score/sft` job "
+          f"gamma = 1 + alpha / beta (their eq. 3). Here pi0 is the {pi0} model and pi_base the pretrained base, so "
+          f"gamma is exact only where the two agree. log pi_base of each {pi0} persona comes from the `score/start` "
+          "job "
           f"by the annotator's own rule (the request on its own line, the answer's token log-probabilities, "
           f"{reduce}). Each run gets two predictions: alpha = 0 weights by exp(R/beta) alone; alpha adds "
           "alpha log pi_base. The reward model was trained on the biased labels and may have learned part of the "

@@ -35,7 +35,10 @@ class LabRun:
     runs: dict[tuple[str, float], AlignedRun]  # (algo, beta) -> PPO / DPO run
     eval_final: Path  # <role>/<checkpoint>/metrics.json of the final checkpoints (full probe set)
     eval_steps: Path  # the same for every checkpoint of every aligned run (light probe set)
-    sft_scores: Path  # reward-model scores and log pi_ref of the SFT persona samples (``score/sft`` job)
+    # reward-model scores and log pi_ref of the persona samples of the policy PPO and DPO start from
+    # (``score/start`` job): SFT, or RS with lab.align_start=rs
+    start_scores: Path
+    start_role: str = "sft"  # the role of that starting policy (pi0 of the KL objective): "sft" or "rs"
     typicality: float = 0.0  # the annotator's alpha the runs were aligned under (lab.typicality)
     # alpha = 0 control runs, (algo, beta) -> run; rejection sampling's key is ("rs", None)
     controls: dict[tuple[str, float | None], AlignedRun] = field(default_factory=dict)
@@ -164,11 +167,11 @@ def _read_checked(path: Path, texts: list[str]) -> dict:
 
 
 def read_scores(path: Path, texts: list[str]) -> np.ndarray:
-    """[N] reward-model scores (``score/sft``'s file) of ``texts``; ValueError if the file scored other texts."""
+    """[N] reward-model scores (``score/start``'s file) of ``texts``; ValueError if the file scored other texts."""
     return np.asarray(_read_checked(path, texts)["scores"], dtype=float)
 
 
 def read_ref_logp(path: Path, texts: list[str]) -> np.ndarray | None:
-    """[N] log pi_ref(text | request) under the base (``score/sft``'s file), None if the file has none."""
+    """[N] log pi_ref(text | request) under the base (``score/start``'s file), None if the file has none."""
     data = _read_checked(path, texts)
     return np.asarray(data["ref_logp"], dtype=float) if "ref_logp" in data else None

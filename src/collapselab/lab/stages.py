@@ -8,14 +8,15 @@ and runs the rest, in parallel where the dependencies allow (``lab/pipeline.py``
 
     world -> base -> sft -> reward -> ppo/<beta>, dpo/<beta> -> evaluate/<run>, evaluate/steps/<run>
                         sft -> rs (lab.run_rs) -> evaluate/rs, evaluate/steps/rs
+                               rs -> ppo/<beta>, dpo/<beta> (lab.align_start=rs: they start from the RS model)
     toy (independent)                  evaluate/base, evaluate/sft (after reward)
-                                       reward, evaluate/sft -> score/sft (reward-model scores and log pi_ref
-                                                                          of the SFT personas)
+                                       reward, evaluate/<start> -> score/start (reward-model scores and log pi_ref
+                                       of the personas of the policy PPO and DPO start from: sft or rs)
     with lab.typicality > 0 and lab.control (the alpha = 0 control, smallest beta of each sweep):
                             sft -> reward/control -> ppo/control/<beta>, dpo/control/<beta>
                                                   -> evaluate/control-ppo-b<beta>, ... (persona probe only)
                             sft -> rs/control -> evaluate/control-rs (with lab.run_rs)
-    every evaluate job but the control's -> compare;  every evaluate job, score/sft, toy -> report
+    every evaluate job but the control's -> compare;  every evaluate job, score/start, toy -> report
 
 The report job hands the report a ``LabRun`` (``lab_run``): the report never sees the scheduler.
 """
@@ -194,30 +195,36 @@ def _compare_key(state: Any) -> str:
     return config_hash([as_dict(_compare_cfg(state)), _mtimes(eval_dirs(state))])
 
 
-def _sft_personas(state: Any) -> list[str]:
-    """The SFT model's persona samples (texts, in file order) from its final evaluation."""
-    folder = evaluation_dir(Path(state.results["evaluate/sft"]["dir"]), state.results["sft"]["model"])
+def start_role(lab: Any) -> str:
+    """The role of the policy PPO and DPO start from (pi0 of their KL objective): sft, or rs."""
+    return RS_ROLE if lab.align_start == "rs" else "sft"
+
+
+def _start_personas(state: Any) -> list[str]:
+    """The starting policy's persona samples (texts, in file order) from its final evaluation."""
+    role = start_role(state.cfg.lab)
+    folder = evaluation_dir(Path(state.results[f"evaluate/{role}"]["dir"]), state.results[target_job(role)]["model"])
     return [r["text"] for r in persona_samples(folder)] if folder else []
 
 
 def scores_path(state: Any) -> Path:
-    return state.out_dir / "score" / "sft.json"
+    return state.out_dir / "score" / f"{start_role(state.cfg.lab)}.json"
 
 
 def _score_key(state: Any) -> str:
     # the reward model's and the base's paths carry their config hashes; the texts, whatever evaluated them;
     # the reduce rule of log pi_ref (the reward config's annotator node)
     reduce = _align_cfg(state, "reward").annotator.typicality_reduce
-    return config_hash([state.results["reward"]["model"], PERSONA_INSTRUCTION, texts_digest(_sft_personas(state)),
+    return config_hash([state.results["reward"]["model"], PERSONA_INSTRUCTION, texts_digest(_start_personas(state)),
                         state.results["base"]["path"], reduce])
 
 
 def _run_score(state: Any) -> Result:
-    """Reward-model scores of the SFT persona samples and their log pi_ref under the base: the weights
-    exp((R + alpha log pi_ref) / beta) of the report's prediction."""
+    """Reward-model scores of the starting policy's persona samples and their log pi_ref under the base:
+    the weights exp((R + alpha log pi_ref) / beta) of the report's prediction."""
     from collapselab.align.pairs import reference_logprobs  # torch
 
-    texts, reward = _sft_personas(state), state.results["reward"]["model"]
+    texts, reward = _start_personas(state), state.results["reward"]["model"]
     requests = [PERSONA_INSTRUCTION] * len(texts)
     cfg = _align_cfg(state, "reward")  # its annotator node holds the reduce rule, its model and world the base
     # the annotator's own typicality rule (align.pairs.reference_logprobs: what the base reads before the
@@ -250,7 +257,8 @@ def lab_run(state: Any) -> LabRun:
     toy = r.get("toy") or {}
     return LabRun(
         base=Path(r["base"]["path"]), sft=Path(r["sft"]["model"]), reward=Path(r["reward"]["model"]), runs=runs,
-        eval_final=final_dir, eval_steps=steps_dir, sft_scores=Path(r["score/sft"]["path"]),
+        eval_final=final_dir, eval_steps=steps_dir, start_scores=Path(r["score/start"]["path"]),
+        start_role=start_role(state.cfg.lab),
         typicality=float(state.cfg.lab.typicality), controls=controls,
         eval_control=control_eval_dir(state) if controls else None, rs=rs, mitigations=mitigations,
         mitigate_role=state.cfg.lab.mitigate_role,
@@ -312,7 +320,8 @@ def build_jobs(state: Any) -> dict[str, Job]:
                             lambda s, r=role, lt=light: eval_key(s, r, lt),
                             lambda s, r=role, lt=light: run_eval(s, r, lt), "evaluate_steps" if light else "evaluate"))
     # scoring loads the reward model and the base (torch): a worker job, reused while they and the samples stay
-    jobs.append(Job("score/sft", "evaluate", ("reward", "evaluate/sft"), _score_key, _run_score, "score"))
+    jobs.append(Job("score/start", "evaluate", ("reward", f"evaluate/{start_role(p)}"), _score_key, _run_score,
+                    "score"))
     jobs.append(Job("compare", "compare", tuple(evals), _compare_key, _run_compare, "compare"))
     controls = _control_jobs(p)
     jobs += controls
@@ -324,7 +333,7 @@ def build_jobs(state: Any) -> dict[str, Job]:
                        lambda s, n=n: mitigation_key(s, n), lambda s, n=n: run_mitigation(s, n), "mitigate")
                    for n in p.mitigations]
     jobs += mitigations
-    jobs.append(Job("report", "report", ("toy", *evals, "score/sft", *control_evals, *[j.name for j in mitigations]),
+    jobs.append(Job("report", "report", ("toy", *evals, "score/start", *control_evals, *[j.name for j in mitigations]),
                     lambda s: "", _run_report, "report", local=True, always=True))
     return {j.name: j for j in jobs}
 
