@@ -328,6 +328,14 @@ def test_control_moves_need_separated_intervals():
     assert move(None, m(12.0, 10.0, 14.0), "persona/age_sd") == "n/a"
 
 
+def test_a_control_comparison_with_a_run_under_the_parse_floor_is_a_failed_run_not_a_verdict():
+    from collapselab.lab.control import failed
+
+    ok, broken = {"persona/parse_rate": 0.9}, {"persona/parse_rate": 0.43}
+    assert failed(ok, None) is None and failed(ok, {"persona/parse_rate": 0.85}) is None
+    assert failed(ok, broken) == "failed run (parse 0.43 < 0.85)" == failed(broken)
+
+
 def test_the_report_predicts_at_alpha_0_and_at_the_labs_alpha_beside_the_observed(tmp_path):
     """The hand-made case above as the report's table: gender TV(SFT, predicted) is
     |0.5 - 2/(3 + e^2)| = 0.307 at alpha = 0 and |0.5 - (e^-1 + 1)/(e^-1 + 3)| = 0.0938 at alpha 0.25;

@@ -10,6 +10,7 @@ Sampling, Zhang et al. 2025, eq. 1-3).
 
 from __future__ import annotations
 
+from collapselab.lab.paper import PARSE_FLOOR
 from collapselab.lab.render import Doc, ci_of, fmt
 from collapselab.lab.results import LabResults, LabRun
 
@@ -43,6 +44,16 @@ def move(new: dict | None, old: dict | None, key: str) -> str:
     if a_ci[0] > b_ci[1]:
         return "higher"
     return "no clear change"
+
+
+def failed(*metrics: dict | None) -> str | None:
+    """"failed run (parse 0.43 < 0.85)" when one of these checkpoints parses under the floor of the paper
+    table (a broken model is a failed run, not a finding), else None."""
+    for m in metrics:
+        parse = (m or {}).get("persona/parse_rate")
+        if parse is not None and parse < PARSE_FLOOR:
+            return f"failed run (parse {parse:.2f} < {PARSE_FLOOR:.2f})"
+    return None
 
 
 def run_label(algo: str, beta: float | None) -> str:
@@ -83,8 +94,8 @@ def control_section(doc: Doc, res: LabResults, run: LabRun, control_on: bool) ->
     rows = []
     for name, m_main, m_ctl in pairs:
         for label, key, _ in CONTROL_METRICS[1:]:
-            rows.append([name, label, move(m_ctl, res.roles.get("sft"), key),
-                         move(m_main, m_ctl, key)])
+            rows.append([name, label, failed(m_ctl) or move(m_ctl, res.roles.get("sft"), key),
+                         failed(m_main, m_ctl) or move(m_main, m_ctl, key)])
     doc.table(["run", "measure", "alignment without typicality (control vs SFT)",
                f"typicality in the labels (alpha {alpha:g} vs control)"], rows)
     doc.p("Read the second table as the mechanism: a **lower** in the first column is collapse that alignment "
@@ -92,5 +103,6 @@ def control_section(doc: Doc, res: LabResults, run: LabRun, control_on: bool) ->
           "with what it rewards); a **lower** in the second is collapse that the typicality bias adds on top. "
           "\"lower\" / \"higher\" need separated 95% intervals; the intervals are over the samples of one training "
           "run each, not over training runs, and PPO's run-to-run spread can be larger, so a single separation is "
-          "a lead to repeat with other seeds, not a result.")
+          "a lead to repeat with other seeds, not a result. A run that parses fewer than "
+          f"{PARSE_FLOOR:.0%} of its personas gets \"failed run\" instead of a verdict, as in the paper table.")
 
