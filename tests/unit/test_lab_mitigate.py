@@ -86,6 +86,7 @@ def test_the_section_tabulates_each_rule_beside_base_and_aligned_and_draws_the_f
     md = doc.markdown()
     row = next(line for line in md.splitlines() if line.startswith("| minp-T1.5"))
     assert "| 0.5 |" in row and "**yes**" in row  # both gaps half closed, parse and reward sound
+    # no samples.jsonl here: the gap has no interval (with samples it gets one: the test below)
     assert "1 of 1 rules meet the target: minp-T1.5." in md
     assert figs and (tmp_path / "figs" / "mitigation_frontier.png").is_file()
 
@@ -99,3 +100,66 @@ def test_without_rejection_sampling_the_lab_has_no_rs_jobs_and_mitigates_another
 
     with pytest.raises(UserError, match=r"lab.mitigate_role='rs': must be one of the lab's runs \(ppo-b0.05, dpo-b0.1\)"):
         compose("lab", ["lab=smoke", "lab.run_rs=false", "lab.mitigate_role=rs"])
+
+
+def test_the_gap_interval_is_the_percentile_range_of_the_resampled_gap():
+    """Draws (m, a, b): (0.5, 0, 1) -> 0.5, (0.3, 0.1, 0.5) -> 0.5, (0.4, 0, 0.5) -> 0.8, (1, 1, 1): no gap,
+    dropped. Percentiles 2.5 / 97.5 of [0.5, 0.5, 0.8] by linear interpolation: 0.5 and 0.785."""
+    import numpy as np
+
+    from collapselab.lab.mitigate import gap_interval
+
+    m, a, b = np.array([0.5, 0.3, 0.4, 1.0]), np.array([0.0, 0.1, 0.0, 1.0]), np.array([1.0, 0.5, 0.5, 1.0])
+    lo, hi = gap_interval(m, a, b)
+    assert lo == pytest.approx(0.5) and hi == pytest.approx(0.785)
+    assert gap_interval(None, a, b) is None and gap_interval(m, a, a) is None
+
+
+def test_metric_draws_are_centred_on_the_full_sets_value_and_spread_with_the_samples():
+    """TF-IDF: per-text similarities 0.1 x 50 and 0.3 x 50 have mean 0.2; identical texts give no spread.
+    Attribute entropy: MBTI INTJ/ENFP alternating over 40 personas is ln 2 / ln 16 = 0.25 (the worked
+    example's rule), and the draws' median sits there."""
+    import numpy as np
+
+    from collapselab.lab.mitigate import metric_draws
+
+    rows = [{"probe": "semantic", "tfidf_cos": 0.1 + 0.2 * (i % 2)} for i in range(100)]
+    d = metric_draws(rows, "semantic/tfidf_cos_mean", 500, np.random.default_rng(0))
+    assert np.median(d) == pytest.approx(0.2) and 0.17 < np.quantile(d, 0.025) < 0.2 < np.quantile(d, 0.975) < 0.23
+    same = metric_draws([{"probe": "semantic", "tfidf_cos": 0.4}] * 10, "semantic/tfidf_cos_mean", 50,
+                        np.random.default_rng(0))
+    assert np.allclose(same, 0.4)
+    personas = [{"probe": "persona", "parsed": {"mbti": "INTJ" if i % 2 else "ENFP"}} for i in range(40)]
+    e = metric_draws(personas, "persona/attribute_entropy_mean", 300, np.random.default_rng(1))
+    assert np.median(e) == pytest.approx(np.log(2) / np.log(16)) and e.std() > 0
+    assert metric_draws([{"probe": "entropy"}], "persona/attribute_entropy_mean", 10, np.random.default_rng(0)) is None
+
+
+def test_with_samples_each_gap_gets_its_interval_in_the_table(tmp_path):
+    """base texts at TF-IDF 0.1, aligned at 0.3, the rule's at 0.2 and 0.2 (+-0.01 alternating): gap 0.5
+    with a narrow interval around it; no persona samples, so the attribute gap has none."""
+    import json
+
+    def folder(name, sims, metrics):
+        d = tmp_path / name
+        d.mkdir(parents=True)
+        (d / "samples.jsonl").write_text("".join(json.dumps({"probe": "semantic", "tfidf_cos": s}) + "\n" for s in sims))
+        json.dump(metrics, (d / "metrics.json").open("w"))
+        return d
+
+    base = folder("base", [0.1] * 40, _m(0.1, 0.85, 0.9, 0.3))
+    rs = folder("rs", [0.3] * 40, _m(0.3, 0.65, 0.9, 2.0))
+    folder("mit/minp/step-4", [0.19, 0.21] * 20, _m(0.2, 0.75, 0.9, 1.9))
+    res = LabResults(roles={"base": _m(0.1, 0.85, 0.9, 0.3), "rs": _m(0.3, 0.65, 0.9, 2.0)},
+                     dirs={"base": base, "rs": rs})
+    run = LabRun(base=tmp_path, sft=tmp_path, reward=tmp_path, runs={}, eval_final=tmp_path, eval_steps=tmp_path,
+                 start_scores=tmp_path, mitigations={"minp": tmp_path / "mit" / "minp"}, mitigate_role="rs")
+    from collapselab.lab.mitigate import gap_intervals
+
+    cis = gap_intervals(LabResults(roles=res.roles, dirs=res.dirs), run, "rs", ["minp"])
+    lo, hi = cis[("minp", "semantic/tfidf_cos_mean")]
+    assert 0.45 < lo < 0.5 < hi < 0.55 and ("minp", "persona/attribute_entropy_mean") not in cis
+    doc = Doc()
+    mitigation_section(doc, res, run, tmp_path / "figs")
+    row = next(line for line in doc.markdown().splitlines() if line.startswith("| minp"))
+    assert f"0.5 [{lo:.3g}, {hi:.3g}]" in row

@@ -7,7 +7,10 @@ the final checkpoint of ``lab.mitigate_role`` with the entropy, semantic, person
     gap closed = (mitigated - aligned) / (base - aligned)
 
 (1 = back at the base, 0 = no better than the aligned model, < 0 = worse), computed from the
-metrics' point values; each value's own 95% interval stands beside it. A mitigation meets the
+metrics' point values. Its 95% interval (``gap_interval``) resamples the three sample sets (base,
+aligned, mitigated) independently, each as its metric's own interval does: TF-IDF similarity as the
+mean of the per-text similarities in ``samples.jsonl``, attribute entropy by resampling personas
+(re-centred on the point value, ``metrics.stats.index_bootstrap_ci``'s rule). A mitigation meets the
 target of issue #14 when it closes >= 50% of the gap on TF-IDF similarity and on
 ``persona/attribute_entropy_mean`` while the persona parse rate stays >= 0.85 and the reward-model
 score within 10% of the aligned model's.
@@ -17,9 +20,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from collapselab.lab.figures import mitigation_frontier
 from collapselab.lab.render import Doc, ci_of, fmt
-from collapselab.lab.results import LabResults, LabRun, read_metrics
+from collapselab.lab.results import LabResults, LabRun, evaluation_samples, read_metrics
 
 # (label, metrics key): the diversity side (each moves up or down with diversity, DIRECTIONS)
 DIVERSITY = [("TF-IDF cos", "semantic/tfidf_cos_mean"), ("attribute entropy", "persona/attribute_entropy_mean"),
@@ -34,6 +39,59 @@ def gap_closed(value: float | None, aligned: float | None, base: float | None) -
     if value is None or aligned is None or base is None or base == aligned:
         return None
     return (value - aligned) / (base - aligned)
+
+
+def metric_draws(rows: list[dict], key: str, n_boot: int, rng: np.random.Generator) -> np.ndarray | None:
+    """[n_boot] bootstrap values of ``key`` (TF-IDF mean or attribute entropy) from one evaluation's
+    ``samples.jsonl`` rows, re-centred so their median is the full-set value; None without samples."""
+    from collapselab.metrics.persona import attribute_codes, attribute_entropy_rows
+
+    if key == "semantic/tfidf_cos_mean":
+        sims = np.array([r["tfidf_cos"] for r in rows if r.get("probe") == "semantic" and r.get("tfidf_cos") is not None])
+        if sims.size == 0:
+            return None
+        point, draws = float(sims.mean()), sims[rng.integers(0, sims.size, (n_boot, sims.size))].mean(1)
+    elif key == "persona/attribute_entropy_mean":
+        parsed = [r.get("parsed") for r in rows if r.get("probe") == "persona"]
+        if not any(parsed):
+            return None
+        codes, n = attribute_codes(parsed), len(parsed)
+        point = float(attribute_entropy_rows(codes, np.arange(n)[None, :])[0])
+        draws = attribute_entropy_rows(codes, rng.integers(0, n, (n_boot, n)))
+    else:
+        raise KeyError(key)
+    return draws + (point - np.nanmedian(draws))
+
+
+def gap_interval(mitigated: np.ndarray | None, aligned: np.ndarray | None, base: np.ndarray | None,
+                 alpha: float = 0.05) -> tuple[float, float] | None:
+    """Percentile (1 - alpha) interval of ``gap_closed`` over paired draws [n_boot] of the three sets;
+    draws where the resampled gap base - aligned is 0 are dropped. None if a set has no draws."""
+    if mitigated is None or aligned is None or base is None:
+        return None
+    den = base - aligned
+    ok = np.isfinite(mitigated) & np.isfinite(aligned) & np.isfinite(den) & (den != 0)
+    if ok.sum() < 2:
+        return None
+    g = (mitigated[ok] - aligned[ok]) / den[ok]
+    return float(np.quantile(g, alpha / 2)), float(np.quantile(g, 1 - alpha / 2))
+
+
+def gap_intervals(res: LabResults, run: LabRun, role: str, names: list[str], n_boot: int = 1000,
+                  seed: int = 0) -> dict[tuple[str, str], tuple[float, float]]:
+    """(mitigation, key) -> 95% interval of its gap closed on each ``TARGET_KEYS`` metric (where the samples
+    exist); one seeded generator per (set, key), so a set's draws are the same in every row."""
+    sets = {"base": res.dirs.get("base"), "aligned": res.dirs.get(role), **{n: run.mitigations[n] for n in names}}
+    rows = {s: evaluation_samples(d) if d is not None else [] for s, d in sets.items()}
+    out = {}
+    for j, key in enumerate(TARGET_KEYS):
+        draws = {s: metric_draws(r, key, n_boot, np.random.default_rng([seed, j, i])) if r else None
+                 for i, (s, r) in enumerate(rows.items())}
+        for n in names:
+            ci = gap_interval(draws[n], draws["aligned"], draws["base"])
+            if ci is not None:
+                out[(n, key)] = ci
+    return out
 
 
 def meets_target(m: dict, aligned: dict, base: dict) -> bool:
@@ -59,17 +117,20 @@ def mitigation_section(doc: Doc, res: LabResults, run: LabRun, figs_dir: Path) -
           "with one rule from `lab.mitigations`, on the same prompts and seeds; conformative decoding mixes in the "
           "lab's pretrained base (`decoding.base`), which reads the plain-text prompt. \"gap\" is the share of the "
           "base-to-aligned gap that the row closes, (row - aligned) / (base - aligned), from point values (1: back "
-          "at the base; negative: further from it); the 95% intervals are each value's own. A row **meets the "
+          "at the base; negative: further from it), with a 95% interval that resamples the base's, the aligned "
+          "model's and the row's samples independently (1000 draws); the other intervals are each value's own. A row **meets the "
           "target** when it closes at least half of the gap on TF-IDF similarity and on the persona attribute "
           "entropy while parsing >= 85% of personas with a reward within 10% of the aligned model's.")
     rows_in = [("base", base), ("sft", res.roles.get("sft") or {}), (f"{role} (aligned)", aligned), *mitigated.items()]
+    gap_cis = gap_intervals(res, run, role, list(mitigated))
     header = ["decoding", *[f"{label} [95% CI]" for label, _ in DIVERSITY[:2]], "gap TF-IDF", "gap attr. entropy",
               *[label for label, _ in DIVERSITY[2:]], *[label for label, _ in QUALITY], "meets target"]
     table = []
     for name, m in rows_in:
         is_mit = name in mitigated
         cells = [name] + [fmt(m.get(k), ci_of(m, k)) for _, k in DIVERSITY[:2]]
-        cells += [fmt(gap_closed(m.get(k), aligned.get(k), base.get(k))) if is_mit else "" for k in TARGET_KEYS]
+        cells += [fmt(gap_closed(m.get(k), aligned.get(k), base.get(k)), gap_cis.get((name, k))) if is_mit else ""
+                  for k in TARGET_KEYS]
         cells += [fmt(m.get(k), ci_of(m, k)) for _, k in DIVERSITY[2:]] + [fmt(m.get(k), ci_of(m, k)) for _, k in QUALITY]
         cells.append(("**yes**" if meets_target(m, aligned, base) else "no") if is_mit else "")
         table.append(cells)

@@ -132,6 +132,15 @@ def read_metrics(folder: Path) -> dict | None:
     return found[0][1] if found else None
 
 
+def evaluation_samples(folder: Path) -> list[dict]:
+    """``samples.jsonl`` rows of a checkpoint's evaluation folder, or of the first evaluation under an
+    evaluation folder (``<folder>/<checkpoint>/``, as ``read_metrics``); [] if there are none."""
+    if (Path(folder) / "samples.jsonl").exists():
+        return _samples(folder)
+    found = _load_dir(folder)
+    return _samples(found[0][0]) if found else []
+
+
 def evaluation_dir(eval_dir: Path, checkpoint: str | Path) -> Path | None:
     """The folder under ``eval_dir`` whose metrics.json evaluated ``checkpoint`` (None if there is none)."""
     want = _norm(str(checkpoint))
