@@ -252,6 +252,33 @@ def test_compare_reads_globs_and_writes_table_and_curves(tmp_path):
         compare(CompareConfig(inputs=[str(tmp_path / "e1")], metrics=["x/y"]), tmp_path / "cmp3")
 
 
+def test_compare_draws_a_decoding_sweep_against_its_knob(tmp_path):
+    """Three conformative weights of one checkpoint are one sweep over decoding.weight; plain sampling at
+    min_p 0 (off) and 0.1 is another, over min_p."""
+    from collapselab.config.evaluate import CompareConfig
+    from collapselab.probes.compare import compare, decoding_sweeps
+
+    def run(folder, value, **decoding):
+        _metrics_file(tmp_path / folder, "rs-step000003", "rs", None, 3, value)
+        f = tmp_path / folder / "metrics.json"
+        data = json.loads(f.read_text())
+        data["meta"]["config"] = {"decoding": {"method": "plain", "top_p": 1.0, "min_p": 0.0, **decoding}}
+        f.write_text(json.dumps(data))
+
+    for w, v in ((0.75, 1.3), (0.25, 0.9), (0.5, 1.1)):
+        run(f"w{w}", v, method="conformative", mix="linear", weight=w, top_p=0.95)
+    run("plain", 0.8)
+    run("minp", 1.0, min_p=0.1)
+    out = compare(CompareConfig(inputs=[str(tmp_path)]), tmp_path / "cmp")
+    sweeps = decoding_sweeps(out["rows"])
+    assert set(sweeps) == {("rs-step000003", "conformative (linear)", "weight"), ("rs-step000003", "plain", "min_p")}
+    assert [x for x, _ in sweeps[("rs-step000003", "conformative (linear)", "weight")]] == [0.25, 0.5, 0.75]
+    assert out["figures"]["sweep/entropy/top5_bits_mean"].is_file()
+    md = (tmp_path / "cmp" / "compare.md").read_text()
+    assert "rs-step000003 (conformative (linear), weight=0.5, top_p=0.95)" in md and "rs-step000003 (plain, min_p=0.1)" in md
+    assert "| rs-step000003 |" in md  # plain sampling keeps the bare name
+
+
 def test_reward_scores_render_the_chat_pair(tiny_lm, tmp_path):
     """reward_scores = the score head's logit on the chat-rendered (request, answer), batched with padding."""
     from transformers import LlamaConfig, LlamaForSequenceClassification
