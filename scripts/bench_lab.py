@@ -2,6 +2,7 @@
 
     python scripts/bench_lab.py                 # default preset, fresh artifacts in a temp folder
     python scripts/bench_lab.py lab=smoke
+    python scripts/bench_lab.py --from outputs/lab     # the table of a lab already run from scratch (no rerun)
 
 Prints each job's seconds, each stage's wall time (jobs run side by side, so stages overlap),
 the total against the budget (15 minutes default, 2 minutes smoke), and the rerun's time as a
@@ -197,22 +198,27 @@ def stage_work(cfg: Any, record: dict[str, Any]) -> tuple[list[Work], dict[str, 
     return works, {"hidden": hidden, "intermediate": int(dims["intermediate_size"]), "vocab": int(dims["vocab_size"])}
 
 
-def main() -> None:
+def from_run(out_dir: Path, overrides: list[str]) -> None:
+    """The table for a lab that already ran from scratch into ``out_dir`` (its ``stage_times.json`` must be
+    that run's: a later rerun that reused everything overwrites it with near-zero times)."""
     from collapselab.config import compose
-    from collapselab.lab import run_lab
+    from collapselab.errors import UserError
 
-    overrides = sys.argv[1:]
-    with tempfile.TemporaryDirectory(prefix="bench_lab_") as tmp:
-        base = [f"artifacts_dir={Path(tmp) / 'artifacts'}", f"out_dir={Path(tmp) / 'out'}",
-                f"report_dir={Path(tmp) / 'report'}", "logger=none"]
-        cfg = compose("lab", base + overrides)
-        t0 = time.perf_counter()
-        first = run_lab(cfg)
-        total = time.perf_counter() - t0
-        works, dims = stage_work(cfg, first)  # before the rerun: it rewrites stage_times.json
-        t1 = time.perf_counter()
-        run_lab(compose("lab", base + overrides))
-        rerun = time.perf_counter() - t1
+    times = out_dir / "stage_times.json"
+    if not times.is_file():
+        raise UserError(f"--from {out_dir}: no stage_times.json there (run the lab into that out_dir first)")
+    record = json.loads(times.read_text())
+    if record.get("reused"):
+        raise UserError(f"--from {out_dir}: its last run reused {', '.join(record['reused'])}; "
+                        "the table needs a from-scratch run's times")
+    cfg = compose("lab", [f"out_dir={out_dir}", f"lab={record.get('preset', 'default')}", *overrides])
+    works, dims = stage_work(cfg, record)
+    report(cfg, record, float(record["total_this_run"]), None, works, dims)
+
+
+def report(cfg: Any, first: dict[str, Any], total: float, rerun: float | None, works: list[Work],
+           dims: dict[str, int]) -> None:
+    """Print the job and stage tables, the FLOP/s ratios against the matmul peak, and the budget."""
     shapes = [(PEAK_TOKENS, dims["hidden"], dims[k]) for k in ("intermediate", "vocab")] if dims else []
     peaks = {t: matmul_peak(shapes, t) for t in sorted({w.threads for w in works})}
     flop = ratios(works, peaks)
@@ -229,11 +235,41 @@ def main() -> None:
             f"({r['tokens']:,} tokens, {r['seconds']:.0f} job-s, {r['threads']} thread(s) each)")
         print(f"{stage:<26} {s:>9.1f}{extra}")
     print(f"{'total':<26} {total:>9.1f}   budget {budget} s -> {total / budget:.2f}x of budget")
-    print(f"{'rerun':<26} {rerun:>9.1f}   {rerun / total:.3f}x of the first run (every stage reused)")
+    if rerun is not None:
+        print(f"{'rerun':<26} {rerun:>9.1f}   {rerun / total:.3f}x of the first run (every stage reused)")
     if peaks:
         print("matmul peak (fp32, best of " + ", ".join(f"[{m}x{k}]@[{k}x{n}]" for m, k, n in shapes) + "): "
               + ", ".join(f"{t} thread(s) {p / 1e9:.1f} GFLOP/s" for t, p in peaks.items())
               + "; evaluate is the probes' sampling (a lower bound: its jobs also compute the metrics)")
+
+
+def main() -> None:
+    from collapselab.config import compose
+    from collapselab.lab import run_lab
+
+    overrides = sys.argv[1:]
+    if overrides[:1] == ["--from"]:
+        if len(overrides) < 2:
+            sys.exit("error: --from needs the lab's out_dir (e.g. --from outputs/lab)")
+        from collapselab.errors import UserError
+
+        try:
+            from_run(Path(overrides[1]), overrides[2:])
+        except UserError as e:
+            sys.exit(f"error: {e}")
+        return
+    with tempfile.TemporaryDirectory(prefix="bench_lab_") as tmp:
+        base = [f"artifacts_dir={Path(tmp) / 'artifacts'}", f"out_dir={Path(tmp) / 'out'}",
+                f"report_dir={Path(tmp) / 'report'}", "logger=none"]
+        cfg = compose("lab", base + overrides)
+        t0 = time.perf_counter()
+        first = run_lab(cfg)
+        total = time.perf_counter() - t0
+        works, dims = stage_work(cfg, first)  # before the rerun: it rewrites stage_times.json
+        t1 = time.perf_counter()
+        run_lab(compose("lab", base + overrides))
+        rerun = time.perf_counter() - t1
+    report(cfg, first, total, rerun, works, dims)
 
 
 if __name__ == "__main__":

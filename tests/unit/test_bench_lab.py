@@ -73,3 +73,17 @@ def test_matmul_peak_is_a_positive_flop_rate():
     peak = bench.matmul_peak([(32, 16, 64), (32, 16, 128)], threads=1, min_seconds=0.003)
     assert 1e6 < peak < 1e14  # FLOP/s: more than a MFLOP/s, less than any CPU
     assert torch.get_num_threads() == threads  # restored
+
+
+def test_from_run_needs_a_from_scratch_record(tmp_path):
+    import json
+
+    import pytest
+
+    from collapselab.errors import UserError
+
+    with pytest.raises(UserError, match="no stage_times.json there"):
+        bench.from_run(tmp_path, [])
+    (tmp_path / "stage_times.json").write_text(json.dumps({"reused": ["base", "sft"], "jobs": {}}))
+    with pytest.raises(UserError, match="its last run reused base, sft; the table needs a from-scratch run"):
+        bench.from_run(tmp_path, [])
