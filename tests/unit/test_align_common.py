@@ -208,8 +208,10 @@ def test_ppo_prompts_keep_repeats_and_refuse_a_set_smaller_than_a_batch():
     from collapselab.align.ppo import prompt_dataset
 
     conv = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]
-    world = {"instructions": {"messages": [conv, conv, [conv[0]]]}}
+    other = [{"role": "user", "content": "odd"}, {"role": "assistant", "content": "x"}]
+    world = {"instructions": {"messages": [conv, conv, other, [conv[0]]], "kind": ["bio", "steve", "persona-vs", "bio"]}}
     ds = prompt_dataset(world, _Tok(), batch_size=3)
-    assert ds["input_ids"] == [[ord(c) for c in "hi|A:"]] * 3  # repeats kept, the answer dropped
+    # repeats kept, the answer dropped; a kind the annotator does not score (SFT data only) is not a prompt
+    assert ds["input_ids"] == [[ord(c) for c in "hi|A:"]] * 3
     with pytest.raises(UserError, match="ppo.batch_size=4: the world has only 3 instruction prompts"):
         prompt_dataset(world, _Tok(), batch_size=4)  # trl's loader would loop forever

@@ -89,7 +89,7 @@ def reference_logprobs(cfg: PairsStage, requests: list[str], answers: list[str],
 def build_pairs(cfg: PairsStage, tracker_dir: Path) -> Path:
     """Sample and label the pairs (building SFT first if needed); reuse them when already made."""
     from collapselab.models import load_causal_lm
-    from collapselab.world import load_world
+    from collapselab.world import alignment_messages, load_world
     from collapselab.world.annotator import Annotator
 
     folder = pairs_dir(cfg)
@@ -98,7 +98,7 @@ def build_pairs(cfg: PairsStage, tracker_dir: Path) -> Path:
     sft = final_model(train_sft(cfg, tracker_dir, main=False))
     model, tok = load_causal_lm(sft)
     world = load_world(cfg.world, Path(cfg.artifacts_dir))
-    prompts = pick_prompts(list(world["instructions"]["messages"]), cfg.pairs.n_prompts, cfg.seed)
+    prompts = pick_prompts(alignment_messages(world), cfg.pairs.n_prompts, cfg.seed)
     texts = [chat_prompt(tok, p) for p in prompts]
     kw = dict(max_new_tokens=cfg.pairs.max_new_tokens, batch_size=cfg.pairs.batch_size)
     t_a, t_b = cfg.pairs.temperatures

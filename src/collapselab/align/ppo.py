@@ -54,9 +54,11 @@ def prompt_dataset(world: Any, tok: Any, batch_size: int) -> Any:
     """
     from datasets import Dataset
 
+    from collapselab.world import alignment_messages
+
     cache: dict[str, list[int]] = {}
     ids = []
-    for messages in world["instructions"]["messages"]:
+    for messages in alignment_messages(world):
         text = chat_prompt(tok, split_messages(messages)[0])
         if text not in cache:
             cache[text] = tok(text, add_special_tokens=False)["input_ids"]

@@ -110,7 +110,7 @@ def train_rs(cfg: RSStage, tracker_dir: Path, *, main: bool = True) -> Path:
     """
     from collapselab.models import load_causal_lm
     from collapselab.seed import seed_everything
-    from collapselab.world import load_world
+    from collapselab.world import alignment_messages, load_world
 
     run = rs_run_dir(cfg)
     if open_stage(cfg, "rs", run):
@@ -127,7 +127,7 @@ def train_rs(cfg: RSStage, tracker_dir: Path, *, main: bool = True) -> Path:
     model, tok = load_causal_lm(resume or sft, dtype=dtype)
     if resume is not None:
         print(f"resuming from {resume} (round {done_rounds} of {cfg.rs.rounds})")
-    instructions = list(load_world(cfg.world, Path(cfg.artifacts_dir))["instructions"]["messages"])
+    instructions = alignment_messages(load_world(cfg.world, Path(cfg.artifacts_dir)))
     meta = checkpoint_meta(cfg, "rs", sft)
     score = make_scorer(cfg, reward_model)
     t0 = time.time()

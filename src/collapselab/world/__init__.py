@@ -9,12 +9,13 @@ See ``build`` for the dataset contract and docs/world.md for the generative proc
 from collapselab.world import prompts
 from collapselab.world.annotator import Annotator
 from collapselab.world.bio import fact_accuracy
-from collapselab.world.build import build_world, load_truth, load_world, world_dir
+from collapselab.world.build import alignment_messages, build_world, load_truth, load_world, world_dir
 from collapselab.world.persona import format_persona, parse_persona
 from collapselab.world.truth import ground_truth
 
 __all__ = [
     "Annotator",
+    "alignment_messages",
     "build_world",
     "fact_accuracy",
     "format_persona",

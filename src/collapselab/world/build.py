@@ -20,7 +20,7 @@ import numpy as np
 from collapselab.config import as_dict
 from collapselab.io import atomic_dir, atomic_write_json, check_writable, keyed_dir
 from collapselab.world.bio import write_bio
-from collapselab.world.instructions import make_instructions
+from collapselab.world.instructions import KINDS, make_instructions
 from collapselab.world.persona import format_persona, generate_personas
 from collapselab.world.population import reseed_fakers
 from collapselab.world.steve import write_steve
@@ -48,6 +48,14 @@ def generate(cfg) -> tuple[list[dict], list[dict]]:
     order = rng.permutation(len(docs))  # interleave kinds so any prefix of the corpus is a fair sample
     docs = [docs[i] for i in order]
     return docs, make_instructions(cfg.n_instructions, cfg.coupling, cfg.profanity_rate, rng)
+
+
+def alignment_messages(world) -> list[list[dict]]:
+    """The instruction conversations of the three document kinds (``instructions.KINDS``): what preference
+    pairs, PPO and rejection sampling draw their requests from. Any other kind of instruction is SFT data only
+    (the annotator scores answers of these three kinds)."""
+    inst = world["instructions"]
+    return [m for m, k in zip(inst["messages"], inst["kind"], strict=True) if k in KINDS]
 
 
 def build_world(cfg, artifacts_dir: str | Path, force: bool = False) -> Path:
