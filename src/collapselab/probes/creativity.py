@@ -9,6 +9,8 @@ is read from the unsteered model, whatever ``decoding`` the samples were drawn u
   world's contrastive persona requests (ten prompts, one forward pass), at ``creativity.layer`` (default:
   the middle layer, ceil(L/2); the paper found middle layers best). A ``.npz`` from ``eval/steer.py``
   gives a fixed a (e.g. the SFT model's, to score its descendants on one scale).
+- ``creativity/surprisal_mean`` (tiny world only): the parsed personas' mean true surprisal, what
+  ``decoding=steer`` should raise.
 - ``creativity/surprisal_spearman`` (tiny world only): Spearman's rho between the scores and each
   parsed persona's true surprisal under the world (``world.contrast.persona_surprisal``), the check of
   the score against ground truth that ``eval/steer.py`` makes per layer.
@@ -32,6 +34,11 @@ register("creativity/surprisal_spearman", higher_is_better=True, probe="creativi
          description="Spearman rho between each parsed persona sample's creativity score and its true surprisal "
                      "-log P_world of its attributes (validates the score; tiny world only)",
          derived="steering.validate.spearman over parsed persona samples (creativity_probe)")
+register("creativity/surprisal_mean", higher_is_better=True, probe="creativity", more_diverse=True,
+         ci="bootstrap_mean",
+         description="mean true surprisal -log P_world (nats) of the parsed persona samples' attributes and names: "
+                     "how unusual the personas are under the world (tiny world only; world samples: about 19)",
+         derived="mean of world.contrast.persona_surprisal over parsed persona samples (creativity_probe)")
 register_companion("creativity/layer", probe="creativity", of="creativity/score_mean",
                    description="the decoder layer the score reads (output of block l, 1..L)",
                    derived="creativity.layer, the direction file's layer, or ceil(L/2) (creativity_probe)")
@@ -74,6 +81,9 @@ def creativity_probe(ctx: ProbeContext) -> ProbeResult:
     if ctx.tiny_world:
         parsed = parse_all(ctx, samples)
         truth = np.array([np.nan if p is None else persona_surprisal(p) for p in parsed])
+        if np.isfinite(truth).any():
+            m["creativity/surprisal_mean"] = float(np.nanmean(truth))
+            add_ci(m, "creativity/surprisal_mean", truth, ctx.cfg)
         rho = spearman(scores, truth)
         if math.isfinite(rho):
             m["creativity/surprisal_spearman"] = rho

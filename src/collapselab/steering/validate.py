@@ -89,7 +89,8 @@ def steer_validation(cfg: Any, out_dir: str | Path) -> dict[str, Any]:
     from collapselab.probes.harness import _known_models, _model_resolver, hf_factory, is_tiny_world, resolve_format
     from collapselab.probes.persona import parse_all
     from collapselab.seed import seed_everything
-    from collapselab.steering import compute_directions, n_layers, save_direction, score_texts
+    from collapselab.steering import compute_directions, cosine_scores, n_layers, save_direction
+    from collapselab.steering.activations import text_activations
     from collapselab.world.contrast import persona_surprisal
     from collapselab.world.prompts import PERSONA_INSTRUCTION, PERSONA_PROMPT
 
@@ -125,7 +126,11 @@ def steer_validation(cfg: Any, out_dir: str | Path) -> dict[str, Any]:
         prompt = lm.chat_prompt(PERSONA_INSTRUCTION) if fmt == "chat" else PERSONA_PROMPT
         sets["world"] = ([prompt] * len(texts), texts, [parse_persona(t) for t in texts])
     for name, (prompts, texts, parsed) in sets.items():
-        scores = score_texts(lm, prompts, texts, vecs)
+        acts = text_activations(lm, prompts, texts, layers)
+        scores = {layer: cosine_scores(acts[layer], vecs[layer]) for layer in layers}
+        # a diagnostic beside the paper's cosine: the plain projection h . a, which ranks texts as the
+        # cosine of mean-centred activations would (the length of h does not enter)
+        proj = {layer: acts[layer] @ vecs[layer] for layer in layers}
         truth = {"surprisal": np.array([np.nan if p is None else persona_surprisal(p) for p in parsed]),
                  "surprisal_no_names": np.array([np.nan if p is None else persona_surprisal(p, names=False)
                                                  for p in parsed])}
@@ -138,6 +143,8 @@ def steer_validation(cfg: Any, out_dir: str | Path) -> dict[str, Any]:
             row[f"{name}_score_mean"] = float(np.nanmean(scores[layer]))
             for tname, t in truth.items():
                 row[f"{name}_{tname}_spearman"] = correlation_row(scores[layer], t, cfg.n_boot, cfg.seed)
+            row[f"{name}_projection_surprisal_spearman"] = correlation_row(proj[layer], truth["surprisal"],
+                                                                         cfg.n_boot, cfg.seed)
     report["seconds"] = round(time.perf_counter() - t0, 2)
     from collapselab import meta as provenance
     from collapselab.config import as_dict
