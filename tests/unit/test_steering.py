@@ -337,3 +337,22 @@ def test_steer_entry_point_config_errors(overrides, expected):
         compose("steer", overrides)
     assert expected in str(e.value) and "\n" not in str(e.value)
     assert compose("steer", ["checkpoint=x", "layer=[3,1]"]).layer == [3, 1]
+
+
+def test_steer_validation_writes_directions_and_the_report(long_lm, tmp_path):
+    """eval/steer.py's library call on a saved tiny model: one direction file pair per layer (loadable, at
+    its layer), steer.json with a Spearman row per layer and set, rho inside its interval."""
+    from collapselab.steering.validate import steer_validation
+
+    folder = tmp_path / "ck"
+    long_lm.model.save_pretrained(folder)
+    long_lm.tok.save_pretrained(folder)
+    cfg = compose("steer", [f"checkpoint={folder}", "layer=all", "n_samples=3", "max_new_tokens=8", "n_world=12",
+                            "n_boot=50", f"artifacts_dir={tmp_path / 'art'}", "world.n_personas=50"])
+    r = steer_validation(cfg, tmp_path / "out")
+    assert sorted(r["layers"]) == ["1", "2"] and r["n_world"] == 12 and r["n_world_scored"] == 12
+    for layer in (1, 2):
+        assert load_direction(tmp_path / "out" / f"direction-l{layer}.npz").layer == layer
+        w = r["layers"][str(layer)]["world_surprisal_spearman"]
+        assert w["n"] == 12 and w["ci_lo"] <= w["rho"] <= w["ci_hi"]
+    assert (tmp_path / "out" / "steer.json").is_file()

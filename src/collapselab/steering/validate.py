@@ -99,7 +99,10 @@ def steer_validation(cfg: Any, out_dir: str | Path) -> dict[str, Any]:
     ecfg = EvaluateConfig(checkpoints=[cfg.checkpoint], seed=cfg.seed, batch_size=cfg.batch_size, device=cfg.device,
                           dtype=cfg.dtype, artifacts_dir=cfg.artifacts_dir, cache_dir=cfg.cache_dir, world=cfg.world,
                           persona=PersonaProbeConfig(n_samples=cfg.n_samples, max_new_tokens=cfg.max_new_tokens))
-    found = resolve_checkpoints([cfg.checkpoint], _model_resolver(ecfg), _known_models())
+    try:
+        found = resolve_checkpoints([cfg.checkpoint], _model_resolver(ecfg), _known_models())
+    except UserError as e:  # name this entry point's key
+        raise UserError(str(e).replace(f"checkpoints={cfg.checkpoint!r}", f"checkpoint={cfg.checkpoint!r}", 1)) from None
     if len(found) != 1:
         raise UserError(f"checkpoint={cfg.checkpoint!r}: a training run folder with {len(found)} checkpoints; "
                         "give one checkpoint folder")
