@@ -38,8 +38,8 @@ from collapselab.world.population import (
 from collapselab.world.prompts import PRODUCT
 from collapselab.world.reviews import write_review
 
-UNUSUAL_T = 3.0  # flattens: P(American) 0.098 -> 0.041, P(other gender) 0.02 -> 0.146
-ORDINARY_T = 1 / 3  # sharpens: P(American) 0.098 -> 0.473, P(ISFJ) 0.138 -> 0.29
+UNUSUAL_T = 3.0  # flattens: P(American) 0.115 -> 0.042, P(ISFJ) 0.138 -> 0.085, P(other gender) 0.02 -> 0.147
+ORDINARY_T = 1 / 3  # sharpens: P(American) 0.115 -> 0.598, P(ISFJ) 0.138 -> 0.293, P(other gender) -> 3e-5
 FLOOR_P = 1e-4  # probability given a value the world never produces (an invented nationality, age 120)
 
 UNUSUAL_REQUESTS = [
