@@ -251,7 +251,7 @@ def test_sample_cached_before_sampled_bits_existed_reads_full_bits():
         (["decoding.top_p=0"], "decoding.top_p=0.0: must be in (0, 1]"),
         (["decoding.top_p=1.2"], "decoding.top_p=1.2: must be in (0, 1]"),
         (["decoding.method=beam"], "decoding.method='beam': must be one of plain, conformative"),
-        (["decoding=beam"], "decoding=beam is unknown (available: conformative, plain)"),
+        (["decoding=beam"], "decoding=beam is unknown (available: conformative, plain, steer)"),
         (["decoding=conformative", "decoding.mix=geometric"], "decoding.mix='geometric': must be one of linear"),
         (["decoding=conformative", "decoding.truncation=typical"], "decoding.truncation='typical': must be one of"),
         (["decoding=conformative", "decoding.min_p=0.1"], "decoding.min_p=0.1: truncation=nucleus reads top_p only"),

@@ -14,7 +14,9 @@ from collapselab.config.common import LoggerConfig, choice, positive
 from collapselab.config.decoding import DecodingConfig  # how every probe samples (configs/decoding/)
 from collapselab.config.world import WorldConfig  # evaluation needs the world for ground truth
 
-PROBE_NAMES = ("entropy", "semantic", "persona", "attractor", "lexical", "quality")
+PROBE_NAMES = ("entropy", "semantic", "persona", "attractor", "lexical", "quality", "creativity")
+# what runs by default: creativity (issue #14) is asked for by name, probes=[...,creativity]
+DEFAULT_PROBES = ("entropy", "semantic", "persona", "attractor", "lexical", "quality")
 PROMPT_FORMATS = ("auto", "plain", "chat")
 
 
@@ -102,11 +104,28 @@ class LexicalProbeConfig:
 
 
 @dataclass
+class CreativityProbeConfig:
+    """The creativity score (Olson et al. 2024, arXiv 2412.06060) of the persona probe's samples."""
+
+    direction: str = "auto"  # a .npz from eval/steer.py, or auto: computed for each checkpoint (steering.direction)
+    layer: int | None = None  # the decoder layer (1..L); None: the direction file's, or with auto the middle (ceil(L/2))
+    position: str = "last"  # auto's prompt position: last (EasySteer) | mean
+
+    def problems(self) -> list[str]:
+        out = choice("position", self.position, ("last", "mean"))  # steering.activations.POSITIONS
+        if self.layer is not None and (isinstance(self.layer, bool) or not isinstance(self.layer, int) or self.layer < 1):
+            out.append(f"layer={self.layer!r}: must be a decoder layer >= 1 or null")
+        if not str(self.direction).strip():
+            out.append("direction='': give a direction file (eval/steer.py writes one) or auto")
+        return out
+
+
+@dataclass
 class EvaluateConfig:
     """``python eval/evaluate.py checkpoints=[A,B] probes=[entropy,semantic]``."""
 
     checkpoints: list[str] = field(default_factory=list)  # paths, training run folders, or model-config names
-    probes: list[str] = field(default_factory=lambda: list(PROBE_NAMES))
+    probes: list[str] = field(default_factory=lambda: list(DEFAULT_PROBES))
     prompt_format: str = "auto"  # auto | plain | chat
     # under the chat format, which probes use the chat template: persona (the paper's protocol:
     # Experiments 2-3 prompt every model with plain text) | all (entropy and semantic send the
@@ -128,6 +147,7 @@ class EvaluateConfig:
     persona: PersonaProbeConfig = field(default_factory=PersonaProbeConfig)
     attractor: AttractorProbeConfig = field(default_factory=AttractorProbeConfig)
     lexical: LexicalProbeConfig = field(default_factory=LexicalProbeConfig)
+    creativity: CreativityProbeConfig = field(default_factory=CreativityProbeConfig)
     decoding: DecodingConfig = field(default_factory=DecodingConfig)
     world: WorldConfig = field(default_factory=WorldConfig)
     logger: LoggerConfig = field(default_factory=LoggerConfig)

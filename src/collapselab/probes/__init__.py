@@ -2,7 +2,7 @@
 
 Probes (registered by name in ``PROBES``, one module each): ``entropy`` (Experiment 3),
 ``semantic`` (Experiment 2), ``persona`` (Experiment 1), ``attractor`` (section 5.1),
-``lexical`` and ``quality``. Metric math comes from ``collapselab.metrics``.
+``lexical``, ``quality`` and ``creativity`` (Olson et al. 2024, asked for by name). Metric math comes from ``collapselab.metrics``.
 
 Public API::
 
@@ -12,7 +12,7 @@ Public API::
     compare(cfg: CompareConfig, out_dir) -> dict
 """
 
-from collapselab.probes import attractor, entropy, lexical, persona, quality, semantic  # noqa: F401 - registers
+from collapselab.probes import attractor, creativity, entropy, lexical, persona, quality, semantic  # noqa: F401 - registers
 from collapselab.probes.base import PROBES, ProbeContext, ProbeResult, register_probe
 from collapselab.probes.checkpoints import Checkpoint, resolve_checkpoints
 from collapselab.probes.generation import HFLanguageModel, LanguageModel, Sample

@@ -177,6 +177,8 @@ class ProbeContext:
 
             def make(start: int, stop: int, seed: int) -> list[Sample]:
                 extra: dict[str, Any] = {"decoding": dec.rule} if changed else {}
+                if changed and dec.steer is not None:  # the steering hook lives only while sampling
+                    extra["steer"] = dec.steer
                 if changed and dec.rule.conformative:  # the base reads its own (plain) prompt format
                     extra |= {"base": dec.base, "base_prompts": [self.plain_prompt(p) for p in prompts[start:stop]]}
                 return self.lm.sample(prompts[start:stop], max_new_tokens=max_new_tokens, temperature=temperature,

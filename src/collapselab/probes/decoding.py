@@ -18,6 +18,10 @@ for the distribution to draw from:
   truncation; whether over probabilities or logits, and where the truncation set comes from, is
   not public (docs/evaluation.md, "Decoding").
 
+- **steer** (Olson et al. 2024, arXiv 2412.06060): not a rule on the distribution but on the model:
+  ``Steer`` adds ``scale * a`` to one decoder layer's residual output while sampling
+  (``steering.hooks.add_to_residual``); the rule (any truncation) then acts on the steered logits.
+
 The eq. 3.2 statistics stay on the model's own distribution; ``entropy_bits`` of the returned
 distribution is what ``Sample.sampled_bits`` records.
 """
@@ -154,13 +158,28 @@ class DecodingRule:
         raise ValueError(f"mix={self.mix!r}: must be linear or loglinear")
 
 
+@dataclass(frozen=True)
+class Steer:
+    """``decoding=steer``: add ``scale * vector`` (``vector [H]``, the creativity direction) to the output of
+    decoder layer ``layer`` (1-based, ``steering.hooks``) at every step. ``fingerprint``: the direction's hash."""
+
+    layer: int
+    scale: float
+    vector: Any
+    fingerprint: str
+    source: str = ""  # the direction file, or "auto"
+
+    def key(self) -> dict[str, Any]:
+        return {"layer": self.layer, "scale": self.scale, "direction": self.fingerprint}
+
+
 @dataclass
 class Decoding:
     """A checkpoint's decoding, as the probes' sampler receives it.
 
     ``rule``: the per-token rule; ``temperature``: None keeps each probe's own; ``base``: the loaded
     base ``LanguageModel`` (conformative), ``base_path`` where it came from and ``base_fingerprint``
-    its files' hash (the sample-cache key).
+    its files' hash (the sample-cache key); ``steer``: the steering hook's settings (``decoding=steer``).
     """
 
     rule: DecodingRule
@@ -170,13 +189,16 @@ class Decoding:
     base: Any = None
     base_path: str = ""
     base_fingerprint: str = ""
+    steer: Steer | None = None
 
     def cache_key(self) -> dict[str, Any] | None:
         """What the sample-cache key adds; None when samples are today's (plain, untruncated), so
         samples cached before the decoding group existed stay valid. The temperature is in the key already."""
-        if self.rule.identity:
+        if self.rule.identity and self.steer is None:
             return None
         key: dict[str, Any] = {"method": self.method, "top_p": self.rule.top_p, "min_p": self.rule.min_p}
+        if self.steer is not None:
+            key["steer"] = self.steer.key()
         if self.rule.conformative:
             key |= {"weight": self.rule.weight, "mix": self.rule.mix, "truncation": self.truncation,
                     "base": self.base_fingerprint}
@@ -185,7 +207,8 @@ class Decoding:
 
 def from_config(cfg: Any, **base: Any) -> Decoding:
     """``Decoding`` from a validated ``config.decoding.DecodingConfig``; ``base``: conformative's
-    ``base``, ``base_path`` and ``base_fingerprint`` (the loaded base model and where it came from)."""
+    ``base``, ``base_path`` and ``base_fingerprint`` (the loaded base model and where it came from),
+    or steer's ``steer`` (``Steer``, built by the harness once the direction is known)."""
     conformative = cfg.method == "conformative"
     rule = DecodingRule(top_p=float(cfg.top_p), min_p=float(cfg.min_p),
                         weight=float(cfg.weight) if conformative else None,

@@ -75,11 +75,13 @@ class LanguageModel(Protocol):
     def sample(
         self, prompts: list[str], *, max_new_tokens: int, temperature: float, seed: int, top_k: int = 5,
         decoding: DecodingRule | None = None, base: Any = None, base_prompts: list[str] | None = None,
+        steer: Any = None,
     ) -> list[Sample]:
         """One completion per prompt, sampled at ``temperature`` (eq. 3.1), seeded by ``seed``.
 
         ``decoding``: the rule that picks the distribution drawn from (None: the model's own);
-        conformative rules also take the ``base`` model and its ``base_prompts`` (one per prompt).
+        conformative rules also take the ``base`` model and its ``base_prompts`` (one per prompt);
+        ``steer`` (``probes.decoding.Steer``): add its vector to one layer's residual stream while sampling.
         Probes pass these only for a rule that changes sampling."""
 
     def continuation_nll(self, prompts: list[str], continuations: list[str]) -> list[float]:
@@ -180,7 +182,7 @@ class HFLanguageModel:
     def sample(
         self, prompts: list[str], *, max_new_tokens: int, temperature: float, seed: int, top_k: int = 5,
         decoding: DecodingRule | None = None, base: HFLanguageModel | None = None,
-        base_prompts: list[str] | None = None,
+        base_prompts: list[str] | None = None, steer: Any = None,
     ) -> list[Sample]:
         """Sample with an explicit KV-cache loop; statistics come from the sampling logits. Shapes: B = len(prompts).
 
@@ -192,7 +194,24 @@ class HFLanguageModel:
         the token is drawn from; conformative decoding also advances ``base``'s KV cache over
         ``base_prompts`` (its own prompt format), feeding it the same sampled tokens. The per-token
         statistics stay on this model's own distribution; ``sampled_bits`` is the entropy of the one drawn from.
+        ``steer`` (``probes.decoding.Steer``; Olson et al. 2024): ``scale * vector`` is added to decoder layer
+        ``layer``'s output at every position of the prefill and of every step (a forward hook, removed on
+        return); the statistics are then those of the steered model.
         """
+        import contextlib
+
+        from collapselab.steering.hooks import add_to_residual
+
+        hook = contextlib.nullcontext() if steer is None else add_to_residual(self.model, steer.layer,
+                                                                              steer.scale * _tensor(steer.vector))
+        with hook:
+            return self._sample(prompts, max_new_tokens=max_new_tokens, temperature=temperature, seed=seed,
+                                top_k=top_k, decoding=decoding, base=base, base_prompts=base_prompts)
+
+    def _sample(
+        self, prompts: list[str], *, max_new_tokens: int, temperature: float, seed: int, top_k: int,
+        decoding: DecodingRule | None, base: HFLanguageModel | None, base_prompts: list[str] | None,
+    ) -> list[Sample]:
         import torch
 
         from collapselab.metrics import topk_entropy_bits
@@ -331,6 +350,12 @@ class HFLanguageModel:
                 sums.append(float(lp.sum()))
                 counts.append(len(ci))
         return sums, counts
+
+
+def _tensor(x: Any) -> Any:
+    import torch
+
+    return torch.as_tensor(np.asarray(x, dtype=np.float32))
 
 
 def batch_seed(seed: int, start: int) -> int:

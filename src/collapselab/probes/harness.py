@@ -26,7 +26,7 @@ from collapselab.metrics.registry import check_keys
 from collapselab.probes.base import PROBES, ProbeContext
 from collapselab.probes.cache import SampleCache
 from collapselab.probes.checkpoints import Checkpoint, resolve_checkpoints
-from collapselab.probes.decoding import Decoding, check_same_tokenizer, from_config
+from collapselab.probes.decoding import Decoding, Steer, check_same_tokenizer, from_config
 from collapselab.probes.generation import HFLanguageModel, LanguageModel
 
 LMFactory = Callable[[Checkpoint], LanguageModel]
@@ -120,6 +120,8 @@ def build_decoding(cfg: Any, ck: Checkpoint, lm: LanguageModel,
     from collapselab.world import prompts as wp
 
     d = cfg.decoding
+    if d.method == "steer":
+        return from_config(d, steer=build_steer(d, ck, lm))
     if d.method != "conformative":
         dec = from_config(d)
         return None if dec.cache_key() is None and dec.temperature is None else dec
@@ -135,6 +137,30 @@ def build_decoding(cfg: Any, ck: Checkpoint, lm: LanguageModel,
     probe_texts = [wp.PERSONA_PROMPT, wp.PERSONA_INSTRUCTION, wp.BIO_PROMPT, wp.STEVE_PROMPT]
     check_same_tokenizer(lm, base, probe_texts, spec)
     return from_config(d, base=base, base_path=found[0].path, base_fingerprint=found[0].fingerprint)
+
+
+def build_steer(d: Any, ck: Checkpoint, lm: LanguageModel) -> Steer:
+    """``decoding=steer``'s ``Steer`` for this checkpoint: ``decoding.layer`` checked against the model's
+    decoder layers, the direction loaded from ``decoding.direction`` (it must have been computed at that
+    layer, for this hidden size) or, with ``auto``, computed from the world's contrastive requests."""
+    from collapselab.steering import check_layer, compute_directions, load_direction
+
+    model = getattr(lm, "model", None)
+    if model is None:
+        raise UserError(f"decoding=steer: {ck.name} is not a Hugging Face model (steering hooks its layers)")
+    layer = check_layer(model, d.layer, "decoding.layer")
+    if str(d.direction) == "auto":
+        direction = compute_directions(lm, [layer], checkpoint=ck.path)[layer]
+    else:
+        direction = load_direction(d.direction, "decoding.direction")
+        if direction.layer != layer:
+            raise UserError(f"decoding.layer={layer}: decoding.direction={d.direction!r} was computed at layer "
+                            f"{direction.layer} (steer at that layer, or compute one with eval/steer.py layer={layer})")
+    hidden = int(model.config.get_text_config(decoder=True).hidden_size)
+    if direction.vector.shape != (hidden,):
+        raise UserError(f"decoding.direction={d.direction!r}: a vector of {direction.vector.shape[0]} dimensions, "
+                        f"but {ck.name}'s hidden size is {hidden}")
+    return Steer(layer, float(d.scale), direction.vector, direction.fingerprint, str(d.direction))
 
 
 def _finite(metrics: dict[str, Any]) -> tuple[dict[str, float], list[str]]:
@@ -216,6 +242,8 @@ def evaluate(
                 **ck.meta(),
                 "prompt_format": fmt,
                 "decoding_base": decoding.base_path if decoding is not None and decoding.base is not None else None,
+                "decoding_steer": None if decoding is None or decoding.steer is None else {
+                    **decoding.steer.key(), "source": decoding.steer.source},
                 "probes": list(cfg.probes),
                 "config": resolved,
                 "seed": cfg.seed,

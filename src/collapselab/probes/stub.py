@@ -28,6 +28,7 @@ class StubLanguageModel:
         self.max_context = max_context
         self.has_chat = chat_template
         self.calls = 0
+        self.steers: list[Any] = []
         self.decodings: list[tuple[Any, list[str] | None]] = []
         self._i: dict[str, int] = {}
 
@@ -39,11 +40,14 @@ class StubLanguageModel:
 
     def sample(self, prompts: list[str], *, max_new_tokens: int, temperature: float, seed: int,
                top_k: int = 5, decoding: Any = None, base: Any = None,
-               base_prompts: list[str] | None = None) -> list[Sample]:
-        """Canned texts whatever the decoding rule; ``decodings`` records (rule, base prompts) per call."""
+               base_prompts: list[str] | None = None, steer: Any = None) -> list[Sample]:
+        """Canned texts whatever the decoding rule; ``decodings`` records (rule, base prompts) per call,
+        ``steers`` the steering settings (``probes.decoding.Steer``) of each steered call."""
         import torch
 
         self.calls += len(prompts)
+        if steer is not None:
+            self.steers.append(steer)
         if decoding is not None:
             self.decodings.append((decoding, base_prompts))
         st = token_stats(torch.as_tensor(self.logits)[None, :], temperature, top_k)

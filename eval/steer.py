@@ -1,0 +1,32 @@
+"""The creativity direction of a checkpoint and the validation of its score (Olson et al. 2024, arXiv 2412.06060).
+
+    python eval/steer.py checkpoint=artifacts/sft/<hash> layer=all
+
+Computes a = mean residual activation on the world's "unusual" persona requests minus the mean on
+its "ordinary" ones (last prompt token, unit length) at each layer, saves it with its provenance,
+and reports the Spearman correlation between each persona's creativity score and its true surprisal
+under the world, with a bootstrap 95% CI. See docs/evaluation.md ("Creativity steering").
+"""
+
+from collapselab.config import hydra_app, run_dir
+from collapselab.config.steer import SteerConfig
+
+
+@hydra_app("steer")
+def main(cfg: SteerConfig) -> None:
+    from collapselab.steering.validate import steer_validation
+
+    out = run_dir()
+    r = steer_validation(cfg, out)
+    for layer, row in r["layers"].items():
+        cells = [f"layer {layer}"]
+        for name in ("samples", "world"):
+            s = row.get(f"{name}_surprisal_spearman")
+            if s is not None:
+                cells.append(f"{name}: rho={s['rho']:.3f} [{s['ci_lo']:.3f}, {s['ci_hi']:.3f}] n={s['n']}")
+        print("  ".join(cells))
+    print(f"directions and steer.json in {out}")
+
+
+if __name__ == "__main__":
+    main()
