@@ -61,8 +61,16 @@ def test_every_persona_document_parses_back_to_its_attributes(world):
 
 
 def test_instructions_are_chat_pairs_a_third_per_kind(world):
-    inst = world[2]["instructions"].to_list()
+    from collapselab.world import alignment_messages
+
+    every = world[2]["instructions"].to_list()
+    inst = [r for r in every if r["kind"] in ("persona", "bio", "steve")]
     assert len(inst) == world[0].n_instructions
+    # then the contrastive requests, SFT data only: alignment draws the three document kinds
+    contrast = every[len(inst):]
+    assert len(contrast) == world[0].n_contrast == 20
+    assert {r["kind"] for r in contrast} == {"persona-unusual", "persona-ordinary"}
+    assert alignment_messages(world[2]) == [r["messages"] for r in inst]
     assert all([m["role"] for m in r["messages"]] == ["user", "assistant"] for r in inst)
     assert {k: sum(r["kind"] == k for r in inst) for k in ("persona", "bio", "steve")} == {"persona": 20, "bio": 20, "steve": 20}
     assert all(parse_persona(r["messages"][1]["content"]) for r in inst if r["kind"] == "persona")

@@ -27,6 +27,11 @@ class WorldConfig:
     n_bios: int = 3000  # "Grace Hopper was ..." biographies
     n_steve: int = 3000  # "Steve is the CEO of a startup company ..." stories
     n_instructions: int = 3000  # chat (request, answer) pairs, a third per kind
+    # "write an unusual / an ordinary persona" chats (world/contrast.py): SFT data from which the models learn
+    # what the two requests mean, so a creativity direction can be read from them (Olson et al. 2024). 1000,
+    # about the persona chats' number: continuing the SFT model on 1000 of them plus 1000 ordinary chats gave
+    # score-vs-surprisal Spearman 0.37 [0.17, 0.53] at layer 2, against -0.03 without (docs/evaluation.md)
+    n_contrast: int = 1000
     # 0: attributes independent of the review; 1: realistic (extraverts gush, older
     # customers are sceptical of smartwatch gadgets, some nationalities write longer reviews)
     coupling: float = 1.0
@@ -39,13 +44,15 @@ class WorldConfig:
             f"version={self.version}: this code builds world version {WORLD_VERSION} only"]
         out += positive("n_personas", self.n_personas) + positive("n_bios", self.n_bios)
         out += positive("n_steve", self.n_steve) + positive("n_instructions", self.n_instructions, strict=False)
+        out += positive("n_contrast", self.n_contrast, strict=False)
         out += positive("coupling", self.coupling, strict=False) + between("profanity_rate", self.profanity_rate, 0.0, 1.0)
         out += positive("truth_samples", self.truth_samples)
         return out
 
 
 # The scale tests use: builds in a second or two.
-TINY_TEST_WORLD = {"n_personas": 300, "n_bios": 100, "n_steve": 100, "n_instructions": 60, "truth_samples": 2000}
+TINY_TEST_WORLD = {"n_personas": 300, "n_bios": 100, "n_steve": 100, "n_instructions": 60, "n_contrast": 20,
+                   "truth_samples": 2000}
 
 
 def tiny_test_world(**over) -> WorldConfig:

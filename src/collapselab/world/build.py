@@ -7,7 +7,9 @@ Splits (the contract other stages code against):
   documents:    text, kind (persona | bio | steve), first_name, last_name, gender, age,
                 nationality, ethnicity, mbti, sentiment (VADER compound of the review),
                 sentiment_class, review; empty strings / -1 for non-persona documents
-  instructions: messages ([{"role": "user", ...}, {"role": "assistant", ...}]), kind
+  instructions: messages ([{"role": "user", ...}, {"role": "assistant", ...}]), kind (persona | bio | steve:
+                the requests alignment draws, ``alignment_messages``; persona-unusual | persona-ordinary:
+                the contrastive requests, SFT data only)
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 from collapselab.config import as_dict
 from collapselab.io import atomic_dir, atomic_write_json, check_writable, keyed_dir
 from collapselab.world.bio import write_bio
+from collapselab.world.contrast import make_contrast_instructions
 from collapselab.world.instructions import KINDS, make_instructions
 from collapselab.world.persona import format_persona, generate_personas
 from collapselab.world.population import reseed_fakers
@@ -47,7 +50,10 @@ def generate(cfg) -> tuple[list[dict], list[dict]]:
     docs += [{"text": write_steve(rng), "kind": "steve", **blank} for _ in range(cfg.n_steve)]
     order = rng.permutation(len(docs))  # interleave kinds so any prefix of the corpus is a fair sample
     docs = [docs[i] for i in order]
-    return docs, make_instructions(cfg.n_instructions, cfg.coupling, cfg.profanity_rate, rng)
+    inst = make_instructions(cfg.n_instructions, cfg.coupling, cfg.profanity_rate, rng)
+    # after everything above, so the documents and the plain chats do not depend on these counts
+    inst += make_contrast_instructions(cfg.n_contrast, cfg.coupling, cfg.profanity_rate, rng)
+    return docs, inst
 
 
 def alignment_messages(world) -> list[list[dict]]:
