@@ -49,7 +49,7 @@ def test_each_mitigation_is_a_job_on_the_collapsed_checkpoint_with_its_own_decod
     state = _state(tmp_path, "lab.mitigate_role=ppo-b0.05")
     jobs = build_jobs(state)
     names = [n for n in jobs if n.startswith("mitigate/")]
-    assert names == ["mitigate/conformative-w0.5", "mitigate/temperature-1.3"]
+    assert names == ["mitigate/conformative-w0.5", "mitigate/temperature-1.3", "mitigate/steer-l1-s2"]
     assert jobs["mitigate/conformative-w0.5"].deps == ("ppo/0.05", "reward", "base")
     assert set(names) <= set(jobs["report"].deps) and not set(names) & set(jobs["compare"].deps)
     art = tmp_path / "art"
@@ -61,6 +61,9 @@ def test_each_mitigation_is_a_job_on_the_collapsed_checkpoint_with_its_own_decod
     assert conf.probes == ["entropy", "semantic", "persona", "quality"] and conf.persona.n_samples == 10
     temp = mitigation_cfg(state, "temperature-1.3")
     assert (temp.decoding.method, temp.decoding.temperature, temp.decoding.base) == ("plain", 1.3, None)
+    steer = mitigation_cfg(state, "steer-l1-s2")  # the steered model's own direction (auto), no base model
+    assert (steer.decoding.method, steer.decoding.layer, steer.decoding.scale, steer.decoding.direction,
+            steer.decoding.base) == ("steer", 1, 2.0, "auto", None)
 
 
 def test_a_mitigation_role_that_is_not_one_of_the_labs_runs_is_refused(tmp_path):
@@ -163,3 +166,43 @@ def test_with_samples_each_gap_gets_its_interval_in_the_table(tmp_path):
     mitigation_section(doc, res, run, tmp_path / "figs")
     row = next(line for line in doc.markdown().splitlines() if line.startswith("| minp"))
     assert f"0.5 [{lo:.3g}, {hi:.3g}]" in row
+
+
+def test_the_steering_validation_is_a_job_on_the_sft_model_the_report_waits_for(tmp_path):
+    from collapselab.lab.eval_jobs import steer_cfg
+
+    state = _state(tmp_path)
+    jobs = build_jobs(state)
+    assert jobs["steer/sft"].deps == ("evaluate/sft",) and "steer/sft" in jobs["report"].deps
+    state.results = {"sft": {"model": str(tmp_path / "sft")}}
+    cfg = steer_cfg(state)
+    ev = state.compose("evaluate", "evaluate", [f"checkpoints=[{tmp_path / 'sft'}]"])
+    assert cfg.checkpoint == str(tmp_path / "sft") and cfg.layer == "all"
+    # the persona samples its evaluation drew (same count, length, batch, seed): read from the sample cache
+    assert (cfg.n_samples, cfg.max_new_tokens, cfg.batch_size, cfg.seed) == (
+        ev.persona.n_samples, ev.persona.max_new_tokens, ev.batch_size, ev.seed)
+    assert cfg.artifacts_dir == state.cfg.artifacts_dir
+
+
+def test_the_steering_section_tabulates_spearman_per_layer(tmp_path):
+    import json
+
+    from collapselab.lab.mitigate import steer_section
+
+    def rho(r, lo, hi, n):
+        return {"rho": r, "ci_lo": lo, "ci_hi": hi, "n": n}
+
+    (tmp_path / "steer.json").write_text(json.dumps({"layers": {
+        "2": {"samples_surprisal_spearman": rho(0.37, 0.17, 0.53, 76), "world_surprisal_spearman": rho(0.18, 0.06, 0.29, 300)},
+        "10": {"samples_surprisal_spearman": rho(-0.2, -0.4, 0.03, 76)}}}))
+    run = LabRun(base=tmp_path, sft=tmp_path, reward=tmp_path, runs={}, eval_final=tmp_path, eval_steps=tmp_path,
+                 start_scores=tmp_path, steer=tmp_path)
+    doc = Doc()
+    steer_section(doc, run)
+    lines = [line for line in doc.markdown().splitlines() if line.startswith("| 2 ") or line.startswith("| 10 ")]
+    assert lines[0].startswith("| 2 |") and "0.37 [0.17, 0.53] (n 76)" in lines[0] and "(n 300)" in lines[0]
+    assert lines[1].startswith("| 10 |")  # layers in numeric order
+    empty = Doc()
+    steer_section(empty, LabRun(base=tmp_path, sft=tmp_path, reward=tmp_path, runs={}, eval_final=tmp_path,
+                                eval_steps=tmp_path, start_scores=tmp_path))
+    assert "did not run" in empty.markdown()

@@ -108,3 +108,27 @@ def run_mitigation(state: Any, name: str) -> Result:
 
 def mitigation_key(state: Any, name: str) -> str:
     return config_hash(as_dict(mitigation_cfg(state, name)))
+
+
+# --------------------------------------------------------------------------- creativity steering's validation
+
+def steer_cfg(state: Any) -> Any:
+    """eval/steer.py's config for the SFT model at every layer, on the persona samples its evaluation drew
+    (the same count, length, batch and seed, so they come from the sample cache)."""
+    sft = state.results["sft"]["model"]
+    ev = state.compose("evaluate", "evaluate", [f"checkpoints=[{sft}]"])
+    return state.compose("steer", "steer", [
+        f"checkpoint={sft}", "layer=all", f"n_samples={ev.persona.n_samples}",
+        f"max_new_tokens={ev.persona.max_new_tokens}", f"batch_size={ev.batch_size}", f"seed={ev.seed}"])
+
+
+def run_steer(state: Any) -> Result:
+    from collapselab.steering.validate import steer_validation  # torch
+
+    out = state.out_dir / "steer" / "sft"
+    steer_validation(steer_cfg(state), out)
+    return {"dir": str(out)}, [str(out / "steer.json")]
+
+
+def steer_key(state: Any) -> str:
+    return config_hash(as_dict(steer_cfg(state)))

@@ -141,3 +141,30 @@ def mitigation_section(doc: Doc, res: LabResults, run: LabRun, figs_dir: Path) -
     refs = {"base": base, "sft": res.roles.get("sft") or {}, f"{role} (aligned)": aligned}
     path = mitigation_frontier(mitigated, refs, figs_dir / "mitigation_frontier.png")
     return [(f"figures/{path.name}", "diversity against reward: each decoding rule on the aligned checkpoint")]
+
+
+def steer_section(doc: Doc, run: LabRun) -> None:
+    """The SFT model's creativity score against the world's true surprisal, per layer (eval/steer.py's steer.json)."""
+    import json
+
+    doc.h(3, "Creativity steering: does the score track surprisal?")
+    path = run.steer / "steer.json" if run.steer is not None else None
+    if path is None or not path.is_file():
+        doc.p("No steering validation in this lab (the `steer/sft` job did not run).")
+        return
+    s = json.loads(path.read_text())
+
+    def cell(row: dict, key: str) -> str:
+        r = row.get(key)
+        return "" if not r or r.get("rho") is None else f"{fmt(r['rho'], (r['ci_lo'], r['ci_hi']))} (n {r['n']})"
+
+    rows = [[layer, cell(row, "samples_surprisal_spearman"), cell(row, "samples_surprisal_no_names_spearman"),
+             cell(row, "world_surprisal_spearman")] for layer, row in sorted(s["layers"].items(), key=lambda kv: int(kv[0]))]
+    doc.p("The creativity direction a (Olson et al. 2024) is the SFT model's mean residual activation at the last "
+          "prompt token of the world's \"unusual persona\" requests minus that of its \"ordinary persona\" requests, "
+          "per layer (unit length); a text's score is the cosine of its mean activation with a. The world knows each "
+          "persona's true surprisal, -log P_world of its attribute values, so the score can be checked: Spearman "
+          "correlation between score and surprisal, 95% bootstrap interval, on the SFT model's own parsed persona "
+          "samples and on personas drawn from the world itself. The issue's bar: > 0.3 with an interval above 0 on "
+          "the SFT samples.")
+    doc.table(["layer", "SFT samples", "SFT samples, surprisal without names", "world personas"], rows)

@@ -38,7 +38,7 @@ from collapselab.lab.stages import build_jobs, read_memo
 # for the first estimate of time left; later runs use the last run's own job times
 DEFAULT_SECONDS = {"world": 8, "base": 428, "sft": 87, "reward": 139, "ppo": 330, "dpo": 195, "rs": 330,
                    "evaluate": 30, "evaluate_steps": 20, "evaluate_persona": 15, "score": 10, "toy": 17,
-                   "compare": 12, "report": 9, "mitigate": 60}
+                   "compare": 12, "report": 9, "mitigate": 60, "steer": 40}
 
 
 class LabState:
@@ -57,7 +57,7 @@ class LabState:
         ov: list[str] = []
         if stage not in ("toy", "compare"):
             ov += [f"artifacts_dir={self.cfg.artifacts_dir}", *p.world]
-        if stage not in ("toy", "compare", "world"):
+        if stage not in ("toy", "compare", "world", "steer"):
             ov += [f"logger.backend={lg.backend}", f"logger.mode={lg.mode}"]
         if stage in ("pretrain", "sft", "reward", "ppo", "dpo", "rs"):
             ov += list(p.model)

@@ -18,7 +18,7 @@ from typing import Any
 from collapselab.io import atomic_write_text
 from collapselab.lab import figures as F
 from collapselab.lab.control import control_section
-from collapselab.lab.mitigate import mitigation_section
+from collapselab.lab.mitigate import mitigation_section, steer_section
 from collapselab.lab.paper import PARSE_FLOOR, side_by_side
 from collapselab.lab.predict import predicted_vs_observed, with_sentiment
 from collapselab.lab.render import Doc
@@ -94,6 +94,7 @@ def build_report(run: LabRun, cfg: Any) -> Path:
     _prediction_section(doc, res, figs, run)
     control_section(doc, res, run, bool(cfg.lab.control))
     doc.figures(mitigation_section(doc, res, run, figs.dir))
+    steer_section(doc, run)
     _toy_section(doc, figs, run)
     _times_section(doc, run)
     md, page = doc.markdown(), doc.html("collapselab report")

@@ -49,6 +49,7 @@ class LabRun:
     eval_control: Path | None = None  # <role>/<checkpoint>/metrics.json of the control runs (persona probe)
     toy_jeepiti: Path | None = None  # folder with jeepiti.json (None: the toy was not run)
     toy_bandit: Path | None = None  # folder with bandit.json and its figures
+    steer: Path | None = None  # the SFT model's creativity directions and steer.json (eval/steer.py's output)
     compare: Path | None = None  # compare's folder (compare.md; written while the report is)
     stage_times: dict[str, float] = field(default_factory=dict)  # this run's wall seconds per stage
     job_times: dict[str, float] = field(default_factory=dict)  # seconds per job (0 for a reused one)

@@ -16,7 +16,8 @@ and runs the rest, in parallel where the dependencies allow (``lab/pipeline.py``
                             sft -> reward/control -> ppo/control/<beta>, dpo/control/<beta>
                                                   -> evaluate/control-ppo-b<beta>, ... (persona probe only)
                             sft -> rs/control -> evaluate/control-rs (with lab.run_rs)
-    every evaluate job but the control's -> compare;  every evaluate job, score/start, toy -> report
+                                       evaluate/sft -> steer/sft (creativity directions, their score's validation)
+    every evaluate job but the control's -> compare;  every evaluate job, score/start, steer/sft, toy -> report
 
 The report job hands the report a ``LabRun`` (``lab_run``): the report never sees the scheduler.
 """
@@ -42,6 +43,8 @@ from collapselab.lab.eval_jobs import (
     mitigation_key,
     run_eval,
     run_mitigation,
+    run_steer,
+    steer_key,
     target_job,
 )
 from collapselab.lab.results import AlignedRun, LabRun, evaluation_dir, persona_samples, texts_digest, write_scores
@@ -264,6 +267,7 @@ def lab_run(state: Any) -> LabRun:
         mitigate_role=state.cfg.lab.mitigate_role,
         toy_jeepiti=Path(toy["jeepiti"]) if "jeepiti" in toy else None,
         toy_bandit=Path(toy["bandit"]) if "bandit" in toy else None,
+        steer=Path(r["steer/sft"]["dir"]) if "steer/sft" in r else None,
         compare=compare_dir(state), stage_times=dict(state.times), job_times=dict(state.job_times))
 
 
@@ -320,6 +324,8 @@ def build_jobs(state: Any) -> dict[str, Job]:
                             lambda s, r=role, lt=light: eval_key(s, r, lt),
                             lambda s, r=role, lt=light: run_eval(s, r, lt), "evaluate_steps" if light else "evaluate"))
     # scoring loads the reward model and the base (torch): a worker job, reused while they and the samples stay
+    # the creativity direction of the SFT model and its score's validation against the world's surprisal
+    jobs.append(Job("steer/sft", "evaluate", ("evaluate/sft",), steer_key, run_steer, "steer"))
     jobs.append(Job("score/start", "evaluate", ("reward", f"evaluate/{start_role(p)}"), _score_key, _run_score,
                     "score"))
     jobs.append(Job("compare", "compare", tuple(evals), _compare_key, _run_compare, "compare"))
@@ -333,7 +339,8 @@ def build_jobs(state: Any) -> dict[str, Job]:
                        lambda s, n=n: mitigation_key(s, n), lambda s, n=n: run_mitigation(s, n), "mitigate")
                    for n in p.mitigations]
     jobs += mitigations
-    jobs.append(Job("report", "report", ("toy", *evals, "score/start", *control_evals, *[j.name for j in mitigations]),
+    jobs.append(Job("report", "report", ("toy", *evals, "score/start", "steer/sft", *control_evals,
+                                         *[j.name for j in mitigations]),
                     lambda s: "", _run_report, "report", local=True, always=True))
     return {j.name: j for j in jobs}
 
