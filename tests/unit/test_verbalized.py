@@ -97,6 +97,8 @@ def test_a_missing_or_impossible_probability_makes_that_item_a_counted_failure()
     assert parse_vs_item("Ann Lee, Female, 22, Korean, East Asian, ENFP, p=1.7")[0] is None
     assert parse_vs_item("Ann Lee, Female, 22, Korean, East Asian, ENFP, p=0")[0] is None
     assert parse_vs_item("Ann Lee, Female, Korean, ENFP, p=0.2")[0] is None  # no age
+    assert parse_vs_item("Ann Lee, 39, Female, 26, Korean, ENFP, p=0.2")[0] is None  # two ages
+    assert parse_vs_item("Ann Lee, Female, 26, Korean, East Asian, ENFP, spe=0.2")[0] is None  # no "p="
 
 
 def test_garbage_is_k_failed_slots():

@@ -176,27 +176,30 @@ def parse_vs_item(line: str) -> tuple[dict | None, float | None]:
     commas, semicolons or bars, in any order: ``Key: value`` fields go by key; otherwise an MBTI
     type, an age ("34", "34 years old") and a gender word are recognised, and the other fields
     are name, nationality and ethnicity in that order. Well-formed: a name, an age and a stated
-    probability in (0, 1]; a fourth free field, or none of them, makes it malformed."""
+    probability in (0, 1]; a fourth free field, a field given twice, or none of them, makes it
+    malformed."""
     prob, rest = _probability(line)
     got: dict = {}
     free: list[str] = []
+    twice = False  # a field given twice ("39, Male, 26"): ambiguous, so malformed
     for raw in re.split(r"[,;|]", rest):
         f = _clean(raw)
         if not f:
             continue
-        if ":" in f:
-            key = _key(f.split(":", 1)[0])
-            if key is not None:
-                got[key] = _clean(f.split(":", 1)[1])
-                continue
-        if _MBTI.match(f):
-            got["mbti"] = f
+        key = _key(f.split(":", 1)[0]) if ":" in f else None
+        if key is not None:
+            f = _clean(f.split(":", 1)[1])
+        elif _MBTI.match(f):
+            key = "mbti"
         elif _AGE.match(f):
-            got["age"] = f
+            key = "age"
         elif _GENDER_WORD.match(f):
-            got["gender"] = f
+            key = "gender"
         else:
             free.append(f)
+            continue
+        twice |= key in got
+        got[key] = f
     for name, val in zip(("name", "nationality", "ethnicity"), free):
         got.setdefault(name, val)
     if prob is not None and not 0 < prob <= 1:
@@ -216,6 +219,7 @@ def parse_vs_item(line: str) -> tuple[dict | None, float | None]:
     mm = _MBTI.match(got.get("mbti", "").strip())
     out["mbti"] = mm.group(1).upper() if mm else None
     ok = (out["first_name"] or out["last_name"]) and out["age"] is not None and prob is not None and len(free) <= 3
+    ok = ok and not twice
     return (out if ok else None), prob
 
 
