@@ -128,3 +128,22 @@ def test_a_preamble_is_not_an_item_and_key_value_lines_parse():
                             "nationality": "American", "ethnicity": "East Asian", "mbti": "INFJ", "review": None}
     assert ans.items[1]["age"] == 50 and ans.items[2]["mbti"] == "ESFP"
     assert ans.probs == pytest.approx([0.4, 0.35, 0.25])
+
+
+def test_vs_stats_by_hand_and_on_bad_input():
+    from collapselab.metrics import stated_tv, vs_stats
+
+    # three answers of k = 5: complete; 2 lines parsed; nothing parsed
+    m = vs_stats([5, 2, 0], [True, False, False], [1.0, 0.6, None], 5)
+    assert m == {"persona/vs_parse_rate": pytest.approx(1 / 3), "persona/vs_item_rate": pytest.approx(7 / 15),
+                 "persona/vs_n_unparsed": 2.0, "persona/vs_stated_sum_mean": pytest.approx(0.8)}
+    assert math.isnan(vs_stats([0], [False], [None], 5)["persona/vs_stated_sum_mean"])
+    with pytest.raises(ValueError):
+        vs_stats([], [], [], 5)
+    with pytest.raises(ValueError):
+        vs_stats([6], [True], [1.0], 5)
+    # TV of (0.5, 0.5) against (3, 1) -> (0.75, 0.25): 0.5 (0.25 + 0.25) = 0.25; identical shares -> 0
+    assert stated_tv([0.5, 0.5], [3, 1]) == pytest.approx(0.25)
+    assert stated_tv([0.2, 0.6], [1, 3]) == pytest.approx(0.0)
+    with pytest.raises(ValueError):
+        stated_tv([0.5], [0.5, 0.5])

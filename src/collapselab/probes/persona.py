@@ -1,6 +1,8 @@
 """Experiment 1 (sec. 3.1, 4.1): customer personas with a review of the paper's product.
 
-One persona per generation (never many in one context). Plain format continues
+One persona per generation (never many in one context), except under
+``prompt_format=verbalized``, which asks for k at once with their probabilities (Zhang et al.
+2025; ``probes.verbalized``: k slots per answer, failures counted). Plain format continues
 ``PERSONA_PROMPT``; chat format sends ``PERSONA_INSTRUCTION`` through the tokenizer's chat
 template (footnote 3). Attributes come from ``world.persona.parse_persona``; generations that
 do not parse are counted (``persona/n_unparsed``, ``persona/parse_rate``), never dropped
