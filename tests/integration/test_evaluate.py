@@ -53,8 +53,10 @@ def test_stub_end_to_end_metrics_files_wandb_and_cache(tmp_path):
     report, stubs = _run(tmp_path, "out1")
     div, rep = (report.results[n] for n in ("ppo-b0.1-step000010", "ppo-b0.1-step000020"))
     # every DESIGN.md key of the probes that apply (no reward model, no base model configured; creativity
-    # is not a default probe and reads an HF model's layers)
-    expected = {k for k in METRICS if not k.startswith(("quality/", "creativity/")) and not k.endswith("_tv_truth")}
+    # is not a default probe and reads an HF model's layers; the persona/vs_* keys belong to
+    # prompt_format=verbalized, test_verbalized_eval.py)
+    expected = {k for k in METRICS if not k.startswith(("quality/", "creativity/", "persona/vs_"))
+                and not k.endswith("_tv_truth")}
     expected |= {"quality/toxicity_rate"}
     assert expected - set(div) == set()
     assert "quality/reward_mean" not in div and "quality/base_nll" not in div

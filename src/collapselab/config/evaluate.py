@@ -17,7 +17,7 @@ from collapselab.config.world import WorldConfig  # evaluation needs the world f
 PROBE_NAMES = ("entropy", "semantic", "persona", "attractor", "lexical", "quality", "creativity")
 # what runs by default: creativity (issue #14) is asked for by name, probes=[...,creativity]
 DEFAULT_PROBES = ("entropy", "semantic", "persona", "attractor", "lexical", "quality")
-PROMPT_FORMATS = ("auto", "plain", "chat")
+PROMPT_FORMATS = ("auto", "plain", "chat", "verbalized")  # verbalized: the persona probe asks for k at once
 
 
 def _sampling_problems(n_samples: int, max_new_tokens: int, temperature: float) -> list[str]:
@@ -72,6 +72,16 @@ class PersonaProbeConfig(_ClusteredSamples):
 
     n_samples: int = 100
     max_new_tokens: int = 256
+    # prompt_format=verbalized (Zhang et al. 2025): personas asked for per call, and whether the metrics
+    # see all k of every answer (all) or one drawn from its stated probabilities per call (draw)
+    vs_k: int = 5
+    vs_select: str = "all"
+
+    def problems(self) -> list[str]:
+        out = super().problems() + choice("vs_select", self.vs_select, ("all", "draw"))
+        if not (isinstance(self.vs_k, int) and 2 <= self.vs_k <= 10):
+            out.append(f"vs_k={self.vs_k!r}: must be an integer in 2..10 (k lines must fit the context)")
+        return out
 
 
 @dataclass

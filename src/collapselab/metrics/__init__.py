@@ -49,6 +49,7 @@ from collapselab.metrics.semantic import (
 )
 from collapselab.metrics.stats import bootstrap_ci, bootstrap_ci_texts, index_bootstrap_ci, wilson_ci
 from collapselab.metrics.text import is_profane, profanity_rate, vader_compound
+from collapselab.metrics.verbalized import stated_tv, vs_stats
 
 __all__ = [
     "METRICS", "COMPANIONS", "CI_METHODS", "MetricInfo", "PaperValues", "register", "register_companion",
@@ -63,4 +64,5 @@ __all__ = [
     "total_variation", "kl_divergence", "coverage", "normalized_entropy",
     "bootstrap_ci", "bootstrap_ci_texts", "index_bootstrap_ci", "wilson_ci",
     "recovery_tokens", "cluster_radii", "nearest_cluster",
+    "vs_stats", "stated_tv",
 ]

@@ -103,13 +103,18 @@ class ProbeContext:
                               s.max_new_tokens, s.temperature)
         if name == "persona":
             p = c.persona
-            return SampleSpec(self.persona_prompt(), p.n_samples, p.max_new_tokens, p.temperature)
+            n = p.n_samples
+            if self.prompt_format == "verbalized":  # one call asks for k personas (probes.verbalized)
+                from collapselab.probes.verbalized import n_calls
+
+                n = n_calls(p)
+            return SampleSpec(self.persona_prompt(), n, p.max_new_tokens, p.temperature)
         raise KeyError(name)
 
     def opening(self, text: str, request: str) -> str:
         """The plain prompt, or (chat format with ``chat_probes=all``) the chat request whose answer
         opens with that prompt, so a model aligned only on chats is measured where it was aligned."""
-        if self.prompt_format == "chat" and getattr(self.cfg, "chat_probes", "persona") == "all":
+        if self.prompt_format in ("chat", "verbalized") and getattr(self.cfg, "chat_probes", "persona") == "all":
             chat = self.lm.chat_prompt(request)
             if chat is None:
                 raise UserError(f"prompt_format=chat: {self.ckpt.name} has no chat template (use plain or auto)")
@@ -129,6 +134,10 @@ class ProbeContext:
         """Experiment 1 prompt: the plain header a base model continues, or the chat request (footnote 3)."""
         from collapselab.world import prompts as wp
 
+        if self.prompt_format == "verbalized":  # k personas with their probabilities (Zhang et al. 2025)
+            from collapselab.probes.verbalized import verbalized_prompt
+
+            return verbalized_prompt(self.lm, self.ckpt.name, self.cfg.persona.vs_k)
         if self.prompt_format == "chat":
             text = self.lm.chat_prompt(wp.PERSONA_INSTRUCTION)
             if text is None:

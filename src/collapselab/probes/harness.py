@@ -63,7 +63,11 @@ def hf_factory(cfg: Any) -> LMFactory:
 
 
 def resolve_format(cfg_format: str, ck: Checkpoint, lm: LanguageModel) -> str:
-    """auto: chat when the tokenizer has a chat template and the checkpoint is aligned, else plain."""
+    """auto: chat when the tokenizer has a chat template and the checkpoint is aligned, else plain.
+    verbalized needs a chat template: checked here, before any probe samples (one-line UserError)."""
+    if cfg_format == "verbalized" and lm.chat_prompt("x") is None:
+        raise UserError(f"prompt_format=verbalized: {ck.name} has no chat template (verbalized sampling asks a "
+                        "chat model; use plain or auto)")
     if cfg_format != "auto":
         return cfg_format
     has_template = lm.chat_prompt("x") is not None
@@ -250,6 +254,7 @@ def evaluate(
                 "sample_counts": dict(ctx.counts),
                 "generated": cache.generated - before,
                 "undefined_metrics": undefined,
+                "notes": list(ctx.memo.get("notes", [])),  # e.g. metrics a prompt format cannot provide
                 "probe_seconds": probe_seconds,
                 "seconds": round(time.perf_counter() - t0, 3),
                 "git": provenance.git_hash(),

@@ -1,6 +1,8 @@
 """Experiment 1 (sec. 3.1, 4.1): customer personas with a review of the paper's product.
 
-One persona per generation (never many in one context). Plain format continues
+One persona per generation (never many in one context), except under
+``prompt_format=verbalized``, which asks for k at once with their probabilities (Zhang et al.
+2025; ``probes.verbalized``: k slots per answer, failures counted). Plain format continues
 ``PERSONA_PROMPT``; chat format sends ``PERSONA_INSTRUCTION`` through the tokenizer's chat
 template (footnote 3). Attributes come from ``world.persona.parse_persona``; generations that
 do not parse are counted (``persona/n_unparsed``, ``persona/parse_rate``), never dropped
@@ -180,12 +182,20 @@ def persona_probe(ctx: ProbeContext) -> ProbeResult:
     )
 
     samples = ctx.samples("persona")
-    parsed = parse_all(ctx, samples)
+    verbalized = ctx.prompt_format == "verbalized"  # k personas per call (probes/verbalized.py)
+    if verbalized:
+        from collapselab.probes.verbalized import verbalized_personas
+
+        parsed, vs_metrics, rows = verbalized_personas(ctx, samples)
+    else:
+        parsed = parse_all(ctx, samples)
+        rows = [{"probe": "persona", "i": i, "prompt": s.prompt, "text": s.text, "parsed": p}
+                for i, (s, p) in enumerate(zip(samples, parsed, strict=True))]
     ok = [p for p in parsed if p is not None]
-    m = dict(persona_stats(parsed, len(samples)))
-    m["persona/n_unparsed"] = float(len(samples) - len(ok))
-    if samples:
-        m["persona/parse_rate_ci_lo"], m["persona/parse_rate_ci_hi"] = wilson_ci(len(ok), len(samples))
+    m = dict(persona_stats(parsed, len(parsed)))
+    m["persona/n_unparsed"] = float(len(parsed) - len(ok))
+    if parsed:
+        m["persona/parse_rate_ci_lo"], m["persona/parse_rate_ci_hi"] = wilson_ci(len(ok), len(parsed))
         m["persona/attribute_entropy_mean"] = attribute_entropy_mean(parsed)
         m.update(persona_set_intervals(parsed, ctx.cfg.n_boot, ctx.cfg.seed))
     if ok:
@@ -224,8 +234,9 @@ def persona_probe(ctx: ProbeContext) -> ProbeResult:
             )
     if ok:
         figs["persona/attributes"] = figures.persona_panels(ok, sent, ctx.ckpt.name, ctx.figure_path("persona_attributes"))
-    rows = [
-        {"probe": "persona", "i": i, "prompt": s.prompt, "text": s.text, "parsed": p}
-        for i, (s, p) in enumerate(zip(samples, parsed, strict=True))
-    ]
+    if verbalized:  # attribute lines only: the review metrics are undefined, not zero
+        from collapselab.probes.verbalized import mark_review_metrics_unavailable
+
+        m.update(vs_metrics)
+        mark_review_metrics_unavailable(m, ctx.memo)
     return ProbeResult(m, rows, figs, data={"sentiment": sent.tolist()})
