@@ -27,7 +27,7 @@ pytestmark = pytest.mark.integration
 
 TINY = [
     "model=tiny_test",
-    "world.n_personas=300", "world.n_bios=100", "world.n_steve=100", "world.n_instructions=60", "world.n_contrast=10",
+    "world.n_personas=300", "world.n_bios=100", "world.n_steve=100", "world.n_instructions=60", "world.n_contrast=10", "world.n_verbalized=10",
     "world.truth_samples=2000",
     "save_every=2", "diversity_prompts=2", "diversity_new_tokens=8",
     "sft.max_examples=32", "sft.batch_size=8", "sft.learning_rate=1e-3",

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ["entropy.n_samples=6", "semantic.n_samples=12", "persona.n_samples=6", "attractor.n_perturbations=4",
          "n_boot=40", "n_boot_slow=5", "tsne=false", "base_model=null", "semantic.k_max=4", "persona.k_max=4"]
-WORLD = ["world.n_personas=300", "world.n_bios=100", "world.n_steve=100", "world.n_instructions=60", "world.n_contrast=10",
+WORLD = ["world.n_personas=300", "world.n_bios=100", "world.n_steve=100", "world.n_instructions=60", "world.n_contrast=10", "world.n_verbalized=10",
          "world.truth_samples=2000"]
 # two-token logits: p = (0.8, 0.2), so eq. 3.2 gives H = -(0.8 log2 0.8 + 0.2 log2 0.2) = 0.7219 bits per token
 LOGITS = [math.log(4), 0.0, -1e4, -1e4, -1e4, -1e4]

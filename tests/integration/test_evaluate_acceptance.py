@@ -13,7 +13,7 @@ from collapselab.probes import PROBES, evaluate
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-WORLD = ["world.n_personas=300", "world.n_bios=100", "world.n_steve=100", "world.n_instructions=60", "world.n_contrast=10",
+WORLD = ["world.n_personas=300", "world.n_bios=100", "world.n_steve=100", "world.n_instructions=60", "world.n_contrast=10", "world.n_verbalized=10",
          "world.truth_samples=2000"]
 PROBE_SIZES = ["entropy.n_samples=12", "semantic.n_samples=16", "persona.n_samples=16",
                "persona.max_new_tokens=96", "semantic.max_new_tokens=48", "attractor.n_perturbations=8",

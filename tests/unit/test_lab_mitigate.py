@@ -49,7 +49,8 @@ def test_each_mitigation_is_a_job_on_the_collapsed_checkpoint_with_its_own_decod
     state = _state(tmp_path, "lab.mitigate_role=ppo-b0.05")
     jobs = build_jobs(state)
     names = [n for n in jobs if n.startswith("mitigate/")]
-    assert names == ["mitigate/conformative-w0.5", "mitigate/temperature-1.3", "mitigate/steer-l1-s2"]
+    assert names == ["mitigate/conformative-w0.5", "mitigate/temperature-1.3", "mitigate/steer-l1-s2",
+                     "mitigate/verbalized-k5"]
     assert jobs["mitigate/conformative-w0.5"].deps == ("ppo/0.05", "reward", "base")
     assert set(names) <= set(jobs["report"].deps) and not set(names) & set(jobs["compare"].deps)
     art = tmp_path / "art"

@@ -67,9 +67,11 @@ def test_instructions_are_chat_pairs_a_third_per_kind(world):
     inst = [r for r in every if r["kind"] in ("persona", "bio", "steve")]
     assert len(inst) == world[0].n_instructions
     # then the contrastive requests, SFT data only: alignment draws the three document kinds
-    contrast = every[len(inst):]
-    assert len(contrast) == world[0].n_contrast == 20
+    rest = every[len(inst):]
+    contrast, vs = rest[:world[0].n_contrast], rest[world[0].n_contrast:]
+    assert len(contrast) == world[0].n_contrast == 20 and len(vs) == world[0].n_verbalized == 20
     assert {r["kind"] for r in contrast} == {"persona-unusual", "persona-ordinary"}
+    assert {r["kind"] for r in vs} == {"persona-vs"}
     assert alignment_messages(world[2]) == [r["messages"] for r in inst]
     assert all([m["role"] for m in r["messages"]] == ["user", "assistant"] for r in inst)
     assert {k: sum(r["kind"] == k for r in inst) for k in ("persona", "bio", "steve")} == {"persona": 20, "bio": 20, "steve": 20}

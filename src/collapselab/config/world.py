@@ -32,6 +32,11 @@ class WorldConfig:
     # about the persona chats' number: continuing the SFT model on 1000 of them plus 1000 ordinary chats gave
     # score-vs-surprisal Spearman 0.37 [0.17, 0.53] at layer 2, against -0.03 without (docs/evaluation.md)
     n_contrast: int = 1000
+    # verbalized-sampling chats (world/verbalized.py, Zhang et al. 2025): "k personas with their probabilities",
+    # answered with k world personas (attribute lines) and their renormalised world probabilities, so the tiny chat
+    # models learn the format. 3000: continued SFT needed ~3200 presentations to parse 0.78 of the lines
+    # (docs/evaluation.md, "Verbalized sampling")
+    n_verbalized: int = 3000
     # 0: attributes independent of the review; 1: realistic (extraverts gush, older
     # customers are sceptical of smartwatch gadgets, some nationalities write longer reviews)
     coupling: float = 1.0
@@ -45,6 +50,7 @@ class WorldConfig:
         out += positive("n_personas", self.n_personas) + positive("n_bios", self.n_bios)
         out += positive("n_steve", self.n_steve) + positive("n_instructions", self.n_instructions, strict=False)
         out += positive("n_contrast", self.n_contrast, strict=False)
+        out += positive("n_verbalized", self.n_verbalized, strict=False)
         out += positive("coupling", self.coupling, strict=False) + between("profanity_rate", self.profanity_rate, 0.0, 1.0)
         out += positive("truth_samples", self.truth_samples)
         return out
@@ -52,6 +58,7 @@ class WorldConfig:
 
 # The scale tests use: builds in a second or two.
 TINY_TEST_WORLD = {"n_personas": 300, "n_bios": 100, "n_steve": 100, "n_instructions": 60, "n_contrast": 20,
+                   "n_verbalized": 20,
                    "truth_samples": 2000}
 
 

@@ -156,7 +156,9 @@ def steer_section(doc: Doc, run: LabRun) -> None:
 
     def cell(row: dict, key: str) -> str:
         r = row.get(key)
-        return "" if not r or r.get("rho") is None else f"{fmt(r['rho'], (r['ci_lo'], r['ci_hi']))} (n {r['n']})"
+        if not r or not r.get("n"):
+            return "no parsed persona" if r else ""
+        return f"{fmt(r['rho'], (r['ci_lo'], r['ci_hi']))} (n {r['n']})"
 
     rows = [[layer, cell(row, "samples_surprisal_spearman"), cell(row, "samples_surprisal_no_names_spearman"),
              cell(row, "world_surprisal_spearman")] for layer, row in sorted(s["layers"].items(), key=lambda kv: int(kv[0]))]

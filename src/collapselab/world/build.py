@@ -9,7 +9,8 @@ Splits (the contract other stages code against):
                 sentiment_class, review; empty strings / -1 for non-persona documents
   instructions: messages ([{"role": "user", ...}, {"role": "assistant", ...}]), kind (persona | bio | steve:
                 the requests alignment draws, ``alignment_messages``; persona-unusual | persona-ordinary:
-                the contrastive requests, SFT data only)
+                the contrastive requests; persona-vs: verbalized sampling's k personas with probabilities;
+                both SFT data only)
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from collapselab.io import atomic_dir, atomic_write_json, check_writable, keyed_
 from collapselab.world.bio import write_bio
 from collapselab.world.contrast import make_contrast_instructions
 from collapselab.world.instructions import KINDS, make_instructions
+from collapselab.world.verbalized import make_verbalized_instructions
 from collapselab.world.persona import format_persona, generate_personas
 from collapselab.world.population import reseed_fakers
 from collapselab.world.steve import write_steve
@@ -53,6 +55,7 @@ def generate(cfg) -> tuple[list[dict], list[dict]]:
     inst = make_instructions(cfg.n_instructions, cfg.coupling, cfg.profanity_rate, rng)
     # after everything above, so the documents and the plain chats do not depend on these counts
     inst += make_contrast_instructions(cfg.n_contrast, cfg.coupling, cfg.profanity_rate, rng)
+    inst += make_verbalized_instructions(cfg.n_verbalized, cfg.coupling, cfg.profanity_rate, rng)
     return docs, inst
 
 
