@@ -321,3 +321,18 @@ def test_chat_probes_all_opens_the_answer_with_the_paper_prompt_and_strips_marku
     plain = ProbeContext(lm=lm, cfg=compose("evaluate", ["checkpoints=[stub]", "logger=none"]), ckpt=None, out_dir=None, cache=None,
                          prompt_format="chat")
     assert plain.spec("bio").prompt == wp.BIO_PROMPT  # the paper's protocol: plain text for Exp. 2-3
+
+
+def test_quality_scores_bios_only_under_verbalized_sampling():
+    """A verbalized persona sample is k attribute lines with probabilities: neither the reward model nor the
+    base scores it as a persona answer, so quality reads the bios alone there."""
+    from types import SimpleNamespace
+
+    from collapselab.probes.quality import _texts
+
+    def ctx(fmt):
+        sample = SimpleNamespace(prompt="P", text="T")
+        return SimpleNamespace(cfg=SimpleNamespace(probes=["semantic", "persona", "quality"]), prompt_format=fmt,
+                               samples=lambda name: [sample], visible=lambda prompt, text: prompt + text)
+
+    assert len(_texts(ctx("chat"))[0]) == 2 and len(_texts(ctx("verbalized"))[0]) == 1

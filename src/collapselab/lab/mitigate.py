@@ -135,6 +135,12 @@ def mitigation_section(doc: Doc, res: LabResults, run: LabRun, figs_dir: Path) -
         cells.append(("**yes**" if meets_target(m, aligned, base) else "no") if is_mit else "")
         table.append(cells)
     doc.table(header, table)
+    vs = [n for n, m in mitigated.items() if (m.get("meta") or {}).get("prompt_format") == "verbalized"]
+    if vs:
+        doc.p(f"{', '.join(vs)}: verbalized sampling asks for 5 personas (attribute lines, no review) with their "
+              "probabilities per call; its parse rate counts personas, and its reward and base NLL are over the "
+              "bios alone (a list of attribute lines is not an answer the reward model scores), so its reward is "
+              "not the persona-and-bio mean of the other rows.")
     best = [n for n, m in mitigated.items() if meets_target(m, aligned, base)]
     doc.p(f"{len(best)} of {len(mitigated)} rules meet the target" + (f": {', '.join(best)}." if best else
           ". The table is the measured frontier: what each rule buys back, and what it costs."))

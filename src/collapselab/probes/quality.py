@@ -1,6 +1,7 @@
 """Quality beside diversity: reward-model score, NLL under the base model, profanity.
 
-Over the semantic probe's "Grace Hopper was" completions and, when sampled, the persona ones.
+Over the semantic probe's "Grace Hopper was" completions and, when sampled, the persona ones (not under
+prompt_format=verbalized, whose persona samples are lists of k attribute lines: bios only then).
 - ``quality/reward_mean``: mean score of a sequence-classification reward model
   (``reward_model=<folder>``); the key is absent when none is configured.
 - ``quality/base_nll``: mean per-token NLL (nats) of the completions under the base model
@@ -18,13 +19,17 @@ from collapselab.probes.base import ProbeContext, ProbeResult, add_ci, register_
 
 
 def _texts(ctx: ProbeContext) -> tuple[list[str], list[str], list[str], list[str]]:
-    """(prompts, completions, chat requests, answers) of the bio set and, when sampled, the persona set.
+    """(prompts, completions, chat requests, answers) of the bio set and, when sampled (and not verbalized
+    sampling's lists), the persona set.
 
     The answer is what a chat model would have said: the continued prompt for "Grace Hopper
     was", the persona itself for the persona set."""
     from collapselab.world import prompts as wp
 
-    sets = [("bio", wp.BIO_REQUESTS[0])] + ([("persona", wp.PERSONA_INSTRUCTION)] if "persona" in ctx.cfg.probes else [])
+    # under prompt_format=verbalized a persona sample is a list of k attribute lines with probabilities, not an
+    # answer the reward model (trained on single personas with reviews) or the base can score: bios only then
+    persona = "persona" in ctx.cfg.probes and ctx.prompt_format != "verbalized"
+    sets = [("bio", wp.BIO_REQUESTS[0])] + ([("persona", wp.PERSONA_INSTRUCTION)] if persona else [])
     prompts, texts, requests, answers = [], [], [], []
     for name, request in sets:
         for s in ctx.samples(name):
