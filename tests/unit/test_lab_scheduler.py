@@ -186,6 +186,8 @@ def test_with_typicality_the_lab_runs_an_alpha_0_control_at_the_smallest_betas(t
     assert jobs["evaluate/control-ppo-b0.01"].deps == ("ppo/control/0.01",)
     assert jobs["rs/control"].deps == ("sft",) and jobs["evaluate/control-rs"].deps == ("rs/control",)
     assert jobs["rs"].deps == ("sft",) and "evaluate/rs" in jobs["report"].deps
+    # RS waits for both reward models (each takes every core), so RS and its control run side by side
+    assert set(jobs["rs"].after) == {"reward", "reward/control"}
     assert {"evaluate/control-ppo-b0.01", "evaluate/control-dpo-b0.05"} <= set(jobs["report"].deps)
     assert not any("control" in d for d in jobs["compare"].deps)  # compare's curves are the lab's own runs
     # the lab's runs are labelled with alpha, the control's with alpha = 0 and nothing else changed

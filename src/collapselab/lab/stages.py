@@ -302,9 +302,10 @@ def build_jobs(state: Any) -> dict[str, Job]:
         Job("reward", "reward", ("sft",), lambda s: _align_key(s, "reward"), lambda s: _run_align(s, "reward"),
             "reward", all_cores=True),
     ]
-    if p.run_rs:  # needs SFT (and, for its typicality term, the base) only: it runs beside reward and PPO
+    if p.run_rs:  # needs SFT (and, for its typicality term, the base) only; it starts once the reward models,
+        # which take every core, are done, so that it and its control run side by side (jobs not in the lab: ignored)
         jobs.append(Job("rs", "rs", ("sft",), lambda s: _align_key(s, "rs"), lambda s: _run_align(s, "rs"), "rs",
-                        after=("reward",)))
+                        after=("reward", "reward/control")))
     roles = ["base", "sft"]
     for algo in ("ppo", "dpo"):
         for b in getattr(p, f"{algo}_betas"):
