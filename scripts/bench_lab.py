@@ -160,6 +160,7 @@ def stage_work(cfg: Any, record: dict[str, Any]) -> tuple[list[Work], dict[str, 
     Returns the works and the model's dimensions (for the peak's matmul shapes).
     """
     from collapselab.lab.pipeline import LabState
+    from collapselab.lab.stages import CONTROL
     from collapselab.layout import read_meta
 
     out_dir = Path(cfg.out_dir)
@@ -185,7 +186,9 @@ def stage_work(cfg: Any, record: dict[str, Any]) -> tuple[list[Work], dict[str, 
         state = LabState(cfg, out_dir)
         flops, tokens, prompt = 0.0, 0, None
         for job in ppo_jobs:
-            c = state.compose("ppo", "ppo", [f"beta={job.split('/', 1)[1]}"])
+            # ppo/<beta>, or ppo/control/<beta> (the alpha = 0 control: the same PPO, other labels)
+            extra = CONTROL if job.startswith("ppo/control/") else []
+            c = state.compose("ppo", "ppo", [f"beta={job.rsplit('/', 1)[1]}", *extra])
             prompt = prompt if prompt is not None else ppo_prompt_tokens(c, memo["sft"]["result"]["model"])
             flops += ppo_flops(n, n_body, c.ppo.total_episodes, prompt, c.ppo.response_length, c.ppo.num_ppo_epochs)
             tokens += int(c.ppo.total_episodes * (prompt + c.ppo.response_length))
