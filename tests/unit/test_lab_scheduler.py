@@ -106,6 +106,7 @@ def _finished_state(tmp_path: Path) -> LabState:
         state.results[f"{algo}/{b}"] = {"run": str(art / algo), "model": str(art / algo / "step-000002"), "beta": b}
     state.results["rs"] = {"run": str(art / "rs"), "model": str(art / "rs" / "step-000002")}
     state.times, state.job_times = {"world": 1.0}, {"world": 1.0, "toy": 0.0}
+    state.last_job_times = {"world": 9.0, "toy": 20.0}  # stage_times.json of the run before: toy reused now
     final = tmp_path / "out" / "eval" / "final"
     _evaluated(final / "sft" / "step-000004", art / "sft" / "step-000004", {"algo": "sft"}, ["p1", "p2"])
     _evaluated(final / "ppo-b0.05" / "step-000002", art / "ppo" / "step-000002", {"algo": "ppo", "beta": 0.05}, [])
@@ -127,6 +128,7 @@ def test_the_report_gets_a_lab_run_built_from_the_job_results(tmp_path):
     assert (run.toy_jeepiti, run.toy_bandit) == (tmp_path / "toy" / "j", tmp_path / "toy" / "b")
     assert run.compare == tmp_path / "out" / "compare" and run.start_scores == tmp_path / "out" / "score" / "sft.json"
     assert run.stage_times == {"world": 1.0} and run.job_times == {"world": 1.0, "toy": 0.0}
+    assert run.last_job_times == {"world": 1.0, "toy": 20.0}  # this run's where it ran, the last real one if reused
     # the evaluations are matched to roles by the checkpoint they name
     res = collect(run)
     assert set(res.roles) == {"sft", "ppo-b0.05", "rs"}

@@ -49,6 +49,7 @@ class LabState:
         self.results: dict[str, Any] = {}
         self.times: dict[str, float] = {}  # this run's seconds per stage (wall, jobs may overlap)
         self.job_times: dict[str, float] = {}
+        self.last_job_times: dict[str, float] = {}  # seconds of each job the last time it ran (stage_times.json)
         self.threads: int | None = None  # CPU threads of the job this process runs (set by run_job)
 
     def overrides(self, stage: str, extra: list[str] | None = None) -> list[str]:
@@ -210,6 +211,7 @@ def run_lab(cfg: Any) -> dict[str, Any]:
     memo_path, times_path = out_dir / "stages.json", out_dir / "stage_times.json"
     memo = read_memo(memo_path)
     previous = read_memo(times_path).get("jobs", {})
+    state.last_job_times = dict(previous)
     scale = 0.1 if cfg.lab.name == "smoke" else 1.0  # first-run guess; later runs use the last run's times
     expected = {n: previous.get(n) or DEFAULT_SECONDS.get(j.kind, 30) * scale for n, j in jobs.items()}
     t0 = time.perf_counter()

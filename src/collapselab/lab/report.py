@@ -335,6 +335,9 @@ def erratum_sentence(e: Any) -> str:
 def _times_section(doc: Doc, run: LabRun) -> None:
     doc.h(2, "Stage times (this run)")
     doc.p("Jobs run side by side (one CPU thread each), so a stage's wall time (first job's start to last job's "
-          "end) overlaps other stages'; a reused job took 0 s.")
+          "end) overlaps other stages'; a reused job took 0 s here, and the last column gives the seconds it took "
+          "when it last did its work (`stage_times.json`).")
     doc.table(["stage", "wall seconds"], [[k, f"{v:.1f}"] for k, v in run.stage_times.items()])
-    doc.table(["job", "seconds"], [[k, f"{v:.1f}"] for k, v in run.job_times.items()])
+    last = run.last_job_times
+    doc.table(["job", "seconds", "seconds when it last ran"],
+              [[k, f"{v:.1f}", f"{last[k]:.1f}" if k in last else ""] for k, v in run.job_times.items()])

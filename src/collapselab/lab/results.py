@@ -53,6 +53,7 @@ class LabRun:
     compare: Path | None = None  # compare's folder (compare.md; written while the report is)
     stage_times: dict[str, float] = field(default_factory=dict)  # this run's wall seconds per stage
     job_times: dict[str, float] = field(default_factory=dict)  # seconds per job (0 for a reused one)
+    last_job_times: dict[str, float] = field(default_factory=dict)  # seconds per job the last time it did its work
 
     def checkpoints(self) -> dict[str, Path]:
         """role -> the checkpoint evaluated under that role: base, sft and each run's final model."""
