@@ -102,6 +102,9 @@ th {{ background: #f3f3f3; }}
 .figs {{ display: flex; flex-wrap: wrap; gap: 1em; }}
 figure {{ margin: 0; flex: 1 1 45%; max-width: 580px; }}
 figure img {{ width: 100%; border: 1px solid #eee; }}
+/* a figure alone in its row (the wide multi-panel ones) keeps its own width, up to the page's */
+.figs figure:only-child {{ max-width: 100%; flex: 0 1 auto; }}
+.figs figure:only-child img {{ width: auto; max-width: 100%; }}
 figcaption {{ font-size: 0.8em; color: #555; }}
 img.broken {{ outline: 3px solid red; }}
 pre {{ background: #f7f7f7; padding: 0.6em; overflow-x: auto; }}
