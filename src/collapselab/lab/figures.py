@@ -94,8 +94,10 @@ def frontier(points: list[dict], refs: dict[str, dict], x_key: str, y_key: str, 
     return _save(fig, path)
 
 
-def predicted_observed(rows: list[dict], attribute: str, path: Path, alpha_rows: list[dict] | None = None) -> Path:
-    """Grouped bars per value of ``attribute``: reference (SFT), KL-optimum prediction and observed, per run.
+def predicted_observed(rows: list[dict], attribute: str, path: Path, alpha_rows: list[dict] | None = None,
+                       pi0: str = "SFT") -> Path:
+    """Grouped bars per value of ``attribute``: reference (pi0, the model the runs start from, named ``pi0``),
+    KL-optimum prediction and observed, per run.
 
     ``alpha_rows``: the same rows predicted with the typicality weight alpha (``predict.predicted_vs_observed``
     with ``alpha`` > 0), drawn as a fourth bar beside the alpha = 0 prediction."""
@@ -106,7 +108,7 @@ def predicted_observed(rows: list[dict], attribute: str, path: Path, alpha_rows:
     for ax, r, ra in zip(axes[0], sel, sel_a, strict=True):
         keys = sorted(set(r["values"]) | set(ra["values"])) if ra else r["values"]
         x = np.arange(len(keys))
-        bars = [(r["reference"], "tab:green", "SFT (pi0)"),
+        bars = [(r["reference"], "tab:green", f"{pi0} (pi0)"),
                 (r["predicted"], "tab:purple", "predicted pi*" + (" (alpha = 0)" if ra else "")),
                 *([(ra["predicted"], "tab:pink", f"predicted pi* (alpha = {ra['alpha']:g})")] if ra else []),
                 (r["observed"], "tab:orange", "observed")]

@@ -261,7 +261,8 @@ def _prediction_section(doc: Doc, res: LabResults, figs: _Figs, run: LabRun) -> 
                f"TV({pi0}, observed)", "TV(predicted, observed)", f"verdict (TV < 0.1, ESS >= {MIN_ESS})"], table)
     for attr in ("extraversion", "review sentiment", "nationality"):
         if any(r["attribute"] == attr for r in rows):
-            p = F.predicted_observed(rows, attr, figs.path(f"predicted_{attr.replace(' ', '_')}.png"), rows_a)
+            p = F.predicted_observed(rows, attr, figs.path(f"predicted_{attr.replace(' ', '_')}.png"), rows_a,
+                                     pi0=run.start_role.upper())
             what = f"{pi0}, predicted at alpha = 0 and at the lab's alpha, observed" if rows_a else \
                 f"{pi0}, predicted, observed"
             doc.figures([(f"figures/{p.name}", f"{attr}: {what}")])
