@@ -150,6 +150,9 @@ def test_training_run_folder_means_all_checkpoints_in_step_order(tmp_path):
                                      "my_model", "my_model-2"]
     assert [c.step for c in cks[:3]] == [5, 10, 20] and cks[0].aligned and cks[0].base_model == "/b"
     assert not cks[3].aligned and cks[3].step is None
+    # checkpoints/latest, the run's pointer file, names the checkpoint it points at
+    (run / "checkpoints" / "latest").write_text("step-000010\n")
+    assert [c.step for c in resolve_checkpoints([str(run / "checkpoints" / "latest")])] == [10]
 
 
 def test_bad_checkpoints_are_one_line_errors(tmp_path):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from collapselab.errors import UserError
-from collapselab.layout import read_meta
+from collapselab.layout import latest_checkpoint, read_meta
 
 ALIGNED_ALGOS = ("sft", "ppo", "dpo")
 _MODEL_FILES = ("config.json", "adapter_config.json")
@@ -122,6 +122,8 @@ def resolve_checkpoints(
     out: list[Checkpoint] = []
     for spec in specs:
         p = Path(spec).expanduser()
+        if p.is_file() and p.name == "latest" and p.parent.name == "checkpoints":  # the run's pointer file
+            p = latest_checkpoint(p.parent.parent) or p
         if p.is_dir() and (p / "checkpoints").is_dir():
             out += _run_checkpoints(spec, p)
         elif p.exists():
