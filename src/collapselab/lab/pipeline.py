@@ -68,7 +68,7 @@ class LabState:
             if "annotator" in keys:  # the labels' typicality bias (the control's extra sets it to 0)
                 ov.append(f"annotator.typicality={float(p.typicality)}")
         if stage in ("ppo", "dpo") and p.align_start == "rs":  # the RS model they start from is the lab's own
-            ov += [o for o in p.rs if o.lstrip("+~").split("=")[0].split(".")[0] == "rs"]
+            ov += list(p.rs)  # rs.* keys only (LabPreset.problems refuses others with align_start=rs)
         if stage in ("ppo", "dpo", "rs", "evaluate", "evaluate_steps", "toy"):
             ov += list(getattr(p, stage))
         return ov + list(extra or [])
