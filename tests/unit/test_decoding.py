@@ -19,6 +19,7 @@ from collapselab.probes.decoding import (
     mix_probs,
     top_p_mask,
 )
+from collapselab.probes.generation import HFLanguageModel
 
 from tiny_models import tiny_llama, tiny_tokenizer
 
@@ -293,3 +294,50 @@ def test_base_with_another_tokenizer_is_a_one_line_error(tiny_lm, tmp_path):
         check_decoding_bases(cfg, [Checkpoint(spec="y", path="y", name="bare")])
     with pytest.raises(UserError, match="its tokenizer differs"):
         check_same_tokenizer(tiny_lm, other, ["Grace Hopper was"], "other")
+
+
+@pytest.mark.parametrize("guided", [False, True])
+def test_rows_that_stop_leave_the_batch_and_the_others_are_unchanged(tiny_lm, guided):
+    """Half the vocabulary made stop tokens: rows stop at different steps, so finished rows are dropped
+    from the batch (and from both caches) mid-sample. Each completion still ends at its first stop
+    token, and every per-token record equals a full forward pass over its own prompt + completion."""
+    lm = HFLanguageModel(tiny_lm.model, tiny_lm.tok, name="tiny")
+    lm.stop_ids = list(range(3, lm.model.config.vocab_size, 2))
+    prompts = [PROMPTS[i % 3] + " " * (i // 3) for i in range(12)]  # 12 rows, prompts of several lengths
+    kw = {}
+    if guided:
+        kw = dict(decoding=DecodingRule(weight=0.5), base=tiny_llama(tiny_lm.tok, seed=1, name="base"),
+                  base_prompts=list(prompts))
+    seen, handle = _record_inputs(lm)
+    try:
+        out = lm.sample(prompts, max_new_tokens=8, temperature=0.9, seed=5, **kw)
+    finally:
+        handle.remove()
+    assert [x.shape[0] for x in seen][0] == 12 and min(x.shape[0] for x in seen) < 12  # rows were dropped
+    lengths = [len(s.token_ids) for s in out]
+    assert len(set(lengths)) > 2 and min(lengths) < 4  # rows stopped at several steps, some early
+    stop = set(lm.stop_ids)
+    for s, p in zip(out, prompts):
+        ids = s.token_ids
+        assert all(i not in stop for i in ids[:-1]) and (ids[-1] in stop or len(ids) == 8)
+        lp = _full_pass_logp(lm, p, ids, 0.9)
+        own = lp.gather(1, torch.tensor(ids)[:, None]).squeeze(1)
+        assert s.logprobs == pytest.approx(own.tolist(), abs=1e-4)
+        assert s.full_bits == pytest.approx(entropy_bits(lp).tolist(), abs=1e-4)
+        if guided:
+            lp_b = _full_pass_logp(kw["base"], p, ids, 0.9)
+            assert s.sampled_bits == pytest.approx(
+                entropy_bits(kw["decoding"].distribution(lp, lp_b)[1]).tolist(), abs=1e-4)
+
+
+def test_continuation_logprobs_equal_one_unpadded_pass_per_row(tiny_lm):
+    """Rows of different lengths, batched by length two at a time (padding, reordering, the vocabulary head
+    on the last positions only): each sum equals one forward pass over that row alone, in the input order."""
+    prompts = ["Grace Hopper was", "New York", "Steve is the CEO of a startup company", "A", "New York"]
+    conts = [" a rear admiral of the navy", " is", "", " who wrote many of the first programs", " city"]
+    sums, counts = tiny_lm.continuation_logprobs(prompts, conts, batch_size=2)
+    for p, c, got, n in zip(prompts, conts, sums, counts):
+        ids = tiny_lm.tok(c, add_special_tokens=False)["input_ids"]
+        assert n == len(ids)
+        want = float(_full_pass_logp(tiny_lm, p, ids, 1.0).gather(1, torch.tensor(ids)[:, None]).sum()) if ids else 0
+        assert got == pytest.approx(want, abs=1e-4)

@@ -79,8 +79,7 @@ def reference_logprobs(cfg: PairsStage, requests: list[str], answers: list[str],
     from collapselab.typicality import reference_prompt
 
     lm = lm if lm is not None else reference_lm(cfg)
-    sums, counts = lm.continuation_logprobs([reference_prompt(r) for r in requests], answers,
-                                            batch_size=cfg.pairs.batch_size)
+    sums, counts = lm.continuation_logprobs([reference_prompt(r) for r in requests], answers)
     if cfg.annotator.typicality_reduce == "sum":
         return sums
     return [s / n if n else 0.0 for s, n in zip(sums, counts)]

@@ -142,7 +142,7 @@ def train_rs(cfg: RSStage, tracker_dir: Path, *, main: bool = True) -> Path:
             n = cfg.rs.n_samples
             texts = [chat_prompt(tok, p) for p in prompts for _ in range(n)]
             samples = sample_texts(model, tok, texts, max_new_tokens=cfg.rs.max_new_tokens,
-                                   temperature=cfg.rs.temperature, seed=seed,
+                                   temperature=cfg.rs.temperature, seed=seed, batch_size=cfg.rs.sample_batch_size,
                                    desc=f"rs round {r}/{cfg.rs.rounds}: {len(prompts)} x {n} answers")
             answers = [s.text.strip() for s in samples]
             scores, ref = score([p for p in prompts for _ in range(n)], answers)

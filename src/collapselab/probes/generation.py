@@ -237,8 +237,10 @@ class HFLanguageModel:
         h_drawn = torch.zeros((B, T if rule is not None else 0), device=dev)  # bits, of the distribution drawn from
         top_lp = torch.zeros((B, T, k), device=dev)
         top_ids = torch.zeros((B, T, k), dtype=torch.long, device=dev)
+        # the rows still decoding: ``rows`` [b] indexes them in the [B, ...] buffers, ``done`` [b] marks the ones
+        # that stopped since the last compaction; once a quarter of them have, they leave the batch (caches too)
+        rows = torch.arange(B, device=dev)
         done = torch.zeros(B, dtype=torch.bool, device=dev)
-        pad_col = torch.full_like(done, pad, dtype=torch.long)
         # a GPU syncs on every "all finished?" check; check less often there (extra steps only write pads)
         check_every = 1 if dev.type == "cpu" else 8
         steps = 0
@@ -249,29 +251,39 @@ class HFLanguageModel:
                 x = own.logits()
                 if temperature != 1.0:
                     x = x / temperature
-                logp = torch.log_softmax(x, dim=-1)  # [B, V], eq. 3.1
+                logp = torch.log_softmax(x, dim=-1)  # [b, V], eq. 3.1
                 p = logp.exp()
                 if rule is None:
-                    nxt = draw_tokens(p, gen)  # [B, 1]
+                    nxt = draw_tokens(p, gen)  # [b, 1]
                 else:
                     logp_base = None
                     if guided:
                         xb = guide.logits().to(dev)
                         logp_base = torch.log_softmax(xb / temperature if temperature != 1.0 else xb, dim=-1)
-                    q, logq = rule.distribution(logp, logp_base, p)  # [B, V], the distribution drawn from
+                    q, logq = rule.distribution(logp, logp_base, p)  # [b, V], the distribution drawn from
                     nxt = draw_tokens(q, gen)
-                    h_drawn[:, t] = entropy_bits(logq, q)
-                lp[:, t] = logp.gather(1, nxt).squeeze(1)
+                    h_drawn[rows, t] = entropy_bits(logq, q)
+                lp[rows, t] = logp.gather(1, nxt).squeeze(1)
                 # full-vocabulary entropy in nats (0 log 0 = 0: nansum drops the 0 * -inf of -inf logits)
-                h_full[:, t] = torch.nansum(p * logp, dim=-1).neg_()
-                torch.topk(logp, k, dim=-1, out=(top_lp[:, t], top_ids[:, t]))
-                nxt = torch.where(done, pad_col, nxt.squeeze(1))
-                alive[:, t] = ~done
-                tok_ids[:, t] = nxt
+                h_full[rows, t] = torch.nansum(p * logp, dim=-1).neg_()
+                top_lp[rows, t], top_ids[rows, t] = torch.topk(logp, k, dim=-1)
+                nxt = nxt.squeeze(1).masked_fill_(done, pad)
+                alive[rows, t] = ~done
+                tok_ids[rows, t] = nxt
                 steps = t + 1
                 done |= torch.isin(nxt, stop)
-                if t + 1 == T or ((t + 1) % check_every == 0 and bool(done.all())):
+                if t + 1 == T:
                     break
+                if (t + 1) % check_every == 0:
+                    n_done = int(done.sum())
+                    if n_done == len(rows):
+                        break
+                    if 4 * n_done >= len(rows):  # compact: the finished rows stop costing compute
+                        keep = (~done).nonzero().squeeze(1)
+                        rows, done, nxt = rows[keep], done[keep], nxt[keep]
+                        own.keep(keep)
+                        if guide is not None:
+                            guide.keep(keep.to(base.device))
                 own.advance(nxt, t)
                 if guide is not None:
                     guide.advance(nxt.to(base.device), t)
@@ -320,35 +332,40 @@ class HFLanguageModel:
         """Summed log-probability (nats) of each continuation given its prompt, and its token count.
 
         Prompt and continuation are tokenised separately and joined, so the boundary is exact;
-        rows are left-padded as in sampling. Shapes: two lists of ``len(prompts)``.
+        rows are left-padded as in sampling, and batched in order of length (less padding), the
+        results returned in the input order. Shapes: two lists of ``len(prompts)``.
         """
         import torch
 
-        sums: list[float] = []
-        counts: list[int] = []
-        for i in range(0, len(prompts), batch_size):
-            pairs = []
-            for p, c in zip(prompts[i : i + batch_size], continuations[i : i + batch_size], strict=True):
-                add = not (self.tok.bos_token and p.startswith(self.tok.bos_token))
-                pi = self.tok(p, add_special_tokens=add)["input_ids"]
-                ci = self.tok(c, add_special_tokens=False)["input_ids"]
-                pairs.append((pi, ci))
-            L = max(len(a) + len(b) for a, b in pairs)
-            ids = torch.full((len(pairs), L), self.tok.pad_token_id, dtype=torch.long)
+        pairs = []
+        for p, c in zip(prompts, continuations, strict=True):
+            add = not (self.tok.bos_token and p.startswith(self.tok.bos_token))
+            pairs.append((self.tok(p, add_special_tokens=add)["input_ids"],
+                          self.tok(c, add_special_tokens=False)["input_ids"]))
+        order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
+        sums, counts = [0.0] * len(pairs), [0] * len(pairs)
+        for i in range(0, len(order), batch_size):
+            rows = order[i : i + batch_size]
+            L = max(len(pairs[r][0]) + len(pairs[r][1]) for r in rows)
+            ids = torch.full((len(rows), L), self.tok.pad_token_id, dtype=torch.long)
             attn = torch.zeros_like(ids)
-            for b, (pi, ci) in enumerate(pairs):  # left padding, as in sampling
-                seq = pi + ci
+            for b, r in enumerate(rows):  # left padding, as in sampling
+                seq = pairs[r][0] + pairs[r][1]
                 ids[b, L - len(seq):] = torch.tensor(seq)
                 attn[b, L - len(seq):] = 1
             ids, attn = ids.to(self.device), attn.to(self.device)
+            # the continuations end every row (left padding), so only the last K = longest + 1 positions'
+            # logits are needed: the vocabulary head skips the prompts
+            K = max(len(pairs[r][1]) for r in rows) + 1
             with torch.inference_mode():
                 pos = (attn.cumsum(-1) - 1).clamp(min=0)
-                logits = self.model(input_ids=ids, attention_mask=attn, position_ids=pos).logits.float()
-            logp = torch.log_softmax(logits[:, :-1], -1).gather(2, ids[:, 1:, None]).squeeze(2)  # [B, L-1]
-            for b, (_, ci) in enumerate(pairs):
-                lp = logp[b, L - 1 - len(ci):] if ci else logp[b, :0]  # predictions of the continuation tokens
-                sums.append(float(lp.sum()))
-                counts.append(len(ci))
+                logits = self.model(input_ids=ids, attention_mask=attn, position_ids=pos,
+                                    logits_to_keep=K).logits[:, :-1].float()  # [B, K-1], predicting ids[:, L-K+1:]
+                logp = logits.gather(2, ids[:, L - K + 1:, None]).squeeze(2) - torch.logsumexp(logits, -1)
+            for b, r in enumerate(rows):
+                n = len(pairs[r][1])
+                lp = logp[b, K - 1 - n:] if n else logp[b, :0]  # predictions of the continuation tokens
+                sums[r], counts[r] = float(lp.sum()), n
         return sums, counts
 
 

@@ -40,6 +40,12 @@ class KVStream:
         self.out = self.model(input_ids=nxt[:, None], attention_mask=self.mask[:, : self.L + t + 1],
                               position_ids=self.pos, past_key_values=self.cache, use_cache=True)
 
+    def keep(self, rows: Any) -> None:
+        """Drop every batch row not in ``rows`` (a ``[b']`` index into the current rows) from the cache,
+        the mask and the positions; call between a step's ``logits`` and the next ``advance``."""
+        self.mask, self.pos = self.mask[rows], self.pos[rows]
+        self.cache.batch_select_indices(rows)
+
 
 def preallocated_cache(model: Any, max_len: int) -> Any:
     """A ``DynamicCache`` whose full-attention layers write into buffers of ``max_len`` positions.
@@ -70,6 +76,11 @@ def preallocated_cache(model: Any, max_len: int) -> Any:
             self._n = m
             self.keys, self.values = self._k[:, :, :m], self._v[:, :, :m]
             return self.keys, self.values
+
+        def batch_select_indices(self, indices: Any) -> None:
+            if self.is_initialized:
+                self._k, self._v = self._k[indices], self._v[indices]
+                self.keys, self.values = self._k[:, :, : self._n], self._v[:, :, : self._n]
 
     cache = DynamicCache(config=model.config)
     if not cache.layers:  # a config without layer types: layers are made lazily, all DynamicLayer
