@@ -30,7 +30,7 @@ TINY = [
     "world.n_personas=300", "world.n_bios=100", "world.n_steve=100", "world.n_instructions=60", "world.n_contrast=10", "world.n_verbalized=10",
     "world.truth_samples=2000",
     "save_every=2", "diversity_prompts=2", "diversity_new_tokens=8",
-    "sft.max_examples=32", "sft.batch_size=8", "sft.learning_rate=1e-3",
+    "sft.max_examples=32", "sft.batch_size=8", "sft.learning_rate=1e-3", "sft.contrast_phase_epochs=1",
 ]
 PAIRS = [
     "pairs.n_prompts=24", "pairs.max_new_tokens=16", "pairs.batch_size=24", "pairs.eval_fraction=0.25",
@@ -84,11 +84,13 @@ def test_sft_trains_every_parameter_and_saves_loadable_checkpoints(artifacts, tm
     run = train_sft(cfg, tmp_path)
     assert is_done(run)
     ckpts = list_checkpoints(run)
-    assert [c.name for c in ckpts][:2] == ["step-000002", "step-000004"] and latest_checkpoint(run) == ckpts[-1]
+    # 32 rows / batch 8 = 4 steps, then the second phase: 10 contrast chats + 10 others = 3 steps
+    assert [c.name for c in ckpts] == ["step-000002", "step-000004", "step-000007"] and latest_checkpoint(run) == ckpts[-1]
+    assert_all_changed(tensors(ckpts[-2]), tensors(ckpts[-1]))
     base = Path(json.loads((ckpts[-1] / "collapselab.json").read_text())["base_model"])
     assert_all_changed(tensors(base), tensors(ckpts[-1]))
     meta = json.loads((ckpts[-1] / "collapselab.json").read_text())
-    assert meta["algo"] == "sft" and meta["step"] == 4 and meta["model_name"] == "tiny_test"
+    assert meta["algo"] == "sft" and meta["step"] == 7 and meta["model_name"] == "tiny_test"
     model, tok = load_causal_lm(ckpts[-1])
     assert "<|assistant|>" in tok.chat_template and model.config.vocab_size >= len(tok)
     logged = wandb_run(tmp_path)
@@ -97,6 +99,33 @@ def test_sft_trains_every_parameter_and_saves_loadable_checkpoints(artifacts, tm
     assert any("train/diversity/top5_bits" in r for r in logged["history"])
     # a second run with the same config reuses the finished run instead of training again
     assert train_sft(cfg, tmp_path / "again") == run and not (tmp_path / "again" / "wandb").exists()
+
+
+def test_sft_killed_in_its_second_phase_ends_as_an_uninterrupted_run(artifacts, tmp_path, monkeypatch):
+    """A run that dies in the contrast phase is not done; rerun, it redoes the phase from the first
+    phase's last checkpoint and ends with the weights of an uninterrupted run, bit for bit."""
+    import shutil
+
+    import collapselab.align.sft as sft_module
+
+    whole = final_model(train_sft(cfg_for("sft", artifacts), tmp_path / "t0"))
+    copy = tmp_path / "artifacts"
+    shutil.copytree(artifacts, copy, ignore=lambda d, names: [n for n in names if n == "sft" and Path(d) == artifacts])
+    cfg = cfg_for("sft", copy)
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt("killed in the second phase")
+
+    monkeypatch.setattr(sft_module, "contrast_phase", killed)
+    with pytest.raises(KeyboardInterrupt):
+        train_sft(cfg, tmp_path / "t1")
+    run = sft_module.sft_run_dir(cfg)
+    assert not is_done(run) and latest_checkpoint(run).name == "step-000004"
+    monkeypatch.undo()
+    resumed = final_model(train_sft(cfg, tmp_path / "t2"))
+    assert resumed.name == whole.name == "step-000007"
+    a, b = tensors(whole), tensors(resumed)
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
 def test_reward_model_trains_and_reports_heldout_accuracy(artifacts, tmp_path):

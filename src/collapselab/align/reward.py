@@ -76,7 +76,7 @@ def train_reward(cfg: RewardStage, tracker_dir: Path, *, main: bool = True) -> P
             diversity=held_out,
             max_steps_this_run=cfg.max_steps_this_run if main else None,
         )
-        if done:
+        if done is not None:
             rm, rtok = load_reward_model(final_model(run))
             acc = pairwise_accuracy(rm, rtok, eval_rows)
             atomic_write_json(run / "reward_metrics.json", {"heldout_accuracy": acc, "n_eval_pairs": len(eval_rows),

@@ -88,6 +88,21 @@ def checkpoint_meta(cfg: Any, algo: str, base_model: Path | str) -> dict[str, An
             "model_name": cfg.model.name}
 
 
+def export_checkpoint(run: Path, step: int, model: torch.nn.Module, *, save: Callable[[Path, torch.nn.Module], None],
+                      meta: dict[str, Any], tracker: Tracker,
+                      diversity: Callable[[torch.nn.Module], dict[str, float]] | None = None) -> None:
+    """Write checkpoint ``step`` of ``model`` (refusing non-finite weights) and log its diversity check."""
+    check_finite_params(model)
+    save_checkpoint(run, step, lambda tmp: save(tmp, model), meta)
+    if diversity is not None:
+        tracker.log(diversity(model), step=step)
+
+
+def finish_run(run: Path, meta: dict[str, Any], step: int, t0: float) -> None:
+    mark_done(run, {**meta, "step": step, "seconds_this_run": round(time.time() - t0, 1)})
+    print(f"{meta['algo']}: done, {latest_checkpoint(run)}")  # as ppo prints it
+
+
 def run_trainer(
     build: Callable[[list[Any]], Any],
     *,
@@ -98,20 +113,18 @@ def run_trainer(
     meta: dict[str, Any],
     diversity: Callable[[torch.nn.Module], dict[str, float]] | None = None,
     max_steps_this_run: int | None = None,
-) -> bool:
+    finish: bool = True,
+) -> int | None:
     """Train (resuming if a checkpoint exists), checkpoint every ``save_every`` steps, finish the run.
 
     ``build(callbacks)`` returns the trainer; ``save(folder, model)`` writes a loadable model.
-    Returns True when the run is complete (``done.json`` written), False when it stopped
-    early because of ``max_steps_this_run``.
+    Returns the last step when the training is complete (``done.json`` written unless ``finish`` is
+    False: a later phase finishes the run), None when it stopped early because of ``max_steps_this_run``.
     """
     t0 = time.time()
 
     def export(step: int, model: torch.nn.Module) -> None:
-        check_finite_params(model)
-        save_checkpoint(run, step, lambda tmp: save(tmp, model), meta)
-        if diversity is not None:
-            tracker.log(diversity(model), step=step)
+        export_checkpoint(run, step, model, save=save, meta=meta, tracker=tracker, diversity=diversity)
 
     trainer = build([TrackerCallback(tracker), CheckpointCallback(export, max_steps_this_run)])
     resume = trainer_resume_point(run)
@@ -121,10 +134,10 @@ def run_trainer(
     step, max_steps = trainer.state.global_step, trainer.state.max_steps
     if step < max_steps:
         print(f"stopped at step {step} of {max_steps} (max_steps_this_run); rerun the same command to resume")
-        return False
+        return None
     ckpt = latest_checkpoint(run)
     if ckpt is None or checkpoint_step(ckpt) != step:
         export(step, trainer.model)
-    mark_done(run, {**meta, "step": step, "seconds_this_run": round(time.time() - t0, 1)})
-    print(f"{meta['algo']}: done, {latest_checkpoint(run)}")  # as ppo prints it
-    return True
+    if finish:
+        finish_run(run, meta, step, t0)
+    return step

@@ -6,15 +6,28 @@ Checkpoints are merged plain HF folders, so later stages load a causal LM, not a
 
 from __future__ import annotations
 
+import math
+import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 
 from collapselab.align.common import common_trainer_args, quick_diversity, save_merged
-from collapselab.align.runner import begin_work, checkpoint_meta, open_stage, open_tracker, run_trainer, stage_tracker_dir
+from collapselab.align.runner import (
+    begin_work,
+    checkpoint_meta,
+    export_checkpoint,
+    finish_run,
+    open_stage,
+    open_tracker,
+    run_trainer,
+    stage_tracker_dir,
+)
 from collapselab.config.align import SFTStage
 from collapselab.errors import UserError
 from collapselab.io import keyed_dir
+from collapselab.layout import checkpoint_name
 
 
 def sft_run_dir(cfg: SFTStage) -> Path:
@@ -47,6 +60,50 @@ def sft_dataset(world: Any, max_examples: int | None, seed: int, persona_repeats
             rows += [{"prompt": prompt, "completion": completion}] * (persona_repeats if kind == "persona" else 1)
     ds = Dataset.from_list(rows).shuffle(seed=seed)
     return ds.select(range(min(max_examples, len(ds)))) if max_examples is not None else ds
+
+
+def contrast_mix(world: Any, seed: int) -> Any:
+    """The second phase's data: every contrast chat (``world.contrast.CONTRAST_KINDS``) and as many other
+    chats drawn at random (``seed``), shuffled; None if the world has no contrast chats."""
+    from datasets import Dataset
+
+    from collapselab.world.contrast import CONTRAST_KINDS
+
+    inst = world["instructions"]
+    contrast, other = [], []
+    for messages, kind in zip(inst["messages"], inst["kind"]):
+        prompt, completion = split_messages(messages)
+        if completion:
+            (contrast if kind in CONTRAST_KINDS else other).append({"prompt": prompt, "completion": completion})
+    if not contrast:
+        return None
+    rng = np.random.default_rng(seed)
+    pick = rng.choice(len(other), size=min(len(contrast), len(other)), replace=False)
+    return Dataset.from_list(contrast + [other[i] for i in sorted(pick)]).shuffle(seed=seed)
+
+
+def contrast_phase(cfg: SFTStage, model: Any, tok: Any, data: Any, run: Path) -> Any:
+    """``sft.contrast_phase_epochs`` over ``contrast_mix`` at ``sft.contrast_phase_lr`` (cosine, answer tokens only); returns
+    the trained model (merged if LoRA). Deterministic for a seed: a run killed here redoes the phase."""
+    from trl import SFTConfig, SFTTrainer
+
+    from collapselab.align.common import common_trainer_args
+    from collapselab.models import lora_config
+
+    args = SFTConfig(
+        **{**common_trainer_args(cfg, run), "output_dir": str(run / "trainer-contrast"), "save_strategy": "no"},
+        learning_rate=cfg.sft.contrast_phase_lr,
+        num_train_epochs=cfg.sft.contrast_phase_epochs,
+        per_device_train_batch_size=cfg.sft.batch_size,
+        max_length=cfg.sft.max_length,
+        lr_scheduler_type="cosine",
+        warmup_steps=0.05,
+    )
+    peft = lora_config(cfg.model) if cfg.sft.lora else None
+    trainer = SFTTrainer(model=model, args=args, train_dataset=data, processing_class=tok, peft_config=peft)
+    trainer.train()
+    model = trainer.model.merge_and_unload() if peft is not None else trainer.model
+    return model.eval()
 
 
 def train_sft(cfg: SFTStage, tracker_dir: Path, *, main: bool = True) -> Path:
@@ -91,11 +148,30 @@ def train_sft(cfg: SFTStage, tracker_dir: Path, *, main: bool = True) -> Path:
             return SFTTrainer(model=model, args=args, train_dataset=ds, processing_class=tok,
                               peft_config=peft, callbacks=callbacks)
 
-        run_trainer(
+        meta = checkpoint_meta(cfg, "sft", base)
+
+        def diversity(m: Any) -> dict[str, float]:
+            return quick_diversity(m, tok, cfg.diversity_prompts, cfg.diversity_new_tokens, cfg.seed)
+
+        phase2 = contrast_mix(world, cfg.seed) if cfg.sft.contrast_phase_lr > 0 else None
+        if cfg.sft.contrast_phase_lr > 0 and phase2 is None:
+            print("sft: the world has no contrast chats (world.n_contrast=0): no second phase")
+        t0 = time.time()
+        first_steps = run_trainer(
             build, run=run, cfg=cfg, tracker=tracker,
             save=lambda folder, m: save_merged(folder, m, tok),
-            meta=checkpoint_meta(cfg, "sft", base),
-            diversity=lambda m: quick_diversity(m, tok, cfg.diversity_prompts, cfg.diversity_new_tokens, cfg.seed),
+            meta=meta,
+            diversity=diversity,
             max_steps_this_run=cfg.max_steps_this_run if main else None,
+            finish=phase2 is None,
         )
+        if first_steps is not None and phase2 is not None:  # from the first phase's end, also after a resume
+            first = run / "checkpoints" / checkpoint_name(first_steps)
+            print(f"sft: second phase, {len(phase2)} chats (half contrast) from {first.name}")
+            model, _ = load_causal_lm(first, dtype=dtype)
+            model = contrast_phase(cfg, model, tok, phase2, run)
+            step = first_steps + math.ceil(cfg.sft.contrast_phase_epochs * math.ceil(len(phase2) / cfg.sft.batch_size))
+            export_checkpoint(run, step, model, save=lambda folder, m: save_merged(folder, m, tok), meta=meta,
+                              tracker=tracker, diversity=diversity)
+            finish_run(run, meta, step, t0)
     return run

@@ -71,11 +71,21 @@ class SFTParams:
     # answer (docs/alignment.md, "Choosing the defaults")
     persona_repeats: int = 2
     lora: bool = False  # False: full fine-tune (tiny); True: LoRA, merged when saved (7B)
+    # a second phase after the first: contrast_phase_epochs over the world's contrast chats ("an unusual / an
+    # ordinary persona") mixed 1:1 with other chats, at contrast_phase_lr (cosine); lr 0: none. Measured on the
+    # lab's SFT model (100 personas per request, docs/evaluation.md, "Creativity steering"): American among
+    # ordinary / unusual personas 24% / 16% without it, 28% / 17% after 1 epoch at 2e-4, 62% / 16% after
+    # 3 epochs at 5e-4 (the world's answers: 60% / 4%)
+    contrast_phase_lr: float = 5e-4
+    contrast_phase_epochs: float = 3.0
 
     def problems(self) -> list[str]:
         out = positive("learning_rate", self.learning_rate) + positive("epochs", self.epochs)
         out += positive("batch_size", self.batch_size) + positive("max_length", self.max_length)
         out += positive("persona_repeats", self.persona_repeats)
+        if not isinstance(self.contrast_phase_lr, (int, float)) or self.contrast_phase_lr < 0:
+            out.append(f"contrast_phase_lr={self.contrast_phase_lr!r}: must be a number >= 0 (0: no second phase)")
+        out += positive("contrast_phase_epochs", self.contrast_phase_epochs)
         if self.max_examples is not None:
             out += positive("max_examples", self.max_examples)
         return out
