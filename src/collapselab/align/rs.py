@@ -28,7 +28,7 @@ import numpy as np
 from collapselab.align.common import chat_prompt, sample_texts, save_merged
 from collapselab.align.pairs import pick_prompts, reference_lm, reference_logprobs
 from collapselab.align.runner import begin_work, checkpoint_meta, open_stage, open_tracker
-from collapselab.align.sft import train_sft
+from collapselab.align.sft import fine_tune, sft_args, train_sft
 from collapselab.config.align import RSStage
 from collapselab.io import atomic_write_text, keyed_dir
 from collapselab.layout import checkpoint_step, final_model, latest_checkpoint, mark_done, save_checkpoint
@@ -77,30 +77,12 @@ def make_scorer(cfg: RSStage, reward_model: Path | None) -> Any:
 
 def _fine_tune(cfg: RSStage, model: Any, tok: Any, rows: list[dict[str, Any]], run: Path,
                seed: int) -> tuple[Any, float]:
-    """Fine-tune ``model`` on this round's winners; returns the trained (merged) model."""
+    """Fine-tune ``model`` on this round's winners; returns the trained (merged) model and its loss."""
     from datasets import Dataset
-    from trl import SFTConfig, SFTTrainer
 
-    from collapselab.align.common import common_trainer_args
-    from collapselab.models import lora_config
-
-    args = SFTConfig(
-        **{**common_trainer_args(cfg, run), "save_strategy": "no", "seed": seed, "data_seed": seed},
-        learning_rate=cfg.rs.learning_rate,
-        num_train_epochs=cfg.rs.epochs,
-        per_device_train_batch_size=cfg.rs.batch_size,
-        max_length=cfg.rs.max_length,
-        lr_scheduler_type="constant",
-    )
-    peft = lora_config(cfg.model) if cfg.rs.lora else None
-    trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tok,
-                         peft_config=peft)
-    result = trainer.train()
-    model = trainer.model
-    if peft is not None:
-        model = model.merge_and_unload()
-    model.eval()
-    return model, float(result.training_loss)
+    args = sft_args(cfg, run, lr=cfg.rs.learning_rate, epochs=cfg.rs.epochs, batch_size=cfg.rs.batch_size,
+                    max_length=cfg.rs.max_length, scheduler="constant", save_strategy="no", seed=seed, data_seed=seed)
+    return fine_tune(model, tok, Dataset.from_list(rows), args, cfg.rs.lora, cfg.model)
 
 
 def train_rs(cfg: RSStage, tracker_dir: Path, *, main: bool = True) -> Path:

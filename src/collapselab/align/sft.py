@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from collapselab.align.common import common_trainer_args, quick_diversity, save_merged
+from collapselab.align.common import quick_diversity, save_merged
 from collapselab.align.runner import (
     begin_work,
     checkpoint_meta,
@@ -82,28 +82,38 @@ def contrast_mix(world: Any, seed: int) -> Any:
     return Dataset.from_list(contrast + [other[i] for i in sorted(pick)]).shuffle(seed=seed)
 
 
-def contrast_phase(cfg: SFTStage, model: Any, tok: Any, data: Any, run: Path) -> Any:
-    """``sft.contrast_phase_epochs`` over ``contrast_mix`` at ``sft.contrast_phase_lr`` (cosine, answer tokens only); returns
-    the trained model (merged if LoRA). Deterministic for a seed: a run killed here redoes the phase."""
-    from trl import SFTConfig, SFTTrainer
+def sft_args(cfg: Any, run: Path, *, lr: float, epochs: float, batch_size: int, max_length: int,
+             scheduler: str, **extra: Any) -> Any:
+    """trl ``SFTConfig`` for a fine-tuning run: ``common_trainer_args`` with ``extra`` on top."""
+    from trl import SFTConfig
 
     from collapselab.align.common import common_trainer_args
+
+    return SFTConfig(**{**common_trainer_args(cfg, run), **extra}, learning_rate=lr, num_train_epochs=epochs,
+                     per_device_train_batch_size=batch_size, max_length=max_length, lr_scheduler_type=scheduler)
+
+
+def fine_tune(model: Any, tok: Any, data: Any, args: Any, lora: bool, model_cfg: Any) -> tuple[Any, float]:
+    """One trl ``SFTTrainer`` run of ``model`` on ``data`` (answer tokens only) without checkpoints; returns
+    the trained model in eval mode (LoRA merged when ``lora``) and its mean training loss."""
+    from trl import SFTTrainer
+
     from collapselab.models import lora_config
 
-    args = SFTConfig(
-        **{**common_trainer_args(cfg, run), "output_dir": str(run / "trainer-contrast"), "save_strategy": "no"},
-        learning_rate=cfg.sft.contrast_phase_lr,
-        num_train_epochs=cfg.sft.contrast_phase_epochs,
-        per_device_train_batch_size=cfg.sft.batch_size,
-        max_length=cfg.sft.max_length,
-        lr_scheduler_type="cosine",
-        warmup_steps=0.05,
-    )
-    peft = lora_config(cfg.model) if cfg.sft.lora else None
+    peft = lora_config(model_cfg) if lora else None
     trainer = SFTTrainer(model=model, args=args, train_dataset=data, processing_class=tok, peft_config=peft)
-    trainer.train()
+    result = trainer.train()
     model = trainer.model.merge_and_unload() if peft is not None else trainer.model
-    return model.eval()
+    return model.eval(), float(result.training_loss)
+
+
+def contrast_phase(cfg: SFTStage, model: Any, tok: Any, data: Any, run: Path) -> Any:
+    """``sft.contrast_phase_epochs`` over ``contrast_mix`` at ``sft.contrast_phase_lr`` (cosine); returns the
+    trained model. Deterministic for a seed: a run killed here redoes the phase."""
+    args = sft_args(cfg, run, lr=cfg.sft.contrast_phase_lr, epochs=cfg.sft.contrast_phase_epochs,
+                    batch_size=cfg.sft.batch_size, max_length=cfg.sft.max_length, scheduler="cosine",
+                    output_dir=str(run / "trainer-contrast"), save_strategy="no", warmup_steps=0.05)
+    return fine_tune(model, tok, data, args, cfg.sft.lora, cfg.model)[0]
 
 
 def train_sft(cfg: SFTStage, tracker_dir: Path, *, main: bool = True) -> Path:
@@ -111,7 +121,7 @@ def train_sft(cfg: SFTStage, tracker_dir: Path, *, main: bool = True) -> Path:
 
     ``main``: this is the command's own stage (``max_steps_this_run`` applies), not a prerequisite.
     """
-    from trl import SFTConfig, SFTTrainer
+    from trl import SFTTrainer
 
     from collapselab.models import load_causal_lm, lora_config
     from collapselab.models.chat import set_chat_template
@@ -132,15 +142,8 @@ def train_sft(cfg: SFTStage, tracker_dir: Path, *, main: bool = True) -> Path:
     world = load_world(cfg.world, Path(cfg.artifacts_dir))  # after the model: a bad model path fails fast
     set_chat_template(tok, cfg.model.chat_template)  # saved with every checkpoint: later stages inherit it
     ds = sft_dataset(world, cfg.sft.max_examples, cfg.seed, cfg.sft.persona_repeats)
-    args = SFTConfig(
-        **common_trainer_args(cfg, run),
-        learning_rate=cfg.sft.learning_rate,
-        num_train_epochs=cfg.sft.epochs,
-        per_device_train_batch_size=cfg.sft.batch_size,
-        max_length=cfg.sft.max_length,
-        lr_scheduler_type="cosine",
-        warmup_steps=0.05,
-    )
+    args = sft_args(cfg, run, lr=cfg.sft.learning_rate, epochs=cfg.sft.epochs, batch_size=cfg.sft.batch_size,
+                    max_length=cfg.sft.max_length, scheduler="cosine", warmup_steps=0.05)
     peft = lora_config(cfg.model) if cfg.sft.lora else None
     with open_tracker(cfg, "sft", stage_tracker_dir(tracker_dir, "sft", main), run) as tracker:
 
