@@ -9,6 +9,7 @@ The artifacts folder is shared per xdist worker, so base, world, SFT and pairs a
 from __future__ import annotations
 
 import json
+import math
 import time
 from pathlib import Path
 
@@ -177,6 +178,19 @@ def test_dpo_trains_lora_and_logs_beta(artifacts, tmp_path):
     logged = wandb_run(tmp_path)
     assert logged["config"]["beta"] == 0.3
     assert any("train/rewards/margins" in r for r in logged["history"])
+
+
+def test_dpo_sft_weight_adds_the_chosen_answers_nll(artifacts, tmp_path):
+    """At the first step the LoRA policy equals its reference, so the sigmoid loss is exactly ln 2; with
+    dpo.sft_weight = w the loss adds w x the chosen answers' mean token NLL (several nats on the tiny model)."""
+    first = {}
+    for w in (0.0, 2.0):
+        cfg = cfg_for("dpo", artifacts, *DPO, "beta=0.2", "dpo.epochs=0.3", f"dpo.sft_weight={w}")
+        train_dpo(cfg, tmp_path / str(w))
+        first[w] = next(r["train/loss"] for r in wandb_run(tmp_path / str(w))["history"] if "train/loss" in r)
+    assert first[0.0] == pytest.approx(math.log(2), abs=1e-4)
+    nll = (first[2.0] - math.log(2)) / 2
+    assert 1.0 < nll < 10.0
 
 
 @pytest.mark.parametrize("stage, extra", [("dpo", DPO), ("ppo", REWARD + PPO)])

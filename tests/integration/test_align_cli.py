@@ -48,6 +48,8 @@ def broken_model(tmp_path) -> Path:
         ("reward", "save_every=0", "save_every=0: must be > 0"),
         ("dpo", "model.lora_r=0", "model.lora_r=0: must be >= 1"),
         ("ppo", "ppo.response_length=-3", "ppo.response_length=-3: must be > 0"),
+        ("dpo", "dpo.sft_weight=-1", "dpo.sft_weight=-1.0: must be a number >= 0"),
+        ("sft", "sft.contrast_phase_lr=-1", "sft.contrast_phase_lr=-1.0: must be a number >= 0"),
     ],
 )
 def test_bad_input_is_one_line(tmp_path, script, override, expected):

@@ -49,7 +49,8 @@ def train_dpo(cfg: DPOStage, tracker_dir: Path) -> Path:
     args = DPOConfig(
         **common_trainer_args(cfg, run),
         beta=cfg.beta,
-        loss_type=[cfg.dpo.loss_type],
+        loss_type=[cfg.dpo.loss_type, "sft"] if cfg.dpo.sft_weight > 0 else [cfg.dpo.loss_type],
+        loss_weights=[1.0, cfg.dpo.sft_weight] if cfg.dpo.sft_weight > 0 else None,
         learning_rate=cfg.dpo.learning_rate,
         num_train_epochs=cfg.dpo.epochs,
         per_device_train_batch_size=cfg.dpo.batch_size,

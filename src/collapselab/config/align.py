@@ -200,10 +200,16 @@ class DPOParams:
     batch_size: int = 16
     max_length: int = 256
     loss_type: str = "sigmoid"
+    # > 0: add sft_weight x the chosen answers' mean token NLL to the loss (the NLL term of Pang et al. 2024,
+    # "Iterative Reasoning Preference Optimization", weighted on the NLL side as trl's rpo_alpha; trl's "sft"
+    # loss beside loss_type): it keeps the chosen answers likely while the margin grows
+    sft_weight: float = 0.0
 
     def problems(self) -> list[str]:
         out = positive("learning_rate", self.learning_rate) + positive("epochs", self.epochs)
         out += positive("batch_size", self.batch_size) + positive("max_length", self.max_length)
+        if isinstance(self.sft_weight, bool) or not isinstance(self.sft_weight, (int, float)) or self.sft_weight < 0:
+            out.append(f"sft_weight={self.sft_weight!r}: must be a number >= 0 (0: the plain loss)")
         return out + choice("loss_type", self.loss_type, ("sigmoid", "ipo", "hinge"))
 
 
