@@ -48,16 +48,22 @@ def load_base(cfg: Any) -> Path:
     return Path(ensure_base(cfg.model, cfg.world, Path(cfg.artifacts_dir)))
 
 
+def chat_rows(world: Any) -> list[tuple[str, dict[str, Any]]]:
+    """Every answered instruction as (kind, trl prompt-completion row), in the world's order."""
+    inst = world["instructions"]
+    out = []
+    for messages, kind in zip(inst["messages"], inst["kind"]):
+        prompt, completion = split_messages(messages)
+        if completion:
+            out.append((kind, {"prompt": prompt, "completion": completion}))
+    return out
+
+
 def sft_dataset(world: Any, max_examples: int | None, seed: int, persona_repeats: int = 1) -> Any:
     """The instructions split as trl prompt-completion conversations, persona chats ``persona_repeats`` times."""
     from datasets import Dataset
 
-    rows = []
-    inst = world["instructions"]
-    for messages, kind in zip(inst["messages"], inst["kind"]):
-        prompt, completion = split_messages(messages)
-        if completion:
-            rows += [{"prompt": prompt, "completion": completion}] * (persona_repeats if kind == "persona" else 1)
+    rows = [row for kind, row in chat_rows(world) for _ in range(persona_repeats if kind == "persona" else 1)]
     ds = Dataset.from_list(rows).shuffle(seed=seed)
     return ds.select(range(min(max_examples, len(ds)))) if max_examples is not None else ds
 
@@ -69,12 +75,9 @@ def contrast_mix(world: Any, seed: int) -> Any:
 
     from collapselab.world.contrast import CONTRAST_KINDS
 
-    inst = world["instructions"]
-    contrast, other = [], []
-    for messages, kind in zip(inst["messages"], inst["kind"]):
-        prompt, completion = split_messages(messages)
-        if completion:
-            (contrast if kind in CONTRAST_KINDS else other).append({"prompt": prompt, "completion": completion})
+    rows = chat_rows(world)
+    contrast = [row for kind, row in rows if kind in CONTRAST_KINDS]
+    other = [row for kind, row in rows if kind not in CONTRAST_KINDS]
     if not contrast:
         return None
     rng = np.random.default_rng(seed)
