@@ -46,23 +46,24 @@ def _state(tmp_path, *extra):
 def test_each_mitigation_is_a_job_on_the_collapsed_checkpoint_with_its_own_decoding(tmp_path):
     from collapselab.lab.eval_jobs import mitigation_cfg
 
-    state = _state(tmp_path, "lab.mitigate_role=ppo-b0.05")
+    state = _state(tmp_path, "lab.mitigate_roles=[ppo-b0.05,dpo-b0.1]")
     jobs = build_jobs(state)
     names = [n for n in jobs if n.startswith("mitigate/")]
-    assert names == ["mitigate/conformative-w0.5", "mitigate/temperature-1.3", "mitigate/steer-l1-s2",
-                     "mitigate/verbalized-k5"]
-    assert jobs["mitigate/conformative-w0.5"].deps == ("ppo/0.05", "reward", "base")
+    rules = ["conformative-w0.5", "temperature-1.3", "steer-l1-s2", "verbalized-k5"]
+    assert names == [f"mitigate/{role}/{r}" for role in ("ppo-b0.05", "dpo-b0.1") for r in rules]
+    assert jobs["mitigate/ppo-b0.05/conformative-w0.5"].deps == ("ppo/0.05", "reward", "base")
+    assert jobs["mitigate/dpo-b0.1/conformative-w0.5"].deps == ("dpo/0.1", "reward", "base")
     assert set(names) <= set(jobs["report"].deps) and not set(names) & set(jobs["compare"].deps)
     art = tmp_path / "art"
     state.results = {"base": {"path": str(art / "base")}, "reward": {"model": str(art / "rm")},
                      "ppo/0.05": {"run": str(art / "ppo"), "model": str(art / "ppo" / "step-000004")}}
-    conf = mitigation_cfg(state, "conformative-w0.5")
+    conf = mitigation_cfg(state, "ppo-b0.05", "conformative-w0.5")
     assert conf.checkpoints == [str(art / "ppo" / "step-000004")] and conf.reward_model == str(art / "rm")
     assert (conf.decoding.method, conf.decoding.weight, conf.decoding.base) == ("conformative", 0.5, str(art / "base"))
     assert conf.probes == ["entropy", "semantic", "persona", "quality"] and conf.persona.n_samples == 10
-    temp = mitigation_cfg(state, "temperature-1.3")
+    temp = mitigation_cfg(state, "ppo-b0.05", "temperature-1.3")
     assert (temp.decoding.method, temp.decoding.temperature, temp.decoding.base) == ("plain", 1.3, None)
-    steer = mitigation_cfg(state, "steer-l1-s2")  # the steered model's own direction (auto), no base model
+    steer = mitigation_cfg(state, "ppo-b0.05", "steer-l1-s2")  # the steered model's own direction (auto), no base model
     assert (steer.decoding.method, steer.decoding.layer, steer.decoding.scale, steer.decoding.direction,
             steer.decoding.base) == ("steer", 1, 2.0, "auto", None)
 
@@ -70,8 +71,10 @@ def test_each_mitigation_is_a_job_on_the_collapsed_checkpoint_with_its_own_decod
 def test_a_mitigation_role_that_is_not_one_of_the_labs_runs_is_refused(tmp_path):
     from collapselab.errors import UserError
 
-    with pytest.raises(UserError, match="mitigate_role='ppo-b0.3'"):
-        compose("lab", ["lab=smoke", "lab.mitigate_role=ppo-b0.3"])
+    with pytest.raises(UserError, match=r"mitigate_roles=\['rs', 'ppo-b0.3'\]: each must be one of the lab's runs"):
+        compose("lab", ["lab=smoke", "lab.mitigate_roles=[rs,ppo-b0.3]"])
+    with pytest.raises(UserError, match=r"mitigate_roles=\[\]: .* at least one"):
+        compose("lab", ["lab=smoke", "lab.mitigate_roles=[]"])
 
 
 def test_the_section_tabulates_each_rule_beside_base_and_aligned_and_draws_the_frontier(tmp_path):
@@ -84,7 +87,7 @@ def test_the_section_tabulates_each_rule_beside_base_and_aligned_and_draws_the_f
     res = LabResults(roles={"base": {**_m(0.14, 0.85, 0.9, 0.3), "semantic/vendi": 8.0},
                             "rs": {**_m(0.20, 0.65, 0.9, 2.0), "semantic/vendi": 6.0}}, dirs={})
     run = LabRun(base=tmp_path, sft=tmp_path, reward=tmp_path, runs={}, eval_final=tmp_path, eval_steps=tmp_path,
-                 start_scores=tmp_path, mitigations={"minp-T1.5": tmp_path / "mit" / "minp"}, mitigate_role="rs")
+                 start_scores=tmp_path, mitigations={"rs": {"minp-T1.5": tmp_path / "mit" / "minp"}})
     doc = Doc()
     figs = mitigation_section(doc, res, run, tmp_path / "figs")
     md = doc.markdown()
@@ -95,15 +98,41 @@ def test_the_section_tabulates_each_rule_beside_base_and_aligned_and_draws_the_f
     assert figs and (tmp_path / "figs" / "mitigation_frontier.png").is_file()
 
 
+def test_each_mitigated_role_gets_its_own_table_gaps_and_frontier(tmp_path):
+    import json
+
+    for role, (tfidf, attr) in {"ppo-b0.05": (0.26, 0.73), "dpo-b0.1": (0.22, 0.62)}.items():
+        folder = tmp_path / "mit" / role / "minp" / "step-4"
+        folder.mkdir(parents=True)
+        json.dump(_m(tfidf, attr, 0.9, 1.9), (folder / "metrics.json").open("w"))
+    # ppo: gaps (0.26 - 0.38) / (0.14 - 0.38) = 0.5 and (0.73 - 0.55) / (0.85 - 0.55) = 0.6 -> meets the target;
+    # dpo: (0.22 - 0.30) / (0.14 - 0.30) = 0.5 but (0.62 - 0.60) / (0.85 - 0.60) = 0.08 -> does not
+    res = LabResults(roles={"base": _m(0.14, 0.85, 0.9, 0.3), "ppo-b0.05": _m(0.38, 0.55, 0.9, 2.0),
+                            "dpo-b0.1": _m(0.30, 0.60, 0.9, 2.0)}, dirs={})
+    run = LabRun(base=tmp_path, sft=tmp_path, reward=tmp_path, runs={}, eval_final=tmp_path, eval_steps=tmp_path,
+                 start_scores=tmp_path, mitigations={r: {"minp": tmp_path / "mit" / r / "minp"}
+                                                     for r in ("ppo-b0.05", "dpo-b0.1")})
+    doc = Doc()
+    figs = mitigation_section(doc, res, run, tmp_path / "figs")
+    md = doc.markdown()
+    assert "### On ppo-b0.05" in md and "### On dpo-b0.1" in md
+    assert "On `ppo-b0.05`, 1 of 1 rules meet the target: minp." in md
+    assert "On `dpo-b0.1`, 0 of 1 rules meet the target." in md
+    dpo_rows = md.split("### On dpo-b0.1")[1]
+    assert "| 0.5 | 0.08 |" in next(line for line in dpo_rows.splitlines() if line.startswith("| minp"))
+    assert [f for f, _ in figs] == ["figures/mitigation_frontier_ppo-b0.05.png", "figures/mitigation_frontier_dpo-b0.1.png"]
+    assert all((tmp_path / f.replace("figures", "figs")).is_file() for f, _ in figs)
+
+
 def test_without_rejection_sampling_the_lab_has_no_rs_jobs_and_mitigates_another_run(tmp_path):
-    state = _state(tmp_path, "lab.run_rs=false", "lab.mitigate_role=dpo-b0.1", "lab.typicality=0.05")
+    state = _state(tmp_path, "lab.run_rs=false", "lab.mitigate_roles=[dpo-b0.1]", "lab.typicality=0.05")
     jobs = build_jobs(state)
     assert not [n for n in jobs if n.split("/")[0] == "rs" or n.endswith("rs")]
-    assert jobs["mitigate/temperature-1.3"].deps[0] == "dpo/0.1"
+    assert jobs["mitigate/dpo-b0.1/temperature-1.3"].deps[0] == "dpo/0.1"
     from collapselab.errors import UserError
 
-    with pytest.raises(UserError, match=r"lab.mitigate_role='rs': must be one of the lab's runs \(ppo-b0.05, dpo-b0.1\)"):
-        compose("lab", ["lab=smoke", "lab.run_rs=false", "lab.mitigate_role=rs"])
+    with pytest.raises(UserError, match=r"lab.mitigate_roles=\['rs'\]: each must be one of the lab's runs \(ppo-b0.05, dpo-b0.1\)"):
+        compose("lab", ["lab=smoke", "lab.run_rs=false"])
 
 
 def test_the_gap_interval_is_the_percentile_range_of_the_resampled_gap():
@@ -157,10 +186,10 @@ def test_with_samples_each_gap_gets_its_interval_in_the_table(tmp_path):
     res = LabResults(roles={"base": _m(0.1, 0.85, 0.9, 0.3), "rs": _m(0.3, 0.65, 0.9, 2.0)},
                      dirs={"base": base, "rs": rs})
     run = LabRun(base=tmp_path, sft=tmp_path, reward=tmp_path, runs={}, eval_final=tmp_path, eval_steps=tmp_path,
-                 start_scores=tmp_path, mitigations={"minp": tmp_path / "mit" / "minp"}, mitigate_role="rs")
+                 start_scores=tmp_path, mitigations={"rs": {"minp": tmp_path / "mit" / "minp"}})
     from collapselab.lab.mitigate import gap_intervals
 
-    cis = gap_intervals(LabResults(roles=res.roles, dirs=res.dirs), run, "rs", ["minp"])
+    cis = gap_intervals(LabResults(roles=res.roles, dirs=res.dirs), run.mitigations["rs"], "rs")
     lo, hi = cis[("minp", "semantic/tfidf_cos_mean")]
     assert 0.45 < lo < 0.5 < hi < 0.55 and ("minp", "persona/attribute_entropy_mean") not in cis
     doc = Doc()

@@ -42,10 +42,10 @@ class LabPreset:
     evaluate_steps: list[str] = field(default_factory=list)  # every intermediate checkpoint: a lighter probe set
     toy: list[str] = field(default_factory=list)
     # getting diversity back: each entry (name -> evaluate overrides, the decoding group's) decodes the final
-    # checkpoint of mitigate_role ("rs" or "<ppo|dpo>-b<beta>") with the entropy, semantic, persona and quality
-    # probes; conformative decoding's base is the lab's pretrained base. The report compares them.
+    # checkpoint of each of mitigate_roles ("rs" or "<ppo|dpo>-b<beta>") with the entropy, semantic, persona and
+    # quality probes; conformative decoding's base is the lab's pretrained base. The report compares them per role.
     mitigations: dict[str, list[str]] = field(default_factory=dict)
-    mitigate_role: str = "rs"
+    mitigate_roles: list[str] = field(default_factory=lambda: ["rs"])
     # the annotator's typicality bias alpha (Verbalized Sampling eq. 1; ``annotator.typicality`` of the
     # reward / PPO / DPO configs): the lab sets it there, predicts with it, and runs the alpha = 0 control
     typicality: float = 0.0
@@ -61,8 +61,10 @@ class LabPreset:
                 out.append(f"{name}={bad}: betas must be numbers >= 0")
         if self.mitigations:
             roles = [f"{a}-b{b}" for a in ("ppo", "dpo") for b in getattr(self, f"{a}_betas")] + ["rs"] * self.run_rs
-            if self.mitigate_role not in roles:
-                out.append(f"mitigate_role={self.mitigate_role!r}: must be one of the lab's runs ({', '.join(roles)})")
+            bad = [r for r in self.mitigate_roles if r not in roles]
+            if bad or not self.mitigate_roles:
+                out.append(f"mitigate_roles={list(self.mitigate_roles)!r}: each must be one of the lab's runs "
+                           f"({', '.join(roles)}), at least one")
         if self.align_start not in ("sft", "rs"):
             out.append(f"align_start={self.align_start!r}: must be one of sft, rs")
         elif self.align_start == "rs" and not self.run_rs:

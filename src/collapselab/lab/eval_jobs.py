@@ -4,8 +4,8 @@ A role names what is evaluated: ``base``, ``sft``, ``<algo>-b<beta>`` (a PPO or 
 (rejection sampling), ``control-...`` (an alpha = 0 control run, persona probe only). Final
 checkpoints go to ``<out_dir>/eval/final/<role>/``, every checkpoint of a run to
 ``eval/steps/<role>/``, the controls to ``eval/control/<role>/``, and the mitigations (one
-decoding rule each on the lab's most collapsed checkpoint, ``lab.mitigations``) to
-``eval/mitigate/<name>/``. ``lab/stages.py`` puts these functions into the job graph.
+decoding rule each on each of ``lab.mitigate_roles``' final checkpoints, ``lab.mitigations``) to
+``eval/mitigate/<role>/<name>/``. ``lab/stages.py`` puts these functions into the job graph.
 """
 
 from __future__ import annotations
@@ -33,8 +33,13 @@ def control_eval_dir(state: Any) -> Path:
 
 
 def mitigation_dir(state: Any) -> Path:
-    """Where the mitigations' evaluations go: ``eval/mitigate/<name>/<checkpoint>/``."""
+    """Where the mitigations' evaluations go: ``eval/mitigate/<role>/<name>/<checkpoint>/``."""
     return state.out_dir / "eval" / "mitigate"
+
+
+def mitigation_job(role: str, name: str) -> str:
+    """The job that decodes ``role``'s final checkpoint with mitigation ``name``: ``mitigate/<role>/<name>``."""
+    return f"mitigate/{role}/{name}"
 
 
 def is_control(role: str) -> bool:
@@ -85,29 +90,29 @@ def eval_key(state: Any, role: str, light: bool) -> str:
     return config_hash(as_dict(eval_cfg(state, eval_target(state, role, light), light, role)))
 
 
-def mitigation_cfg(state: Any, name: str) -> Any:
-    """The evaluate config of mitigation ``name``: the lab's evaluate settings on the final checkpoint of
-    ``lab.mitigate_role``, the diversity and quality probes, and the mitigation's own decoding overrides;
+def mitigation_cfg(state: Any, role: str, name: str) -> Any:
+    """The evaluate config of mitigation ``name`` on ``role`` (one of ``lab.mitigate_roles``): the lab's evaluate
+    settings on that role's final checkpoint, the diversity and quality probes, and the mitigation's own decoding overrides;
     conformative decoding's base model is the lab's pretrained base (the model the instruct one came from)."""
     p = state.cfg.lab
     extra = list(p.mitigations[name])
     if any(o.split("=")[0] == "decoding" and o.split("=", 1)[1] == "conformative" for o in extra):
         extra.append(f"decoding.base={state.results['base']['path']}")
     return state.compose("evaluate", "evaluate", [
-        f"checkpoints=[{eval_target(state, p.mitigate_role, False)}]", f"reward_model={state.results['reward']['model']}",
+        f"checkpoints=[{eval_target(state, role, False)}]", f"reward_model={state.results['reward']['model']}",
         MITIGATION_PROBES, "tsne=false", *extra])
 
 
-def run_mitigation(state: Any, name: str) -> Result:
+def run_mitigation(state: Any, role: str, name: str) -> Result:
     from collapselab.probes import evaluate  # torch
 
-    out = mitigation_dir(state) / name
-    report = evaluate(mitigation_cfg(state, name), out)
+    out = mitigation_dir(state) / role / name
+    report = evaluate(mitigation_cfg(state, role, name), out)
     return {"dir": str(out)}, [str(out / n / "metrics.json") for n in report.results]
 
 
-def mitigation_key(state: Any, name: str) -> str:
-    return config_hash(as_dict(mitigation_cfg(state, name)))
+def mitigation_key(state: Any, role: str, name: str) -> str:
+    return config_hash(as_dict(mitigation_cfg(state, role, name)))
 
 
 # --------------------------------------------------------------------------- creativity steering's validation

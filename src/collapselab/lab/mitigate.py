@@ -1,7 +1,7 @@
 """The report's "Getting diversity back": decoding rules on the lab's collapsed checkpoint, against quality.
 
 Each mitigation (``lab.mitigations``: a name and the decoding overrides of eval/evaluate.py) decodes
-the final checkpoint of ``lab.mitigate_role`` with the entropy, semantic, persona and quality probes
+the final checkpoint of each of ``lab.mitigate_roles`` with the entropy, semantic, persona and quality probes
 (``lab/eval_jobs.py``). For each diversity metric the share of the base-to-aligned gap it closes is
 
     gap closed = (mitigated - aligned) / (base - aligned)
@@ -77,11 +77,13 @@ def gap_interval(mitigated: np.ndarray | None, aligned: np.ndarray | None, base:
     return float(np.quantile(g, alpha / 2)), float(np.quantile(g, 1 - alpha / 2))
 
 
-def gap_intervals(res: LabResults, run: LabRun, role: str, names: list[str], n_boot: int = 1000,
+def gap_intervals(res: LabResults, dirs: dict[str, Path], role: str, n_boot: int = 1000,
                   seed: int = 0) -> dict[tuple[str, str], tuple[float, float]]:
     """(mitigation, key) -> 95% interval of its gap closed on each ``TARGET_KEYS`` metric (where the samples
-    exist); one seeded generator per (set, key), so a set's draws are the same in every row."""
-    sets = {"base": res.dirs.get("base"), "aligned": res.dirs.get(role), **{n: run.mitigations[n] for n in names}}
+    exist), for the mitigations ``dirs`` (name -> evaluation folder) on ``role``; one seeded generator per
+    (set, key), so a set's draws are the same in every row."""
+    names = list(dirs)
+    sets = {"base": res.dirs.get("base"), "aligned": res.dirs.get(role), **dirs}
     rows = {s: evaluation_samples(d) if d is not None else [] for s, d in sets.items()}
     out = {}
     for j, key in enumerate(TARGET_KEYS):
@@ -104,25 +106,39 @@ def meets_target(m: dict, aligned: dict, base: dict) -> bool:
 
 
 def mitigation_section(doc: Doc, res: LabResults, run: LabRun, figs_dir: Path) -> list[tuple[str, str]]:
-    """The table and the frontier figure; returns the figure (relative path, caption) list."""
+    """One table and frontier figure per role of ``lab.mitigate_roles``; returns the figures (relative path,
+    caption)."""
     doc.h(2, "Getting diversity back")
-    role = run.mitigate_role
-    base, aligned = res.roles.get("base"), res.roles.get(role)
-    mitigated = {n: m for n, d in run.mitigations.items() if (m := read_metrics(d)) is not None}
-    if not mitigated or base is None or aligned is None:
-        doc.p("No mitigation was evaluated (`lab.mitigations` is empty, or the base or the "
-              f"`{role}` checkpoint has no evaluation).")
+    base = res.roles.get("base")
+    if not any(run.mitigations.values()) or base is None:
+        doc.p("No mitigation was evaluated (`lab.mitigations` is empty, or the base checkpoint has no evaluation).")
         return []
-    doc.p(f"Each row decodes the final `{role}` checkpoint (the aligned row: plain sampling, as evaluated above) "
-          "with one rule from `lab.mitigations`, on the same prompts and seeds; conformative decoding mixes in the "
-          "lab's pretrained base (`decoding.base`), which reads the plain-text prompt. \"gap\" is the share of the "
-          "base-to-aligned gap that the row closes, (row - aligned) / (base - aligned), from point values (1: back "
-          "at the base; negative: further from it), with a 95% interval that resamples the base's, the aligned "
-          "model's and the row's samples independently (1000 draws); the other intervals are each value's own. A row **meets the "
-          "target** when it closes at least half of the gap on TF-IDF similarity and on the persona attribute "
-          "entropy while parsing >= 85% of personas with a reward within 10% of the aligned model's.")
+    doc.p("Each row decodes the final checkpoint of an aligned run (the aligned row: plain sampling, as evaluated "
+          "above) with one rule from `lab.mitigations`, on the same prompts and seeds; conformative decoding mixes in "
+          "the lab's pretrained base (`decoding.base`), which reads the plain-text prompt. \"gap\" is the share of "
+          "the base-to-aligned gap that the row closes, (row - aligned) / (base - aligned), from point values (1: "
+          "back at the base; negative: further from it), with a 95% interval that resamples the base's, the aligned "
+          "model's and the row's samples independently (1000 draws); the other intervals are each value's own. A row "
+          "**meets the target** when it closes at least half of the gap on TF-IDF similarity and on the persona "
+          "attribute entropy while parsing >= 85% of personas with a reward within 10% of the aligned model's.")
+    figs = []
+    for role, dirs in run.mitigations.items():
+        figs += _role_mitigations(doc, res, role, dirs, figs_dir, several=len(run.mitigations) > 1)
+    return figs
+
+
+def _role_mitigations(doc: Doc, res: LabResults, role: str, dirs: dict[str, Path], figs_dir: Path,
+                      several: bool) -> list[tuple[str, str]]:
+    """The table, the verdict and the frontier figure of the mitigations on one aligned checkpoint."""
+    base, aligned = res.roles["base"], res.roles.get(role)
+    if several:
+        doc.h(3, f"On {role}")
+    mitigated = {n: m for n, d in dirs.items() if (m := read_metrics(d)) is not None}
+    if not mitigated or aligned is None:
+        doc.p(f"No mitigation of `{role}` was evaluated (or `{role}` has no evaluation).")
+        return []
     rows_in = [("base", base), ("sft", res.roles.get("sft") or {}), (f"{role} (aligned)", aligned), *mitigated.items()]
-    gap_cis = gap_intervals(res, run, role, list(mitigated))
+    gap_cis = gap_intervals(res, {n: dirs[n] for n in mitigated}, role)
     header = ["decoding", *[f"{label} [95% CI]" for label, _ in DIVERSITY[:2]], "gap TF-IDF", "gap attr. entropy",
               *[label for label, _ in DIVERSITY[2:]], *[label for label, _ in QUALITY], "meets target"]
     table = []
@@ -142,11 +158,12 @@ def mitigation_section(doc: Doc, res: LabResults, run: LabRun, figs_dir: Path) -
               "bios alone (a list of attribute lines is not an answer the reward model scores), so its reward is "
               "not the persona-and-bio mean of the other rows.")
     best = [n for n, m in mitigated.items() if meets_target(m, aligned, base)]
-    doc.p(f"{len(best)} of {len(mitigated)} rules meet the target" + (f": {', '.join(best)}." if best else
+    doc.p(f"On `{role}`, {len(best)} of {len(mitigated)} rules meet the target" + (f": {', '.join(best)}." if best else
           ". The table is the measured frontier: what each rule buys back, and what it costs."))
     refs = {"base": base, "sft": res.roles.get("sft") or {}, f"{role} (aligned)": aligned}
-    path = mitigation_frontier(mitigated, refs, figs_dir / "mitigation_frontier.png")
-    return [(f"figures/{path.name}", "diversity against reward: each decoding rule on the aligned checkpoint")]
+    name = f"mitigation_frontier_{role}.png" if several else "mitigation_frontier.png"
+    path = mitigation_frontier(mitigated, refs, figs_dir / name)
+    return [(f"figures/{path.name}", f"diversity against reward: each decoding rule on {role}'s final checkpoint")]
 
 
 def steer_section(doc: Doc, run: LabRun) -> None:

@@ -43,9 +43,9 @@ class LabRun:
     # alpha = 0 control runs, (algo, beta) -> run; rejection sampling's key is ("rs", None)
     controls: dict[tuple[str, float | None], AlignedRun] = field(default_factory=dict)
     rs: AlignedRun | None = None  # rejection-sampling fine-tuning (lab.run_rs)
-    # mitigation name -> its evaluation folder (<checkpoint>/metrics.json): a decoding rule on mitigate_role's model
-    mitigations: dict[str, Path] = field(default_factory=dict)
-    mitigate_role: str = ""
+    # role (one of lab.mitigate_roles) -> mitigation name -> its evaluation folder (<checkpoint>/metrics.json):
+    # a decoding rule on that role's final model
+    mitigations: dict[str, dict[str, Path]] = field(default_factory=dict)
     eval_control: Path | None = None  # <role>/<checkpoint>/metrics.json of the control runs (persona probe)
     toy_jeepiti: Path | None = None  # folder with jeepiti.json (None: the toy was not run)
     toy_bandit: Path | None = None  # folder with bandit.json and its figures

@@ -40,6 +40,7 @@ from collapselab.lab.eval_jobs import (
     control_eval_dir,
     eval_dirs,
     eval_key,
+    mitigation_job,
     mitigation_key,
     run_eval,
     run_mitigation,
@@ -256,7 +257,8 @@ def lab_run(state: Any) -> LabRun:
         beta = float(b) if b is not None else None
         controls[(algo, beta)] = AlignedRun(algo, beta, control_role(algo, b), Path(res["run"]), Path(res["model"]))
     rs = AlignedRun("rs", None, RS_ROLE, Path(r["rs"]["run"]), Path(r["rs"]["model"])) if "rs" in r else None
-    mitigations = {n: Path(r[f"mitigate/{n}"]["dir"]) for n in state.cfg.lab.mitigations if f"mitigate/{n}" in r}
+    mitigations = {role: {n: Path(r[j]["dir"]) for n in state.cfg.lab.mitigations if (j := mitigation_job(role, n)) in r}
+                   for role in state.cfg.lab.mitigate_roles}
     toy = r.get("toy") or {}
     return LabRun(
         base=Path(r["base"]["path"]), sft=Path(r["sft"]["model"]), reward=Path(r["reward"]["model"]), runs=runs,
@@ -264,7 +266,6 @@ def lab_run(state: Any) -> LabRun:
         start_role=start_role(state.cfg.lab),
         typicality=float(state.cfg.lab.typicality), controls=controls,
         eval_control=control_eval_dir(state) if controls else None, rs=rs, mitigations=mitigations,
-        mitigate_role=state.cfg.lab.mitigate_role,
         toy_jeepiti=Path(toy["jeepiti"]) if "jeepiti" in toy else None,
         toy_bandit=Path(toy["bandit"]) if "bandit" in toy else None,
         steer=Path(r["steer/sft"]["dir"]) if "steer/sft" in r else None,
@@ -336,10 +337,12 @@ def build_jobs(state: Any) -> dict[str, Job]:
     # the report reads the evaluations, the scores and the toy (not compare's curves): it is written while
     # compare runs
     control_evals = [j.name for j in controls if j.stage == "evaluate"]
-    # each mitigation: one decoding rule on the final checkpoint of lab.mitigate_role (diversity and quality probes)
-    mitigations = [Job(f"mitigate/{n}", "mitigate", (target_job(p.mitigate_role), "reward", "base"),
-                       lambda s, n=n: mitigation_key(s, n), lambda s, n=n: run_mitigation(s, n), "mitigate")
-                   for n in p.mitigations]
+    # each mitigation: one decoding rule on the final checkpoint of each of lab.mitigate_roles (diversity and
+    # quality probes)
+    mitigations = [Job(mitigation_job(role, n), "mitigate", (target_job(role), "reward", "base"),
+                       lambda s, r=role, n=n: mitigation_key(s, r, n), lambda s, r=role, n=n: run_mitigation(s, r, n),
+                       "mitigate")
+                   for role in p.mitigate_roles for n in p.mitigations]
     jobs += mitigations
     jobs.append(Job("report", "report", ("toy", *evals, "score/start", "steer/sft", *control_evals,
                                          *[j.name for j in mitigations]),
