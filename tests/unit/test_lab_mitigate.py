@@ -124,6 +124,25 @@ def test_each_mitigated_role_gets_its_own_table_gaps_and_frontier(tmp_path):
     assert all((tmp_path / f.replace("figures", "figs")).is_file() for f, _ in figs)
 
 
+def test_a_verbalized_row_shows_only_what_its_persona_prompt_changes(tmp_path):
+    import json
+
+    folder = tmp_path / "mit" / "vs" / "step-4"
+    folder.mkdir(parents=True)
+    # its semantic probe kept the plain request: the TF-IDF value is the aligned model's own samples again
+    json.dump({**_m(0.38, 0.70, 0.3, 1.9), "meta": {"prompt_format": "verbalized"}}, (folder / "metrics.json").open("w"))
+    res = LabResults(roles={"base": _m(0.14, 0.85, 0.9, 0.3), "ppo-b0.05": _m(0.38, 0.55, 0.9, 2.0)}, dirs={})
+    run = LabRun(base=tmp_path, sft=tmp_path, reward=tmp_path, runs={}, eval_final=tmp_path, eval_steps=tmp_path,
+                 start_scores=tmp_path, mitigations={"ppo-b0.05": {"vs": tmp_path / "mit" / "vs"}})
+    doc = Doc()
+    mitigation_section(doc, res, run, tmp_path / "figs")
+    md = doc.markdown()
+    row = next(line for line in md.splitlines() if line.startswith("| vs"))
+    # TF-IDF "(plain prompt)", attribute entropy 0.7, gap TF-IDF blank, gap attr. (0.70 - 0.55) / 0.30 = 0.5
+    assert row.startswith("| vs | (plain prompt) | 0.7 |  | 0.5 | (plain prompt) |") and row.endswith("| no |")
+    assert "those columns would only repeat the aligned row" in md
+
+
 def test_without_rejection_sampling_the_lab_has_no_rs_jobs_and_mitigates_another_run(tmp_path):
     state = _state(tmp_path, "lab.run_rs=false", "lab.mitigate_roles=[dpo-b0.1]", "lab.typicality=0.05")
     jobs = build_jobs(state)

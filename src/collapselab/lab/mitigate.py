@@ -141,22 +141,28 @@ def _role_mitigations(doc: Doc, res: LabResults, role: str, dirs: dict[str, Path
     gap_cis = gap_intervals(res, {n: dirs[n] for n in mitigated}, role)
     header = ["decoding", *[f"{label} [95% CI]" for label, _ in DIVERSITY[:2]], "gap TF-IDF", "gap attr. entropy",
               *[label for label, _ in DIVERSITY[2:]], *[label for label, _ in QUALITY], "meets target"]
+    vs = [n for n, m in mitigated.items() if (m.get("meta") or {}).get("prompt_format") == "verbalized"]
     table = []
     for name, m in rows_in:
         is_mit = name in mitigated
-        cells = [name] + [fmt(m.get(k), ci_of(m, k)) for _, k in DIVERSITY[:2]]
-        cells += [fmt(gap_closed(m.get(k), aligned.get(k), base.get(k)), gap_cis.get((name, k))) if is_mit else ""
+
+        def value(k: str) -> str:  # verbalized sampling changes the persona prompt only: the rest is the aligned row's
+            return "(plain prompt)" if name in vs and not k.startswith("persona/") else fmt(m.get(k), ci_of(m, k))
+
+        cells = [name] + [value(k) for _, k in DIVERSITY[:2]]
+        cells += [("" if name in vs and not k.startswith("persona/") else
+                   fmt(gap_closed(m.get(k), aligned.get(k), base.get(k)), gap_cis.get((name, k)))) if is_mit else ""
                   for k in TARGET_KEYS]
-        cells += [fmt(m.get(k), ci_of(m, k)) for _, k in DIVERSITY[2:]] + [fmt(m.get(k), ci_of(m, k)) for _, k in QUALITY]
+        cells += [value(k) for _, k in DIVERSITY[2:]] + [fmt(m.get(k), ci_of(m, k)) for _, k in QUALITY]
         cells.append(("**yes**" if meets_target(m, aligned, base) else "no") if is_mit else "")
         table.append(cells)
     doc.table(header, table)
-    vs = [n for n, m in mitigated.items() if (m.get("meta") or {}).get("prompt_format") == "verbalized"]
     if vs:
         doc.p(f"{', '.join(vs)}: verbalized sampling asks for 5 personas (attribute lines, no review) with their "
               "probabilities per call; its parse rate counts personas, and its reward and base NLL are over the "
               "bios alone (a list of attribute lines is not an answer the reward model scores), so its reward is "
-              "not the persona-and-bio mean of the other rows.")
+              "not the persona-and-bio mean of the other rows. The entropy and semantic probes keep their plain "
+              "requests under it, so those columns would only repeat the aligned row.")
     best = [n for n, m in mitigated.items() if meets_target(m, aligned, base)]
     doc.p(f"On `{role}`, {len(best)} of {len(mitigated)} rules meet the target" + (f": {', '.join(best)}." if best else
           ". The table is the measured frontier: what each rule buys back, and what it costs."))
