@@ -75,6 +75,8 @@ def test_a_mitigation_role_that_is_not_one_of_the_labs_runs_is_refused(tmp_path)
         compose("lab", ["lab=smoke", "lab.mitigate_roles=[rs,ppo-b0.3]"])
     with pytest.raises(UserError, match=r"mitigate_roles=\[\]: .* at least one"):
         compose("lab", ["lab=smoke", "lab.mitigate_roles=[]"])
+    with pytest.raises(UserError, match=r"mitigate_roles=\['rs', 'rs'\]: .* none twice"):
+        compose("lab", ["lab=smoke", "lab.mitigate_roles=[rs,rs]"])
 
 
 def test_the_section_tabulates_each_rule_beside_base_and_aligned_and_draws_the_frontier(tmp_path):

@@ -62,9 +62,9 @@ class LabPreset:
         if self.mitigations:
             roles = [f"{a}-b{b}" for a in ("ppo", "dpo") for b in getattr(self, f"{a}_betas")] + ["rs"] * self.run_rs
             bad = [r for r in self.mitigate_roles if r not in roles]
-            if bad or not self.mitigate_roles:
+            if bad or not self.mitigate_roles or len(set(self.mitigate_roles)) < len(self.mitigate_roles):
                 out.append(f"mitigate_roles={list(self.mitigate_roles)!r}: each must be one of the lab's runs "
-                           f"({', '.join(roles)}), at least one")
+                           f"({', '.join(roles)}), at least one, none twice")
         if self.align_start not in ("sft", "rs"):
             out.append(f"align_start={self.align_start!r}: must be one of sft, rs")
         elif self.align_start == "rs" and not self.run_rs:
