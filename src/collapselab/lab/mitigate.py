@@ -82,14 +82,13 @@ def gap_intervals(res: LabResults, dirs: dict[str, Path], role: str, n_boot: int
     """(mitigation, key) -> 95% interval of its gap closed on each ``TARGET_KEYS`` metric (where the samples
     exist), for the mitigations ``dirs`` (name -> evaluation folder) on ``role``; one seeded generator per
     (set, key), so a set's draws are the same in every row."""
-    names = list(dirs)
     sets = {"base": res.dirs.get("base"), "aligned": res.dirs.get(role), **dirs}
     rows = {s: evaluation_samples(d) if d is not None else [] for s, d in sets.items()}
     out = {}
     for j, key in enumerate(TARGET_KEYS):
         draws = {s: metric_draws(r, key, n_boot, np.random.default_rng([seed, j, i])) if r else None
                  for i, (s, r) in enumerate(rows.items())}
-        for n in names:
+        for n in dirs:
             ci = gap_interval(draws[n], draws["aligned"], draws["base"])
             if ci is not None:
                 out[(n, key)] = ci
@@ -146,13 +145,12 @@ def _role_mitigations(doc: Doc, res: LabResults, role: str, dirs: dict[str, Path
     for name, m in rows_in:
         is_mit = name in mitigated
 
-        def value(k: str) -> str:  # verbalized sampling changes the persona prompt only: the rest is the aligned row's
-            return "(plain prompt)" if name in vs and not k.startswith("persona/") else fmt(m.get(k), ci_of(m, k))
+        def value(k: str) -> str:
+            return "(plain prompt)" if _repeats_aligned(name, vs, k) else fmt(m.get(k), ci_of(m, k))
 
         cells = [name] + [value(k) for _, k in DIVERSITY[:2]]
-        cells += [("" if name in vs and not k.startswith("persona/") else
-                   fmt(gap_closed(m.get(k), aligned.get(k), base.get(k)), gap_cis.get((name, k)))) if is_mit else ""
-                  for k in TARGET_KEYS]
+        cells += ["" if not is_mit or _repeats_aligned(name, vs, k) else
+                  fmt(gap_closed(m.get(k), aligned.get(k), base.get(k)), gap_cis.get((name, k))) for k in TARGET_KEYS]
         cells += [value(k) for _, k in DIVERSITY[2:]] + [fmt(m.get(k), ci_of(m, k)) for _, k in QUALITY]
         cells.append(("**yes**" if meets_target(m, aligned, base) else "no") if is_mit else "")
         table.append(cells)
@@ -170,6 +168,11 @@ def _role_mitigations(doc: Doc, res: LabResults, role: str, dirs: dict[str, Path
     name = f"mitigation_frontier_{role}.png" if several else "mitigation_frontier.png"
     path = mitigation_frontier(mitigated, refs, figs_dir / name)
     return [(f"figures/{path.name}", f"diversity against reward: each decoding rule on {role}'s final checkpoint")]
+
+
+def _repeats_aligned(name: str, vs: list[str], key: str) -> bool:
+    """Verbalized sampling (rows ``vs``) changes the persona prompt only: its other columns are the aligned row's."""
+    return name in vs and not key.startswith("persona/")
 
 
 def steer_section(doc: Doc, run: LabRun) -> None:
