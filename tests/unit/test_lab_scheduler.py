@@ -308,6 +308,29 @@ def test_the_prediction_with_typicality_weights_by_exp_of_reward_plus_alpha_logp
     assert plain["predicted"]["female"] == pytest.approx(2 / (3 + np.exp(2.0))) and plain["gamma"] == 1.0
 
 
+def test_the_tv_that_sampling_alone_reaches_is_zero_for_a_point_mass_and_1_96_sd_for_a_fair_share():
+    """tv_noise: a point mass has no noise (every draw gives [1, 0] on both sides). A fair two-way split
+    predicted from 20000 equally weighted samples (its own noise ~0.004) against 100 observed: TV =
+    |x / 100 - 0.5|, x ~ Binomial(100, 0.5), whose 95th percentile is 0.10 (P(|x - 50| <= 9) = 0.943,
+    P(<= 10) = 0.965; 1.96 sd = 0.098). With the weights on a few samples (beta 0.01, rewards spread
+    over 0..1) the prediction itself is noisy and the floor rises."""
+    from collapselab.lab.predict import predicted_vs_observed, tv_noise
+
+    r = np.zeros(50)
+    assert tv_noise(np.zeros(50, dtype=int), r, 1.0, None, 0.0, np.array([1.0, 0.0]), 100) == 0.0
+    codes = np.arange(20000) % 2
+    fair = tv_noise(codes, np.zeros(20000), 1.0, None, 0.0, np.array([0.5, 0.5]), 100, n_boot=4000)
+    assert fair == pytest.approx(0.10, abs=0.012)
+    spread = np.linspace(0, 1, 200)
+    few = tv_noise(np.arange(200) % 2, spread, 0.01, None, 0.0, np.array([0.5, 0.5]), 100)
+    many = tv_noise(np.arange(200) % 2, spread, 10.0, None, 0.0, np.array([0.5, 0.5]), 100)
+    assert few > many + 0.05
+    ref = [{"gender": "female"}, {"gender": "male"}] * 10
+    observed = {"ppo": (1.0, [{"gender": "female"}] * 5 + [None])}
+    (row,) = predicted_vs_observed(ref, np.zeros(20), observed, attributes=("gender",))
+    assert row["n_observed"] == 5 and 0.3 <= row["tv_noise95"] <= 0.7  # 5 draws of a fair coin: TV 0.1, 0.3 or 0.5
+
+
 def test_log_pi_ref_is_stored_beside_the_scores_and_read_back_for_the_same_samples(tmp_path):
     from collapselab.lab.results import read_ref_logp
 

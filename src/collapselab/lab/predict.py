@@ -97,6 +97,7 @@ def predicted_vs_observed(
     top: int = 6,
     ref_log_ref: np.ndarray | None = None,
     alpha: float = 0.0,
+    seed: int = 0,
 ) -> list[dict[str, Any]]:
     """One row per (attribute, aligned run): reference, predicted and observed marginals, TV gaps.
 
@@ -105,7 +106,8 @@ def predicted_vs_observed(
     (beta, parsed personas of the aligned model). Nationality is cut to the reference's ``top``
     values plus "other" so small samples give readable bars. ``ref_log_ref`` ``[N]``: log pi_ref of
     each reference sample, needed when the typicality weight ``alpha`` > 0; each row records
-    ``alpha`` and ``gamma`` = 1 + alpha / beta.
+    ``alpha`` and ``gamma`` = 1 + alpha / beta, and ``tv_noise95``: the TV that sampling alone reaches
+    in 95% of draws at these sample sizes (``tv_noise``; ``seed`` seeds it).
     """
     from collapselab.metrics import total_variation
 
@@ -135,6 +137,9 @@ def predicted_vs_observed(
             refc = cut(ref)
             keys = sorted(set(refc) | set(pred) | set(obs))
             vec = lambda d: np.array([d.get(k, 0.0) for k in keys])  # noqa: E731
+            values = [ATTRIBUTES[attr](p) for p in parsed_ok]  # each reference sample's category, as cut
+            codes = np.array([-1 if v is None else keys.index(next(iter(cut({v: 1.0})))) for v in values])
+            n_obs = sum(1 for p in parsed if p and ATTRIBUTES[attr](p) is not None)
             rows.append({
                 "attribute": attr,
                 "run": label,
@@ -149,5 +154,40 @@ def predicted_vs_observed(
                 "tv_pred_obs": float(total_variation(vec(pred), vec(obs))) if obs else None,
                 "tv_ref_obs": float(total_variation(vec(refc), vec(obs))) if obs else None,
                 "tv_ref_pred": float(total_variation(vec(refc), vec(pred))),
+                "n_observed": n_obs,
+                "tv_noise95": tv_noise(codes, r, beta, log_ref, alpha, vec(pred), n_obs, seed=seed) if obs else None,
             })
     return rows
+
+
+def tv_noise(codes: np.ndarray, rewards: np.ndarray, beta: float, log_ref: np.ndarray | None, alpha: float,
+             pred: np.ndarray, n_obs: int, n_boot: int = 400, seed: int = 0, q: float = 95.0) -> float:
+    """The TV(predicted, observed) that sampling alone produces: its ``q``-th percentile when both sides
+    come from one distribution, the prediction ``pred [K]``.
+
+    Each draw (a parametric bootstrap) resamples the reference samples with replacement and re-weights
+    them (``tilt_weights``: the prediction's own noise, which grows as its ESS shrinks), draws ``n_obs``
+    observed values from ``pred`` (the observed marginal's noise), and takes the TV of the two. ``codes
+    [N]``: each reference sample's category index into ``pred`` (-1: the attribute is missing).
+    A TV(predicted, observed) above this is more than the two sample sizes explain.
+    """
+    from collapselab.metrics import total_variation
+
+    rng = np.random.default_rng(seed)
+    n, k = len(codes), len(pred)
+    if n == 0 or n_obs == 0 or k == 0:
+        return float("nan")
+    p = np.clip(np.asarray(pred, dtype=float), 0, None)
+    p = p / p.sum()
+    tvs = []
+    for _ in range(n_boot):
+        idx = rng.integers(0, n, n)
+        w, _ = tilt_weights(rewards[idx], beta, None if log_ref is None else log_ref[idx], alpha)
+        c = codes[idx]
+        ok = c >= 0
+        mass = np.bincount(c[ok], weights=w[ok], minlength=k)
+        if mass.sum() <= 0:
+            continue
+        obs = rng.multinomial(n_obs, p) / n_obs
+        tvs.append(float(total_variation(mass / mass.sum(), obs)))
+    return float(np.percentile(tvs, q)) if tvs else float("nan")

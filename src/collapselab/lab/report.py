@@ -241,7 +241,11 @@ def _prediction_section(doc: Doc, res: LabResults, figs: _Figs, run: LabRun) -> 
           "prediction). Where observed and predicted differ, the gap is optimisation dynamics or reward-model error: "
           "the paper's mode collapse proper. DPO's target uses the annotator's Bradley-Terry reward, which the reward "
           "model estimates, so the same weights serve both. At small beta the weights concentrate on a few samples "
-          f"(ESS < {MIN_ESS}): those rows give no usable prediction and need more reference samples.")
+          f"(ESS < {MIN_ESS}): those rows give no usable prediction and need more reference samples. "
+          "'TV from sampling alone' is the 95th percentile of TV(predicted, observed) when both come from one "
+          "distribution (a parametric bootstrap: the reference samples resampled and re-weighted, the observed "
+          "marginal redrawn from the prediction at its own sample size); a disagreement at or below it is one "
+          "these sample sizes cannot tell from agreement.")
     if alpha > 0:
         _typicality_note(doc, run, res, alpha, rows_a is not None, pi0)
     if not rows:
@@ -255,10 +259,12 @@ def _prediction_section(doc: Doc, res: LabResults, figs: _Figs, run: LabRun) -> 
             variants.append((f"alpha = {alpha:g}, gamma = {ra['gamma']:.3g}", ra))
         for label, v in variants:
             cells = [v["attribute"], v["run"], *([label] if rows_a is not None else []), f"{v['ess']:.1f}",
-                     _fmt(v["tv_ref_pred"]), _fmt(v["tv_ref_obs"]), _fmt(v["tv_pred_obs"]), _verdict(v)]
+                     _fmt(v["tv_ref_pred"]), _fmt(v["tv_ref_obs"]), _fmt(v["tv_pred_obs"]), _fmt(v.get("tv_noise95")),
+                     _verdict(v)]
             table.append(cells)
     doc.table(["attribute", "run", *(["prediction"] if rows_a is not None else []), "ESS", f"TV({pi0}, predicted)",
-               f"TV({pi0}, observed)", "TV(predicted, observed)", f"verdict (TV < 0.1, ESS >= {MIN_ESS})"], table)
+               f"TV({pi0}, observed)", "TV(predicted, observed)", "TV from sampling alone (95%)",
+               f"verdict (TV < 0.1, ESS >= {MIN_ESS})"], table)
     for attr in ("extraversion", "review sentiment", "nationality"):
         if any(r["attribute"] == attr for r in rows):
             p = F.predicted_observed(rows, attr, figs.path(f"predicted_{attr.replace(' ', '_')}.png"), rows_a,
@@ -272,7 +278,13 @@ def _verdict(r: dict) -> str:
     gap = r["tv_pred_obs"]
     if r["ess"] < MIN_ESS:  # the weights sit on a handful of samples: no usable prediction
         return f"prediction unreliable (ESS < {MIN_ESS})"
-    return "agree" if gap is not None and gap < 0.1 else "DISAGREE" if gap is not None else "n/a"
+    if gap is None:
+        return "n/a"
+    if gap < 0.1:
+        return "agree"
+    noise = r.get("tv_noise95")
+    # the bar stays TV < 0.1; the note says whether the sample sizes could tell a gap this size from none
+    return "DISAGREE (within sampling noise)" if noise is not None and gap <= noise else "DISAGREE"
 
 
 def _typicality_note(doc: Doc, run: LabRun, res: LabResults, alpha: float, have_log_ref: bool, pi0: str) -> None:
