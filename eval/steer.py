@@ -2,10 +2,12 @@
 
     python eval/steer.py checkpoint=artifacts/sft/<hash> layer=all
 
-Computes a = mean residual activation on the world's "unusual" persona requests minus the mean on
-its "ordinary" ones (last prompt token, unit length) at each layer, saves it with its provenance,
-and reports the Spearman correlation between each persona's creativity score and its true surprisal
-under the world, with a bootstrap 95% CI. See docs/evaluation.md ("Creativity steering").
+Computes a = mean residual activation on the model's own answers to the world's "unusual" persona
+requests minus the mean on its answers to the "ordinary" ones (n_answers per side, mean over each
+answer's tokens, unit length; position=last reads the last prompt token instead) at each layer, saves
+it with its provenance, and reports the Spearman correlation between each persona's creativity score
+and its true surprisal under the world, with a bootstrap 95% CI. See docs/evaluation.md ("Creativity
+steering").
 """
 
 from collapselab.config import hydra_app, run_dir
@@ -18,6 +20,10 @@ def main(cfg: SteerConfig) -> None:
 
     out = run_dir()
     r = steer_validation(cfg, out)
+    if "answers_creative" in r:
+        a, b = r["answers_creative"], r["answers_boring"]
+        print(f"answers: unusual {a['surprisal_mean']:.2f} nats ({a['n_scored']}/{a['n']} parsed), "
+              f"ordinary {b['surprisal_mean']:.2f} ({b['n_scored']}/{b['n']})")
     for layer, row in r["layers"].items():
         cells = [f"layer {layer}"]
         for name in ("samples", "world"):

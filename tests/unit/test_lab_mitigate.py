@@ -63,9 +63,25 @@ def test_each_mitigation_is_a_job_on_the_collapsed_checkpoint_with_its_own_decod
     assert conf.probes == ["entropy", "semantic", "persona", "quality"] and conf.persona.n_samples == 10
     temp = mitigation_cfg(state, "ppo-b0.05", "temperature-1.3")
     assert (temp.decoding.method, temp.decoding.temperature, temp.decoding.base) == ("plain", 1.3, None)
-    steer = mitigation_cfg(state, "ppo-b0.05", "steer-l1-s2")  # the steered model's own direction (auto), no base model
+    # steering reads the SFT model's direction from the steer/sft job's file at the rule's layer, and waits for it
+    assert jobs["mitigate/ppo-b0.05/steer-l1-s2"].deps == ("ppo/0.05", "reward", "base", "steer/sft")
+    state.results |= {"sft": {"model": str(art / "sft")}, "steer/sft": {"dir": str(tmp_path / "steer" / "sft")}}
+    steer = mitigation_cfg(state, "ppo-b0.05", "steer-l1-s2")
     assert (steer.decoding.method, steer.decoding.layer, steer.decoding.scale, steer.decoding.direction,
-            steer.decoding.base) == ("steer", 1, 2.0, "auto", None)
+            steer.decoding.base) == ("steer", 1, 2.0, str(tmp_path / "steer" / "sft" / "direction-l1.npz"), None)
+    # the file's path does not change when the direction does: the steer job's own key is part of the rule's
+    from collapselab.lab.eval_jobs import mitigation_key
+
+    key = mitigation_key(state, "ppo-b0.05", "steer-l1-s2")
+    state.cfg.lab.steer = ["n_answers=7"]
+    assert mitigation_key(state, "ppo-b0.05", "steer-l1-s2") != key
+
+
+def test_steering_with_the_sft_direction_needs_its_layer():
+    from collapselab.errors import UserError
+
+    with pytest.raises(UserError, match=r"mitigations.s: decoding.direction=steer/sft needs decoding.layer=<l>"):
+        compose("lab", ["lab=smoke", "+lab.mitigations.s=['decoding=steer','decoding.scale=2','decoding.direction=steer/sft']"])
 
 
 def test_a_mitigation_role_that_is_not_one_of_the_labs_runs_is_refused(tmp_path):
@@ -245,7 +261,9 @@ def test_the_steering_section_tabulates_spearman_per_layer(tmp_path):
 
     (tmp_path / "steer.json").write_text(json.dumps({"layers": {
         "2": {"samples_surprisal_spearman": rho(0.37, 0.17, 0.53, 76), "world_surprisal_spearman": rho(0.18, 0.06, 0.29, 300)},
-        "10": {"samples_surprisal_spearman": rho(-0.2, -0.4, 0.03, 76)}}}))
+        "10": {"samples_surprisal_spearman": rho(-0.2, -0.4, 0.03, 76)}}, "position": "answers",
+        "answers_creative": {"n": 600, "n_scored": 530, "surprisal_mean": 27.18},
+        "answers_boring": {"n": 600, "n_scored": 549, "surprisal_mean": 24.09}}))
     run = LabRun(base=tmp_path, sft=tmp_path, reward=tmp_path, runs={}, eval_final=tmp_path, eval_steps=tmp_path,
                  start_scores=tmp_path, steer=tmp_path)
     doc = Doc()
@@ -253,6 +271,8 @@ def test_the_steering_section_tabulates_spearman_per_layer(tmp_path):
     lines = [line for line in doc.markdown().splitlines() if line.startswith("| 2 ") or line.startswith("| 10 ")]
     assert lines[0].startswith("| 2 |") and "0.37 [0.17, 0.53] (n 76)" in lines[0] and "(n 300)" in lines[0]
     assert lines[1].startswith("| 10 |")  # layers in numeric order
+    text = doc.markdown()
+    assert "over the tokens of its own answers" in text and "27.2 nats (530 of 600 parsed)" in text and "24.1 (549" in text
     empty = Doc()
     steer_section(empty, LabRun(base=tmp_path, sft=tmp_path, reward=tmp_path, runs={}, eval_final=tmp_path,
                                 eval_steps=tmp_path, start_scores=tmp_path))

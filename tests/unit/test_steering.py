@@ -146,6 +146,41 @@ def test_direction_is_the_difference_of_last_token_means(tiny_lm):
     assert (d.meta["layer"], d.meta["n_creative"], d.meta["n_boring"], d.meta["position"]) == (1, 2, 3, "last")
 
 
+def test_direction_from_answers_is_the_difference_of_their_mean_text_states(tiny_lm):
+    """position=answers: unit(mean over the creative answers of each answer's mean block-l output over its own
+    tokens, read after its request - the same over the boring answers); an empty answer is left out."""
+    from collapselab.steering.direction import ContrastAnswers
+
+    creative = (["Grace Hopper was", "Grace Hopper was"], [" a computer scientist", " born in New York"])
+    boring = (["Steve is the CEO", "Steve is the CEO", "Steve is the CEO"], [" of a startup", " company", ""])
+    ans = ContrastAnswers(creative, boring, 1.0, 0)
+    d = compute_directions(tiny_lm, [1], position="answers", answers=ans, prompts=(["x"], ["y"]))[1]
+
+    def mean_text(prompt, text):
+        pi = tiny_lm.tok(prompt)["input_ids"]
+        ci = tiny_lm.tok(text, add_special_tokens=False)["input_ids"]
+        with torch.inference_mode():
+            hs = tiny_lm.model(input_ids=torch.tensor([pi + ci]), output_hidden_states=True).hidden_states[1][0]
+        return hs[len(pi):].mean(0).numpy()
+
+    diff = np.mean([mean_text(*pt) for pt in zip(*creative)], 0) - np.mean([mean_text(*pt) for pt in zip(*boring)][:2], 0)
+    assert d.vector == pytest.approx(diff / np.linalg.norm(diff), abs=1e-4)
+    assert (d.meta["position"], d.meta["n_creative"], d.meta["n_boring"]) == ("answers", 2, 2)
+
+
+def test_contrast_answers_cycle_the_phrasings_in_batches(tiny_lm):
+    """n answers per side, prompt i = phrasing i mod len, drawn batch_size at a time; the same seed draws the same."""
+    from collapselab.steering.direction import contrast_answers
+
+    prompts = (["Grace Hopper was", "New York was"], ["Steve is the CEO"])
+    a = contrast_answers(tiny_lm, 5, seed=3, max_new_tokens=4, batch_size=2, prompts=prompts)
+    assert a.creative[0] == ["Grace Hopper was", "New York was"] * 2 + ["Grace Hopper was"]
+    assert a.boring[0] == ["Steve is the CEO"] * 5 and len(a.creative[1]) == len(a.boring[1]) == 5
+    assert contrast_answers(tiny_lm, 5, seed=3, max_new_tokens=4, batch_size=2, prompts=prompts).creative == a.creative
+    with pytest.raises(ValueError, match="n=0"):
+        contrast_answers(tiny_lm, 0)
+
+
 def test_direction_round_trips_with_provenance(tiny_lm, tmp_path):
     d = compute_directions(tiny_lm, [2])[2]
     p = save_direction(d, tmp_path / "dir" / "direction-l2")
@@ -328,7 +363,8 @@ def test_creativity_probe_scores_the_persona_samples(long_lm, tmp_path):
         ([], "checkpoint=None: give a checkpoint folder"),
         (["checkpoint=x", "layer=0"], "layer=0: must be a decoder layer >= 1, a list of them, or all"),
         (["checkpoint=x", "layer=[1,first]"], "layer=[1, 'first']: must be a decoder layer"),
-        (["checkpoint=x", "position=first"], "position='first': must be one of last, mean"),
+        (["checkpoint=x", "position=first"], "position='first': must be one of answers, last, mean"),
+        (["checkpoint=x", "n_answers=0"], "n_answers=0"),
         (["checkpoint=x", "n_samples=0", "n_world=0"], "nothing to score"),
     ],
 )
@@ -348,9 +384,10 @@ def test_steer_validation_writes_directions_and_the_report(long_lm, tmp_path):
     long_lm.model.save_pretrained(folder)
     long_lm.tok.save_pretrained(folder)
     cfg = compose("steer", [f"checkpoint={folder}", "layer=all", "n_samples=3", "max_new_tokens=8", "n_world=12",
-                            "n_boot=50", f"artifacts_dir={tmp_path / 'art'}", "world.n_personas=50"])
+                            "n_boot=50", f"artifacts_dir={tmp_path / 'art'}", "world.n_personas=50", "n_answers=4"])
     r = steer_validation(cfg, tmp_path / "out")
     assert sorted(r["layers"]) == ["1", "2"] and r["n_world"] == 12 and r["n_world_scored"] == 12
+    assert r["position"] == "answers" and r["answers_creative"]["n"] == 4 and r["answers_boring"]["n"] == 4
     for layer in (1, 2):
         assert load_direction(tmp_path / "out" / f"direction-l{layer}.npz").layer == layer
         w = r["layers"][str(layer)]["world_surprisal_spearman"]

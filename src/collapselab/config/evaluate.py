@@ -119,10 +119,10 @@ class CreativityProbeConfig:
 
     direction: str = "auto"  # a .npz from eval/steer.py, or auto: computed for each checkpoint (steering.direction)
     layer: int | None = None  # the decoder layer (1..L); None: the direction file's, or with auto the middle (ceil(L/2))
-    position: str = "last"  # auto's prompt position: last (EasySteer) | mean
+    position: str = "last"  # auto's reading: last (EasySteer's prompt token) | mean | answers (600 sampled per side)
 
     def problems(self) -> list[str]:
-        out = choice("position", self.position, ("last", "mean"))  # steering.activations.POSITIONS
+        out = choice("position", self.position, ("last", "mean", "answers"))  # steering.activations.POSITIONS
         if self.layer is not None and (isinstance(self.layer, bool) or not isinstance(self.layer, int) or self.layer < 1):
             out.append(f"layer={self.layer!r}: must be a decoder layer >= 1 or null")
         if not str(self.direction).strip():

@@ -41,6 +41,7 @@ class LabPreset:
     evaluate: list[str] = field(default_factory=list)  # full probe suite: base, SFT, final aligned checkpoints
     evaluate_steps: list[str] = field(default_factory=list)  # every intermediate checkpoint: a lighter probe set
     toy: list[str] = field(default_factory=list)
+    steer: list[str] = field(default_factory=list)  # eval/steer.py overrides of the steer/sft job (e.g. n_answers=)
     # getting diversity back: each entry (name -> evaluate overrides, the decoding group's) decodes the final
     # checkpoint of each of mitigate_roles ("rs" or "<ppo|dpo>-b<beta>") with the entropy, semantic, persona and
     # quality probes; conformative decoding's base is the lab's pretrained base. The report compares them per role.
@@ -65,6 +66,10 @@ class LabPreset:
             if bad or not self.mitigate_roles or len(set(self.mitigate_roles)) < len(self.mitigate_roles):
                 out.append(f"mitigate_roles={list(self.mitigate_roles)!r}: each must be one of the lab's runs "
                            f"({', '.join(roles)}), at least one, none twice")
+        for name, rule in self.mitigations.items():  # lab/eval_jobs.py: steer/sft names the SFT model's direction file
+            if "decoding.direction=steer/sft" in rule and not any(o.split("=")[0] == "decoding.layer" for o in rule):
+                out.append(f"mitigations.{name}: decoding.direction=steer/sft needs decoding.layer=<l> "
+                           "(the steer/sft job writes one direction per layer)")
         if self.align_start not in ("sft", "rs"):
             out.append(f"align_start={self.align_start!r}: must be one of sft, rs")
         elif self.align_start == "rs" and not self.run_rs:

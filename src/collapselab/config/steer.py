@@ -10,7 +10,7 @@ from collapselab.config.app import register_schema
 from collapselab.config.common import choice, positive
 from collapselab.config.world import WorldConfig
 
-POSITIONS = ("last", "mean")  # steering.activations.POSITIONS (config is the bottom layer: no import)
+POSITIONS = ("answers", "last", "mean")  # steering.activations.POSITIONS (config is the bottom layer: no import)
 
 
 @dataclass
@@ -19,7 +19,11 @@ class SteerConfig:
 
     checkpoint: str | None = None  # a checkpoint folder, training run folder with one checkpoint, or model-config name
     layer: Any = "all"  # a decoder layer 1..L (output of block l), a list of them, or all
-    position: str = "last"  # the prompt position the direction is read at: last (EasySteer) | mean (over the prompt)
+    # where the direction's states are read: answers (the model's own answers to the two kinds of request, mean
+    # over their tokens; the only reading whose score tracked surprisal, docs/evaluation.md) | last (EasySteer: the
+    # last prompt token) | mean (over the prompt)
+    position: str = "answers"
+    n_answers: int = 600  # position=answers: answers sampled per side (T = 1, over the five phrasings)
     n_samples: int = 100  # persona samples scored (the persona probe's cached set; 0: none)
     max_new_tokens: int = 256  # the persona probe's default
     n_world: int = 300  # the world's own personas scored (ground-truth documents; 0: none)
@@ -40,6 +44,7 @@ class SteerConfig:
         out += choice("dtype", self.dtype, ("float32", "bfloat16", "float16"))
         out += positive("n_samples", self.n_samples, strict=False) + positive("n_world", self.n_world, strict=False)
         out += positive("n_boot", self.n_boot) + positive("batch_size", self.batch_size)
+        out += positive("n_answers", self.n_answers)
         if self.n_samples == 0 and self.n_world == 0:
             out.append("n_samples=0, n_world=0: nothing to score (set either above 0)")
         return out

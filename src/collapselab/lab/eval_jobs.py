@@ -98,6 +98,10 @@ def mitigation_cfg(state: Any, role: str, name: str) -> Any:
     extra = list(p.mitigations[name])
     if any(o.split("=")[0] == "decoding" and o.split("=", 1)[1] == "conformative" for o in extra):
         extra.append(f"decoding.base={state.results['base']['path']}")
+    if uses_sft_direction(extra):  # the SFT model's validated direction (the steer/sft job's file) at the rule's layer
+        layer = next(o.split("=", 1)[1] for o in extra if o.split("=")[0] == "decoding.layer")  # LabPreset checks it
+        path = Path(state.results["steer/sft"]["dir"]) / f"direction-l{layer}.npz"
+        extra = [f"decoding.direction={path}" if o == f"decoding.direction={SFT_DIRECTION}" else o for o in extra]
     return state.compose("evaluate", "evaluate", [
         f"checkpoints=[{eval_target(state, role, False)}]", f"reward_model={state.results['reward']['model']}",
         MITIGATION_PROBES, "tsne=false", *extra])
@@ -112,7 +116,19 @@ def run_mitigation(state: Any, role: str, name: str) -> Result:
 
 
 def mitigation_key(state: Any, role: str, name: str) -> str:
-    return config_hash(as_dict(mitigation_cfg(state, role, name)))
+    cfg = as_dict(mitigation_cfg(state, role, name))
+    if uses_sft_direction(state.cfg.lab.mitigations[name]):  # the file's path stays; what made it is in the key
+        cfg = {"evaluate": cfg, "direction_from": steer_key(state)}
+    return config_hash(cfg)
+
+
+# a mitigation rule's `decoding.direction=steer/sft`: steer with the direction the lab's steer/sft job computed and
+# validated on the SFT model (its direction-l<layer>.npz), the same vector for every run descended from SFT
+SFT_DIRECTION = "steer/sft"
+
+
+def uses_sft_direction(overrides: list[str]) -> bool:
+    return f"decoding.direction={SFT_DIRECTION}" in overrides
 
 
 # --------------------------------------------------------------------------- creativity steering's validation
@@ -124,7 +140,8 @@ def steer_cfg(state: Any) -> Any:
     ev = state.compose("evaluate", "evaluate", [f"checkpoints=[{sft}]"])
     return state.compose("steer", "steer", [
         f"checkpoint={sft}", "layer=all", f"n_samples={ev.persona.n_samples}",
-        f"max_new_tokens={ev.persona.max_new_tokens}", f"batch_size={ev.batch_size}", f"seed={ev.seed}"])
+        f"max_new_tokens={ev.persona.max_new_tokens}", f"batch_size={ev.batch_size}", f"seed={ev.seed}",
+        *state.cfg.lab.steer])
 
 
 def run_steer(state: Any) -> Result:

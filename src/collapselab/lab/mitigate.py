@@ -194,11 +194,18 @@ def steer_section(doc: Doc, run: LabRun) -> None:
 
     rows = [[layer, cell(row, "samples_surprisal_spearman"), cell(row, "samples_surprisal_no_names_spearman"),
              cell(row, "world_surprisal_spearman")] for layer, row in sorted(s["layers"].items(), key=lambda kv: int(kv[0]))]
-    doc.p("The creativity direction a (Olson et al. 2024) is the SFT model's mean residual activation at the last "
-          "prompt token of the world's \"unusual persona\" requests minus that of its \"ordinary persona\" requests, "
+    where = {"answers": "over the tokens of its own answers (sampled at T = 1) to", "last": "at the last prompt token of",
+             "mean": "over the prompt tokens of"}.get(s.get("position", "last"), "at")
+    doc.p(f"The creativity direction a (Olson et al. 2024) is the SFT model's mean residual activation {where} the "
+          "world's \"unusual persona\" requests minus that on its \"ordinary persona\" requests, "
           "per layer (unit length); a text's score is the cosine of its mean activation with a. The world knows each "
           "persona's true surprisal, -log P_world of its attribute values, so the score can be checked: Spearman "
           "correlation between score and surprisal, 95% bootstrap interval, on the SFT model's own parsed persona "
           "samples and on personas drawn from the world itself. The issue's bar: > 0.3 with an interval above 0 on "
           "the SFT samples.")
     doc.table(["layer", "SFT samples", "SFT samples, surprisal without names", "world personas"], rows)
+    a, b = s.get("answers_creative"), s.get("answers_boring")
+    if a and b and a.get("n_scored") and b.get("n_scored"):  # does the model tell the two requests apart?
+        doc.p(f"The answers the direction was read from: asked for an unusual persona the SFT model wrote personas of "
+              f"mean true surprisal {a['surprisal_mean']:.1f} nats ({a['n_scored']} of {a['n']} parsed), asked for an "
+              f"ordinary one {b['surprisal_mean']:.1f} ({b['n_scored']} of {b['n']}).")

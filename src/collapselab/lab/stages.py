@@ -42,6 +42,7 @@ from collapselab.lab.eval_jobs import (
     eval_key,
     mitigation_job,
     mitigation_key,
+    uses_sft_direction,
     run_eval,
     run_mitigation,
     run_steer,
@@ -339,7 +340,8 @@ def build_jobs(state: Any) -> dict[str, Job]:
     control_evals = [j.name for j in controls if j.stage == "evaluate"]
     # each mitigation: one decoding rule on the final checkpoint of each of lab.mitigate_roles (diversity and
     # quality probes)
-    mitigations = [Job(mitigation_job(role, n), "mitigate", (target_job(role), "reward", "base"),
+    mitigations = [Job(mitigation_job(role, n), "mitigate",
+                       (target_job(role), "reward", "base", *(["steer/sft"] if uses_sft_direction(p.mitigations[n]) else [])),
                        lambda s, r=role, n=n: mitigation_key(s, r, n), lambda s, r=role, n=n: run_mitigation(s, r, n),
                        "mitigate")
                    for role in p.mitigate_roles for n in p.mitigations]

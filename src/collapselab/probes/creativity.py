@@ -56,7 +56,8 @@ def probe_direction(ctx: ProbeContext) -> tuple[int, np.ndarray]:
     if str(c.direction) == "auto":
         layer = check_layer(model, c.layer if c.layer is not None else math.ceil(n_layers(model) / 2),
                             "creativity.layer")
-        return layer, compute_directions(ctx.lm, [layer], position=c.position, checkpoint=ctx.ckpt.path)[layer].vector
+        d = compute_directions(ctx.lm, [layer], position=c.position, checkpoint=ctx.ckpt.path, seed=ctx.cfg.seed)
+        return layer, d[layer].vector
     d = load_direction(c.direction, "creativity.direction")
     if c.layer is not None and c.layer != d.layer:
         raise UserError(f"creativity.layer={c.layer}: creativity.direction={c.direction!r} was computed at layer {d.layer}")

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-POSITIONS = ("last", "mean")
+POSITIONS = ("last", "mean", "answers")  # answers: steering.direction reads sampled answers
 
 
 def _forward(lm: Any, ids: Any, attn: Any, layers: list[int]) -> dict[int, Any]:
@@ -33,8 +33,8 @@ def prompt_activations(lm: Any, prompts: list[str], layers: list[int], *, positi
                        batch_size: int = 32) -> dict[int, np.ndarray]:
     """``{layer: [N, H]}``: each prompt's residual stream at its last token (``position="last"``) or
     averaged over its tokens (``"mean"``). ``lm``: an ``HFLanguageModel`` (left padding)."""
-    if position not in POSITIONS:
-        raise ValueError(f"position={position!r}: must be one of {', '.join(POSITIONS)}")
+    if position not in ("last", "mean"):
+        raise ValueError(f"position={position!r}: a prompt is read at last or mean")
     out: dict[int, list[np.ndarray]] = {layer: [] for layer in layers}
     for i in range(0, len(prompts), batch_size):
         enc = lm._encode(prompts[i : i + batch_size])

@@ -7,8 +7,14 @@ reference/mitigations.md):
 - **prompts**: the world's contrastive persona requests (``world.contrast``): ``UNUSUAL_REQUESTS`` vs
   ``ORDINARY_REQUESTS``, paired phrasing by phrasing, each sent through the model's chat template (the
   plain request for a model without one);
-- **position**: the last prompt token (``position="last"``; the generation prompt's last token, the
-  state the answer is written from), or the mean over the prompt (``"mean"``);
+- **position**: where the states are read.
+  - ``"answers"`` (eval/steer.py's default): the model's **own answers** to the two kinds of request,
+    ``n_answers`` per side sampled at T = 1 (spread over the phrasings), each read as the mean over the
+    answer's tokens after its own request: the states while it *responds* creatively vs boringly (the
+    paper's abstract), read the way the score reads a text. Measured on the lab's SFT model it is the
+    only reading whose score tracks the world's surprisal (docs/evaluation.md, "Creativity steering");
+  - ``"last"``: the last prompt token (EasySteer; the generation prompt's last token, the state the
+    answer is written from); ``"mean"``: the mean over the prompt. One forward pass, no sampling;
 - **difference of means**: ``a = mean(h_creative) - mean(h_boring)``;
 - **normalisation**: a is scaled to unit length (EasySteer), so ``decoding.scale`` is the L2 norm of
   what steering adds; the raw length ``raw_norm`` and the mean residual norm at that layer
@@ -77,14 +83,64 @@ def contrast_prompts(lm: Any) -> tuple[list[str], list[str]]:
     return [fmt(r) for r in UNUSUAL_REQUESTS], [fmt(r) for r in ORDINARY_REQUESTS]
 
 
-def compute_directions(lm: Any, layers: list[int], *, position: str = "last", checkpoint: str = "",
-                       prompts: tuple[list[str], list[str]] | None = None) -> dict[int, Direction]:
-    """One unit ``Direction`` per layer from ``prompts`` = (creative, boring) (default: ``contrast_prompts``)."""
-    from collapselab.steering.activations import prompt_activations
+@dataclass
+class ContrastAnswers:
+    """The model's own answers to the two kinds of request: ``creative`` / ``boring`` are (prompts, answers)
+    of equal length, each prompt repeated once per answer drawn from it."""
 
+    creative: tuple[list[str], list[str]]
+    boring: tuple[list[str], list[str]]
+    temperature: float
+    seed: int
+
+
+def contrast_answers(lm: Any, n: int, *, seed: int = 0, max_new_tokens: int = 256, temperature: float = 1.0,
+                     batch_size: int = 200, prompts: tuple[list[str], list[str]] | None = None) -> ContrastAnswers:
+    """``n`` sampled answers per side (round-robin over that side's phrasings, ``batch_size`` prompts per call
+    of the one sampler, ``HFLanguageModel.sample``); the two sides get their own seeds from ``seed``."""
+    if n < 1:
+        raise ValueError(f"contrast_answers: n={n} must be >= 1")
     creative, boring = prompts or contrast_prompts(lm)
-    pos = prompt_activations(lm, creative, layers, position=position)
-    neg = prompt_activations(lm, boring, layers, position=position)
+    sides = []
+    for k, reqs in enumerate((creative, boring)):
+        ps = [reqs[i % len(reqs)] for i in range(n)]
+        texts: list[str] = []
+        for b, i in enumerate(range(0, n, batch_size)):
+            out = lm.sample(ps[i : i + batch_size], max_new_tokens=max_new_tokens, temperature=temperature,
+                            seed=int(np.random.SeedSequence([seed, k, b]).generate_state(1)[0]))
+            texts += [s.text for s in out]
+        sides.append((ps, texts))
+    return ContrastAnswers(sides[0], sides[1], temperature, seed)
+
+
+def compute_directions(lm: Any, layers: list[int], *, position: str = "last", checkpoint: str = "",
+                       prompts: tuple[list[str], list[str]] | None = None, answers: ContrastAnswers | None = None,
+                       n_answers: int = 600, seed: int = 0, max_new_tokens: int = 256,
+                       batch_size: int = 200) -> dict[int, Direction]:
+    """One unit ``Direction`` per layer from ``prompts`` = (creative, boring) (default: ``contrast_prompts``).
+
+    ``position="answers"`` reads the model's own answers (``answers``, or ``n_answers`` per side drawn here
+    by ``contrast_answers``; answers without a token are left out); ``"last"`` / ``"mean"`` read the prompts."""
+    from collapselab.steering.activations import POSITIONS, prompt_activations, text_activations
+
+    if position not in POSITIONS:
+        raise ValueError(f"position={position!r}: must be one of {', '.join(POSITIONS)}")
+    creative, boring = prompts or contrast_prompts(lm)
+    extra: dict[str, Any] = {}
+    if position == "answers":
+        if answers is None:
+            answers = contrast_answers(lm, n_answers, seed=seed, max_new_tokens=max_new_tokens,
+                                       batch_size=batch_size, prompts=(creative, boring))
+        pos = text_activations(lm, *answers.creative, layers)
+        neg = text_activations(lm, *answers.boring, layers)
+        pos = {k: v[~np.isnan(v).any(1)] for k, v in pos.items()}
+        neg = {k: v[~np.isnan(v).any(1)] for k, v in neg.items()}
+        extra = {"answers_temperature": answers.temperature, "answers_seed": answers.seed,
+                 "n_answers_creative": len(answers.creative[1]), "n_answers_boring": len(answers.boring[1]),
+                 "answer_examples": {"creative": answers.creative[1][:3], "boring": answers.boring[1][:3]}}
+    else:
+        pos = prompt_activations(lm, creative, layers, position=position)
+        neg = prompt_activations(lm, boring, layers, position=position)
     out = {}
     for layer in layers:
         a, raw = difference_of_means(pos[layer], neg[layer])
@@ -93,8 +149,9 @@ def compute_directions(lm: Any, layers: list[int], *, position: str = "last", ch
             "method": "difference of means (Olson et al. 2024, arXiv 2412.06060)", "layer": layer,
             "layer_convention": "output of decoder block l (hidden_states[l], pre-final-norm)",
             "position": position, "normalised": True, "raw_norm": raw, "resid_norm": resid,
-            "checkpoint": checkpoint, "n_creative": len(creative), "n_boring": len(boring),
-            "creative_prompts": creative, "boring_prompts": boring, "hidden_size": int(a.shape[0]),
+            "checkpoint": checkpoint, "n_creative": len(pos[layer]), "n_boring": len(neg[layer]),
+            "creative_prompts": sorted(set(creative)), "boring_prompts": sorted(set(boring)),
+            "hidden_size": int(a.shape[0]), **extra,
             "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         })
     return out

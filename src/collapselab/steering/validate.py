@@ -90,6 +90,8 @@ def steer_validation(cfg: Any, out_dir: str | Path) -> dict[str, Any]:
     from collapselab.probes.persona import parse_all
     from collapselab.seed import seed_everything
     from collapselab.steering import compute_directions, cosine_scores, n_layers, save_direction
+    from collapselab.steering.direction import contrast_answers
+    from collapselab.world.persona import parse_persona
     from collapselab.steering.activations import text_activations
     from collapselab.world.contrast import persona_surprisal
     from collapselab.world.prompts import PERSONA_INSTRUCTION, PERSONA_PROMPT
@@ -111,10 +113,21 @@ def steer_validation(cfg: Any, out_dir: str | Path) -> dict[str, Any]:
     lm = hf_factory(ecfg)(ck)
     layers = resolve_layers(cfg.layer, n_layers(lm.model))
     fmt = resolve_format("auto", ck, lm)
-    directions = compute_directions(lm, layers, position=cfg.position, checkpoint=ck.path)
+    report: dict[str, Any] = {"checkpoint": ck.path, "prompt_format": fmt, "position": cfg.position, "layers": {}}
+    answers = None
+    if cfg.position == "answers":
+        answers = contrast_answers(lm, cfg.n_answers, seed=cfg.seed, max_new_tokens=cfg.max_new_tokens,
+                                   batch_size=cfg.batch_size)
+        # does the model tell the two requests apart? the true surprisal of what it wrote for each
+        for side, (_, texts) in (("creative", answers.creative), ("boring", answers.boring)):
+            parsed = [parse_persona(t) for t in texts]
+            sur = [persona_surprisal(p) for p in parsed if p is not None]
+            sur = [x for x in sur if not np.isnan(x)]
+            report[f"answers_{side}"] = {"n": len(texts), "n_scored": len(sur),
+                                         "surprisal_mean": float(np.mean(sur)) if sur else float("nan")}
+    directions = compute_directions(lm, layers, position=cfg.position, checkpoint=ck.path, answers=answers)
     files = {layer: str(save_direction(d, Path(out_dir) / f"direction-l{layer}")) for layer, d in directions.items()}
     vecs = {layer: d.vector for layer, d in directions.items()}
-    report: dict[str, Any] = {"checkpoint": ck.path, "prompt_format": fmt, "position": cfg.position, "layers": {}}
     sets: dict[str, tuple[list[str], list[str], list[dict | None]]] = {}
     if cfg.n_samples:
         cache = SampleCache(check_writable(cfg.cache_dir or Path(cfg.artifacts_dir) / "eval_cache", "cache_dir"))
@@ -123,8 +136,6 @@ def steer_validation(cfg: Any, out_dir: str | Path) -> dict[str, Any]:
         samples = ctx.samples("persona")
         sets["samples"] = ([s.prompt for s in samples], [s.text for s in samples], parse_all(ctx, samples))
     if cfg.n_world:
-        from collapselab.world.persona import parse_persona
-
         texts = world_persona_texts(cfg.world, cfg.n_world, cfg.seed)
         prompt = lm.chat_prompt(PERSONA_INSTRUCTION) if fmt == "chat" else PERSONA_PROMPT
         sets["world"] = ([prompt] * len(texts), texts, [parse_persona(t) for t in texts])
