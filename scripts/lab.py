@@ -1,6 +1,6 @@
 """The whole study on the tiny world in one command (what `make lab` runs).
 
-    python scripts/lab.py              # default sizes, ~65 minutes on 2 CPU cores
+    python scripts/lab.py              # default sizes, ~65-75 minutes on 2 CPU cores
     python scripts/lab.py lab=smoke    # smallest sizes, < 2 minutes
 
 Each stage reuses its artifact when its config is unchanged; a killed run picks up where it
