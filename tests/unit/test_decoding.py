@@ -341,3 +341,15 @@ def test_continuation_logprobs_equal_one_unpadded_pass_per_row(tiny_lm):
         assert n == len(ids)
         want = float(_full_pass_logp(tiny_lm, p, ids, 1.0).gather(1, torch.tensor(ids)[:, None]).sum()) if ids else 0
         assert got == pytest.approx(want, abs=1e-4)
+
+
+def test_renormalise_takes_the_log_of_the_kept_tokens_only_and_gives_the_same_values():
+    """(q, log q) after truncation: log q is the plain log of the renormalised q, bit for bit, with -inf
+    where a token was dropped (computed without taking the log of the zeros)."""
+    from collapselab.probes.decoding import renormalise
+
+    p = torch.softmax(torch.randn(4, 300, generator=torch.Generator().manual_seed(1)) * 3, -1)
+    keep = p > 2e-3
+    q, logq = renormalise(p, keep)
+    assert torch.equal(logq, q.log()) and torch.isinf(logq[~keep]).all() and torch.equal(q > 0, keep)
+    assert torch.allclose(q.sum(-1), torch.ones(4))

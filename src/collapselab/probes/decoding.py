@@ -97,13 +97,17 @@ def mix_logits(logp: Any, logp_base: Any, weight: float) -> Any:
 
 def renormalise(q: Any, keep: Any | None) -> tuple[Any, Any]:
     """Probabilities ``q [B, V]`` restricted to ``keep`` (bool ``[B, V]``; None: all), divided by their
-    row sums -> ``(q, log q)``, both ``[B, V]``."""
+    row sums -> ``(q, log q)``, both ``[B, V]``. The log is taken of the kept entries only (the others get
+    -inf): on CPU the log of a zero is several times slower than of a positive number, and a truncated
+    row is mostly zeros (measured: 3.9 ms against 0.7 ms for 20 x 8192)."""
     import torch
 
     if keep is not None:
         q = torch.where(keep, q, 0.0)
     q = q / q.sum(dim=-1, keepdim=True)
-    return q, q.log()
+    if keep is None:
+        return q, q.log()
+    return q, torch.where(keep, torch.where(keep, q, 1.0).log(), float("-inf"))
 
 
 def renormalise_log(z: Any, keep: Any | None) -> tuple[Any, Any]:
