@@ -169,7 +169,9 @@ def tv_noise(codes: np.ndarray, rewards: np.ndarray, beta: float, log_ref: np.nd
     them (``tilt_weights``: the prediction's own noise, which grows as its ESS shrinks), draws ``n_obs``
     observed values from ``pred`` (the observed marginal's noise), and takes the TV of the two. ``codes
     [N]``: each reference sample's category index into ``pred`` (-1: the attribute is missing).
-    A TV(predicted, observed) above this is more than the two sample sizes explain.
+    A TV(predicted, observed) above this is more than the two sample sizes explain. It is meaningful only
+    where the weights' ESS is not tiny: at an ESS near 1 every resample re-picks the same top sample, the
+    prediction becomes a point mass, and the floor comes out near 0 (the report shows it from ESS 10 up).
     """
     from collapselab.metrics import total_variation
 

@@ -259,7 +259,9 @@ def _prediction_section(doc: Doc, res: LabResults, figs: _Figs, run: LabRun) -> 
             variants.append((f"alpha = {alpha:g}, gamma = {ra['gamma']:.3g}", ra))
         for label, v in variants:
             cells = [v["attribute"], v["run"], *([label] if rows_a is not None else []), f"{v['ess']:.1f}",
-                     _fmt(v["tv_ref_pred"]), _fmt(v["tv_ref_obs"]), _fmt(v["tv_pred_obs"]), _fmt(v.get("tv_noise95")),
+                     _fmt(v["tv_ref_pred"]), _fmt(v["tv_ref_obs"]), _fmt(v["tv_pred_obs"]),
+                     # with a handful of effective samples the bootstrap re-picks the same few and understates the noise
+                     _fmt(v.get("tv_noise95")) if v["ess"] >= MIN_ESS else f"n/a (ESS < {MIN_ESS})",
                      _verdict(v)]
             table.append(cells)
     doc.table(["attribute", "run", *(["prediction"] if rows_a is not None else []), "ESS", f"TV({pi0}, predicted)",
