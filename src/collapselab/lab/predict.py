@@ -122,14 +122,16 @@ def predicted_vs_observed(
             continue
         keep = set(sorted(ref, key=ref.get, reverse=True)[:top]) if attr == "nationality" else None
 
-        def cut(d: dict[str, float], keep: set | None = keep) -> dict[str, float]:
-            if keep is None:
-                return d
+        def bucket(value: str, keep: set | None = keep) -> str:
+            return value if keep is None or value in keep else "other"
+
+        def cut(d: dict[str, float]) -> dict[str, float]:
             out: dict[str, float] = {}
             for k, v in d.items():
-                out[k if k in keep else "other"] = out.get(k if k in keep else "other", 0.0) + v
+                out[bucket(k)] = out.get(bucket(k), 0.0) + v
             return out
 
+        ref_values = [None if (v := ATTRIBUTES[attr](p)) is None else bucket(v) for p in parsed_ok]
         for label, (beta, parsed) in observed.items():
             w, ess = tilt_weights(r, beta, log_ref, alpha)
             pred = cut(marginal(parsed_ok, attr, w))
@@ -137,8 +139,7 @@ def predicted_vs_observed(
             refc = cut(ref)
             keys = sorted(set(refc) | set(pred) | set(obs))
             vec = lambda d: np.array([d.get(k, 0.0) for k in keys])  # noqa: E731
-            values = [ATTRIBUTES[attr](p) for p in parsed_ok]  # each reference sample's category, as cut
-            codes = np.array([-1 if v is None else keys.index(next(iter(cut({v: 1.0})))) for v in values])
+            codes = np.array([-1 if v is None else keys.index(v) for v in ref_values])  # each sample's category
             n_obs = sum(1 for p in parsed if p and ATTRIBUTES[attr](p) is not None)
             rows.append({
                 "attribute": attr,
