@@ -96,20 +96,21 @@ class ContrastAnswers:
 
 def contrast_answers(lm: Any, n: int, *, seed: int = 0, max_new_tokens: int = 256, temperature: float = 1.0,
                      batch_size: int = 200, prompts: tuple[list[str], list[str]] | None = None) -> ContrastAnswers:
-    """``n`` sampled answers per side (round-robin over that side's phrasings, ``batch_size`` prompts per call
-    of the one sampler, ``HFLanguageModel.sample``); the two sides get their own seeds from ``seed``."""
+    """``n`` sampled answers per side (round-robin over that side's phrasings), drawn by the probes' batched
+    sampler (``probes.generation.sample_batched``: its batch seeding and progress bar); the two sides get
+    their own seeds from ``seed``."""
+    from collapselab.probes.generation import sample_batched
+
     if n < 1:
         raise ValueError(f"contrast_answers: n={n} must be >= 1")
     creative, boring = prompts or contrast_prompts(lm)
     sides = []
-    for k, reqs in enumerate((creative, boring)):
+    for k, (side, reqs) in enumerate((("unusual", creative), ("ordinary", boring))):
         ps = [reqs[i % len(reqs)] for i in range(n)]
-        texts: list[str] = []
-        for b, i in enumerate(range(0, n, batch_size)):
-            out = lm.sample(ps[i : i + batch_size], max_new_tokens=max_new_tokens, temperature=temperature,
-                            seed=int(np.random.SeedSequence([seed, k, b]).generate_state(1)[0]))
-            texts += [s.text for s in out]
-        sides.append((ps, texts))
+        out = sample_batched(lm, ps, max_new_tokens=max_new_tokens, temperature=temperature,
+                             seed=int(np.random.SeedSequence([seed, k]).generate_state(1)[0]), batch_size=batch_size,
+                             desc=f"answers to the {side} requests")
+        sides.append((ps, [s.text for s in out]))
     return ContrastAnswers(sides[0], sides[1], temperature, seed)
 
 
