@@ -37,9 +37,9 @@ def test_min_p_by_hand():
     Renormalised over their mass 0.85: (0.5, 0.2, 0.15) / 0.85 = (0.588235, 0.235294, 0.176471),
     entropy 1.383100 bits."""
     assert min_p_mask(P, 0.25).tolist() == [[False, True, True, True, False]]
-    q, logq = DecodingRule(min_p=0.25).distribution(P.log())
+    q, bits = DecodingRule(min_p=0.25).distribution(P.log())
     assert q[0].tolist() == pytest.approx([0, 0.5 / 0.85, 0.2 / 0.85, 0.15 / 0.85, 0], abs=1e-6)
-    assert entropy_bits(logq).item() == pytest.approx(1.383100, abs=1e-5)
+    assert bits.item() == pytest.approx(1.383100, abs=1e-5)
     assert min_p_mask(P, 1.0).tolist() == [[False, True, False, False, False]]  # min_p = 1: the mode only
 
 
@@ -53,9 +53,9 @@ def test_top_p_by_hand():
     assert top_p_mask(P, 0.8).tolist() == [[False, True, True, True, False]]
     assert top_p_mask(P, 0.01).tolist() == [[False, True, False, False, False]]
     assert top_p_mask(torch.tensor([[0.3, 0.4, 0.3, 0.0]]), 0.5).tolist() == [[True, True, True, False]]
-    q, logq = DecodingRule(top_p=0.6).distribution(P.log())
+    q, bits = DecodingRule(top_p=0.6).distribution(P.log())
     assert q[0].tolist() == pytest.approx([0, 5 / 7, 2 / 7, 0, 0], abs=1e-6)
-    assert entropy_bits(logq).item() == pytest.approx(0.863121, abs=1e-5)
+    assert bits.item() == pytest.approx(0.863121, abs=1e-5)
 
 
 def test_top_p_and_min_p_together_keep_the_intersection():
@@ -81,9 +81,9 @@ def test_conformative_linear_by_hand():
     assert mix_probs(P_INSTRUCT, P_BASE, 0.5)[0].tolist() == pytest.approx([0.4, 0.15, 0.25, 0.2])
     want = [0.4 / 0.55, 0.15 / 0.55, 0.0, 0.0]
     for rule in (DecodingRule(min_p=0.2, weight=0.5), DecodingRule(top_p=0.8, weight=0.5)):
-        q, logq = rule.distribution(lp_i, lp_b)
+        q, bits = rule.distribution(lp_i, lp_b)
         assert q[0].tolist() == pytest.approx(want, abs=1e-6)
-        assert entropy_bits(logq).item() == pytest.approx(_bits(want), abs=1e-5)
+        assert bits.item() == pytest.approx(_bits(want), abs=1e-5)
     assert _bits(want) == pytest.approx(0.845351, abs=1e-6)
 
 
@@ -93,10 +93,10 @@ def test_conformative_loglinear_by_hand():
     (0.651669, 0.348331, 0, 0), entropy 0.932569 bits."""
     a, b = math.sqrt(0.07), math.sqrt(0.02)
     want = [a / (a + b), b / (a + b), 0.0, 0.0]
-    q, logq = DecodingRule(min_p=0.2, weight=0.5, mix="loglinear").distribution(P_INSTRUCT.log(), P_BASE.log())
+    q, bits = DecodingRule(min_p=0.2, weight=0.5, mix="loglinear").distribution(P_INSTRUCT.log(), P_BASE.log())
     assert q[0].tolist() == pytest.approx(want, abs=1e-6)
     assert want[0] == pytest.approx(0.651669, abs=1e-6)
-    assert entropy_bits(logq).item() == pytest.approx(0.932569, abs=1e-5)
+    assert bits.item() == pytest.approx(0.932569, abs=1e-5)
 
 
 def test_mixture_weights_at_the_ends():
@@ -177,7 +177,7 @@ def test_conformative_models_see_their_own_prompts_and_the_same_continuation(tin
         assert fed[b, : len(s.token_ids) - 1].tolist() == s.token_ids[:-1]
         lp_i = _full_pass_logp(tiny_lm, c, s.token_ids, 0.8)
         lp_b = _full_pass_logp(base, p, s.token_ids, 0.8)
-        assert s.sampled_bits == pytest.approx(entropy_bits(rule.distribution(lp_i, lp_b)[1]).tolist(), abs=1e-4)
+        assert s.sampled_bits == pytest.approx(rule.distribution(lp_i, lp_b)[1].tolist(), abs=1e-4)
         own = lp_i.gather(1, torch.tensor(s.token_ids)[:, None]).squeeze(1)
         assert s.logprobs == pytest.approx(own.tolist(), abs=1e-4)
         assert all(h < f for h, f in zip(s.sampled_bits, s.full_bits))  # top-p 0.9 of a near-uniform model
@@ -191,7 +191,7 @@ def test_truncated_plain_sampling_records_the_truncated_entropy(tiny_lm):
     lp = _full_pass_logp(tiny_lm, PROMPTS[0], out[0].token_ids, 1.0)
     keep = min_p_mask(lp.exp(), 0.9)
     assert all(keep[t, i] for t, i in enumerate(out[0].token_ids))
-    assert out[0].sampled_bits == pytest.approx(entropy_bits(rule.distribution(lp)[1]).tolist(), abs=1e-4)
+    assert out[0].sampled_bits == pytest.approx(rule.distribution(lp)[1].tolist(), abs=1e-4)
 
 
 # ------------------------------------------------------------------ probes: prompts, cache key
@@ -327,7 +327,7 @@ def test_rows_that_stop_leave_the_batch_and_the_others_are_unchanged(tiny_lm, gu
         if guided:
             lp_b = _full_pass_logp(kw["base"], p, ids, 0.9)
             assert s.sampled_bits == pytest.approx(
-                entropy_bits(kw["decoding"].distribution(lp, lp_b)[1]).tolist(), abs=1e-4)
+                kw["decoding"].distribution(lp, lp_b)[1].tolist(), abs=1e-4)
 
 
 def test_continuation_logprobs_equal_one_unpadded_pass_per_row(tiny_lm):
@@ -343,13 +343,39 @@ def test_continuation_logprobs_equal_one_unpadded_pass_per_row(tiny_lm):
         assert got == pytest.approx(want, abs=1e-4)
 
 
-def test_renormalise_takes_the_log_of_the_kept_tokens_only_and_gives_the_same_values():
-    """(q, log q) after truncation: log q is the plain log of the renormalised q, bit for bit, with -inf
-    where a token was dropped (computed without taking the log of the zeros)."""
-    from collapselab.probes.decoding import renormalise
+def test_truncated_entropy_skips_the_zeros_and_equals_the_plain_formula():
+    """The entropy of a truncated, renormalised row: prob_entropy_bits (xlogy, no log of the zeros) equals
+    -sum q log2 q over the kept tokens, and entropy_bits on log q (to float rounding); renormalise sums to 1 on
+    the kept tokens and leaves its input alone."""
+    from collapselab.probes.decoding import prob_entropy_bits, renormalise
 
     p = torch.softmax(torch.randn(4, 300, generator=torch.Generator().manual_seed(1)) * 3, -1)
+    before = p.clone()
     keep = p > 2e-3
-    q, logq = renormalise(p, keep)
-    assert torch.equal(logq, q.log()) and torch.isinf(logq[~keep]).all() and torch.equal(q > 0, keep)
-    assert torch.allclose(q.sum(-1), torch.ones(4))
+    q = renormalise(p, keep)
+    assert torch.equal(p, before) and torch.equal(q > 0, keep) and torch.allclose(q.sum(-1), torch.ones(4))
+    logq = torch.where(keep, q, 1.0).log().masked_fill(~keep, float("-inf"))
+    assert torch.allclose(prob_entropy_bits(q), entropy_bits(logq, q), rtol=0, atol=1e-6)
+    by_hand = [-sum(float(v) * math.log2(float(v)) for v in row[row > 0]) for row in q]
+    assert prob_entropy_bits(q).tolist() == pytest.approx(by_hand, abs=1e-5)
+
+
+def test_nucleus_among_candidates_equals_the_full_sort():
+    """nucleus_floor sorts only the tokens above (1 - top_p) / 2V on CPU; the set equals the one from a
+    full sort of every row (cumulative sums in float64, as torch's CPU cumsum), peaked, flat and tied rows."""
+    import numpy as np
+
+    from collapselab.probes.decoding import top_p_mask
+
+    def full_sort(p, top_p):
+        s = torch.from_numpy(np.ascontiguousarray(np.sort(p.numpy(), axis=-1)[..., ::-1]))
+        return p >= s.gather(-1, (s.cumsum(-1)[..., :-1] < top_p).sum(-1, keepdim=True))
+
+    g = torch.Generator().manual_seed(0)
+    for scale in (0.5, 2.0, 8.0, 16.0):
+        for V in (7, 300, 2048):
+            x = torch.randn(6, V, generator=g) * scale
+            x = torch.round(x) if V == 300 else x  # ties at the boundary
+            p = torch.softmax(x, -1)
+            for top_p in (0.5, 0.9, 0.95, 0.99):
+                assert torch.equal(top_p_mask(p, top_p), full_sort(p, top_p)), (scale, V, top_p)

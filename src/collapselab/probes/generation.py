@@ -260,9 +260,9 @@ class HFLanguageModel:
                     if guided:
                         xb = guide.logits().to(dev)
                         logp_base = torch.log_softmax(xb / temperature if temperature != 1.0 else xb, dim=-1)
-                    q, logq = rule.distribution(logp, logp_base, p)  # [b, V], the distribution drawn from
+                    q, bits = rule.distribution(logp, logp_base, p)  # [b, V], the distribution drawn from
                     nxt = draw_tokens(q, gen)
-                    h_drawn[rows, t] = entropy_bits(logq, q)
+                    h_drawn[rows, t] = bits
                 lp[rows, t] = logp.gather(1, nxt).squeeze(1)
                 # full-vocabulary entropy in nats (0 log 0 = 0: nansum drops the 0 * -inf of -inf logits)
                 h_full[rows, t] = torch.nansum(p * logp, dim=-1).neg_()
