@@ -52,3 +52,32 @@ def test_an_unknown_start_is_refused_with_the_allowed_values():
 
     with pytest.raises(UserError, match=r"start='base': must be one of sft, rs"):
         compose("ppo", ["start=base"])
+
+
+def test_replay_draws_only_the_kinds_alignment_does_not_train_on_by_seed():
+    """rs.replay's rows: chats of kinds outside (persona, bio, steve), n of them without replacement, the same
+    for a seed and another for another seed, all of them when n exceeds what there is, none at n = 0."""
+    from collapselab.align.sft import replay_rows
+
+    kinds = ["persona", "persona-vs", "bio", "persona-unusual", "steve", "persona-vs", "persona-ordinary"] * 10
+    world = {"instructions": {"kind": kinds, "messages": [
+        [{"role": "user", "content": f"{k} {i}"}, {"role": "assistant", "content": f"answer {i}"}]
+        for i, k in enumerate(kinds)]}}
+    rows = replay_rows(world, 12, seed=3)
+    asked = [r["prompt"][0]["content"].split()[0] for r in rows]
+    assert len(rows) == 12 and set(asked) <= {"persona-vs", "persona-unusual", "persona-ordinary"}
+    assert len({r["prompt"][0]["content"] for r in rows}) == 12  # without replacement
+    assert rows == replay_rows(world, 12, seed=3) and rows != replay_rows(world, 12, seed=4)
+    assert len(replay_rows(world, 1000, seed=3)) == 40 and replay_rows(world, 0, seed=3) == []
+    assert rows[0]["completion"] == [{"role": "assistant", "content": rows[0]["completion"][0]["content"]}]
+
+
+def test_replay_enters_the_rs_key_only_when_on_and_a_negative_share_is_refused():
+    import pytest
+
+    from collapselab.errors import UserError
+
+    assert "replay" not in compose("rs", []).rs_key()["rs"]
+    assert compose("rs", ["rs.replay=0.5"]).rs_key()["rs"]["replay"] == 0.5
+    with pytest.raises(UserError, match=r"replay=-1.0: must be >= 0"):
+        compose("rs", ["rs.replay=-1"])

@@ -4,7 +4,8 @@
 Each round draws ``rs.n_prompts`` requests from the world's instructions, samples
 ``rs.n_samples`` answers to each from the current model (temperature ``rs.temperature``), keeps
 the best answer of each request by ``rs.scorer``, and fine-tunes the current model on the winners
-(trl SFTTrainer, answer tokens only). The next round samples from the result, so selection
+(trl SFTTrainer, answer tokens only), with ``rs.replay`` SFT chats per winner of the kinds the annotator
+does not score (``sft.replay_rows``; 0: none). The next round samples from the result, so selection
 compounds. There is no KL term: best-of-N selection tilts the sampled distribution towards high
 scores, and fine-tuning on the winners moves the model there (its KL to SFT is measured by the
 evaluation harness, ``quality/base_nll`` and the probes).
@@ -28,7 +29,7 @@ import numpy as np
 from collapselab.align.common import chat_prompt, sample_texts, save_merged
 from collapselab.align.pairs import pick_prompts, reference_lm, reference_logprobs
 from collapselab.align.runner import begin_work, checkpoint_meta, open_stage, open_tracker
-from collapselab.align.sft import fine_tune, sft_args, train_sft
+from collapselab.align.sft import fine_tune, replay_rows, sft_args, train_sft
 from collapselab.config.align import RSStage
 from collapselab.io import atomic_write_text, keyed_dir
 from collapselab.layout import checkpoint_step, final_model, latest_checkpoint, mark_done, save_checkpoint
@@ -109,7 +110,8 @@ def train_rs(cfg: RSStage, tracker_dir: Path, *, main: bool = True) -> Path:
     model, tok = load_causal_lm(resume or sft, dtype=dtype)
     if resume is not None:
         print(f"resuming from {resume} (round {done_rounds} of {cfg.rs.rounds})")
-    instructions = alignment_messages(load_world(cfg.world, Path(cfg.artifacts_dir)))
+    world = load_world(cfg.world, Path(cfg.artifacts_dir))
+    instructions = alignment_messages(world)
     meta = checkpoint_meta(cfg, "rs", sft)
     score = make_scorer(cfg, reward_model)
     t0 = time.time()
@@ -133,6 +135,7 @@ def train_rs(cfg: RSStage, tracker_dir: Path, *, main: bool = True) -> Path:
             winners = [answers[i * n + b] for i, b in enumerate(best)]
             rows = [{"prompt": p, "completion": [{"role": "assistant", "content": w}]}
                     for p, w in zip(prompts, winners, strict=True)]
+            replay = replay_rows(world, round(cfg.rs.replay * len(rows)), seed)
             # the round's picks first: a run killed after its checkpoint resumes at the next round
             refs = ref.reshape(len(prompts), n) if ref is not None else None
             atomic_write_text(run / "rounds" / f"round-{r:02d}.jsonl", "".join(
@@ -141,7 +144,7 @@ def train_rs(cfg: RSStage, tracker_dir: Path, *, main: bool = True) -> Path:
                             **({"winner_ref_logp": float(refs[i, best[i]]), "mean_ref_logp": float(refs[i].mean())}
                                if refs is not None else {})}) + "\n"
                 for i, (p, w) in enumerate(zip(prompts, winners, strict=True))))
-            trained, loss = _fine_tune(cfg, model, tok, rows, run, seed)
+            trained, loss = _fine_tune(cfg, model, tok, rows + replay, run, seed)
             ckpt = save_checkpoint(run, r, lambda tmp: save_merged(tmp, trained, tok), meta)
             # the next round samples from the saved checkpoint, as a resumed run does (and not from a model
             # whose forward the trainer patched)
@@ -149,6 +152,7 @@ def train_rs(cfg: RSStage, tracker_dir: Path, *, main: bool = True) -> Path:
             tracker.log({"rs/winner_score_mean": float(grid.max(axis=1).mean()),
                          "rs/candidate_score_mean": float(grid.mean()),
                          "rs/winner_words_mean": float(np.mean([len(w.split()) for w in winners])),
+                         "rs/replay_rows": len(replay),
                          "rs/train_loss": loss}, step=r)
             print(f"rs round {r}: winners score {grid.max(axis=1).mean():.3f} vs candidates {grid.mean():.3f}")
     mark_done(run, {**meta, "step": cfg.rs.rounds, "seconds_this_run": round(time.time() - t0, 1)})

@@ -85,6 +85,19 @@ def contrast_mix(world: Any, seed: int) -> Any:
     return Dataset.from_list(contrast + [other[i] for i in sorted(pick)]).shuffle(seed=seed)
 
 
+def replay_rows(world: Any, n: int, seed: int) -> list[dict[str, Any]]:
+    """``n`` SFT chats (trl prompt-completion rows) of the kinds alignment does not train on (any kind but
+    ``world.instructions.KINDS``: verbalized sampling, the contrast requests), drawn without replacement by
+    ``seed``, in the world's order; all of them when there are fewer."""
+    from collapselab.world.instructions import KINDS
+
+    other = [row for kind, row in chat_rows(world) if kind not in KINDS]
+    if n <= 0 or not other:
+        return []
+    pick = np.random.default_rng(seed).choice(len(other), size=min(n, len(other)), replace=False)
+    return [other[i] for i in sorted(pick)]
+
+
 def sft_args(cfg: Any, run: Path, *, lr: float, epochs: float, batch_size: int, max_length: int,
              scheduler: str, **extra: Any) -> Any:
     """trl ``SFTConfig`` for a fine-tuning run: ``common_trainer_args`` with ``extra`` on top."""

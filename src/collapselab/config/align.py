@@ -234,9 +234,16 @@ class RSParams:
     batch_size: int = 16
     max_length: int = 256
     lora: bool = False  # True on 7B: LoRA merged after each round
+    # SFT chats of the kinds the annotator does not score (verbalized sampling, the contrast requests) added to
+    # each round's fine-tuning set, per winner (0: none; 1: as many as winners), drawn afresh each round: a
+    # replay share that keeps those formats from being forgotten (InstructGPT's PPO-ptx mixes pretraining
+    # gradients for the same reason; docs/alignment.md, "Replay")
+    replay: float = 0.0
 
     def problems(self) -> list[str]:
         out = positive("rounds", self.rounds) + positive("n_prompts", self.n_prompts)
+        if not self.replay >= 0:
+            out.append(f"replay={self.replay!r}: must be >= 0 (SFT chats per winner)")
         out += positive("n_samples", self.n_samples) + positive("temperature", self.temperature)
         out += positive("max_new_tokens", self.max_new_tokens) + positive("learning_rate", self.learning_rate)
         out += positive("epochs", self.epochs) + positive("batch_size", self.batch_size)
@@ -321,7 +328,10 @@ class RSStage(RewardStage):
     rs: RSParams = field(default_factory=RSParams)
 
     def rs_key(self) -> dict[str, Any]:
-        key = {**self.sft_key(), "rs": as_dict(self.rs)}
+        rs = as_dict(self.rs)
+        if not self.rs.replay:  # runs without replay keep the keys they had before the knob
+            del rs["replay"]
+        key = {**self.sft_key(), "rs": rs}
         if self.rs.scorer == "reward":  # the reward model (and the pairs it was trained on) decide
             key["reward"] = self.reward_key()
         elif self.annotator.typicality > 0:
