@@ -343,14 +343,15 @@ def test_a_run_killed_at_a_random_point_resumes_to_the_uninterrupted_weights(art
         assert all(torch.equal(va[k], vb[k]) for k in va)
 
 
-RS = ["rs.rounds=2", "rs.n_prompts=6", "rs.n_samples=3", "rs.max_new_tokens=16", "rs.batch_size=4",
+RS = ["rs.replay=0.5", "rs.rounds=2", "rs.n_prompts=6", "rs.n_samples=3", "rs.max_new_tokens=16", "rs.batch_size=4",
       "rs.learning_rate=1e-3", "rs.epochs=1"]
 
 
 def test_rejection_sampling_fine_tunes_on_each_rounds_winners_and_resumes_by_round(artifacts, tmp_path):
-    """Two rounds of best-of-3 with a strong typicality bias: each round is a merged checkpoint that changed
-    every weight, the winners are the answers the base finds likelier, and a run stopped after round 1
-    resumes to the uninterrupted run's weights."""
+    """Two rounds of best-of-3 with a strong typicality bias and a replay share (rs.replay=0.5: 3 SFT chats of
+    the unscored kinds beside the 6 winners): each round is a merged checkpoint that changed every weight,
+    the winners are the answers the base finds likelier, and a run stopped after round 1 resumes to the
+    uninterrupted run's weights (the replayed chats drawn by the round's seed)."""
     from collapselab.align.rs import train_rs
 
     cfg = cfg_for("rs", artifacts, *RS, "annotator.typicality=1.0", "logger=none")

@@ -20,7 +20,7 @@ import numpy as np
 
 from collapselab.errors import UserError
 from collapselab.models.chat import stop_token_ids
-from collapselab.probes.decoding import DecodingRule, entropy_bits
+from collapselab.probes.decoding import DecodingRule
 from collapselab.probes.kvcache import KVStream
 
 
