@@ -80,9 +80,13 @@ def contrast_mix(world: Any, seed: int) -> Any:
     other = [row for kind, row in rows if kind not in CONTRAST_KINDS]
     if not contrast:
         return None
-    rng = np.random.default_rng(seed)
-    pick = rng.choice(len(other), size=min(len(contrast), len(other)), replace=False)
-    return Dataset.from_list(contrast + [other[i] for i in sorted(pick)]).shuffle(seed=seed)
+    return Dataset.from_list(contrast + draw_rows(other, len(contrast), seed)).shuffle(seed=seed)
+
+
+def draw_rows(rows: list[Any], n: int, seed: int) -> list[Any]:
+    """``min(n, len(rows))`` of ``rows`` drawn without replacement by ``seed``, in their order."""
+    pick = np.random.default_rng(seed).choice(len(rows), size=min(n, len(rows)), replace=False)
+    return [rows[i] for i in sorted(pick)]
 
 
 def replay_rows(world: Any, n: int, seed: int) -> list[dict[str, Any]]:
@@ -91,11 +95,9 @@ def replay_rows(world: Any, n: int, seed: int) -> list[dict[str, Any]]:
     ``seed``, in the world's order; all of them when there are fewer."""
     from collapselab.world.instructions import KINDS
 
-    other = [row for kind, row in chat_rows(world) if kind not in KINDS]
-    if n <= 0 or not other:
+    if n <= 0:
         return []
-    pick = np.random.default_rng(seed).choice(len(other), size=min(n, len(other)), replace=False)
-    return [other[i] for i in sorted(pick)]
+    return draw_rows([row for kind, row in chat_rows(world) if kind not in KINDS], n, seed)
 
 
 def sft_args(cfg: Any, run: Path, *, lr: float, epochs: float, batch_size: int, max_length: int,

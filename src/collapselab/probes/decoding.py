@@ -60,13 +60,23 @@ def nucleus_floor(p: Any, top_p: float) -> Any:
     import numpy as np
     import torch
 
-    a = p.numpy() if p.device.type == "cpu" else None
-    cand = None if a is None else a >= (1.0 - top_p) / (2 * a.shape[-1])
-    if a is None or int(cand.sum(axis=-1).max(initial=0)) > a.shape[-1] // 4:  # sort whole rows
-        s = torch.sort(p, dim=-1, descending=True).values if a is None else \
-            torch.from_numpy(np.ascontiguousarray(np.sort(a, axis=-1)[..., ::-1]))
-        last = (s.cumsum(dim=-1)[..., :-1] < top_p).sum(dim=-1, keepdim=True)  # m - 1: the last kept, sorted
-        return s.gather(-1, last)
+    if p.device.type != "cpu":
+        s = torch.sort(p, dim=-1, descending=True).values
+    else:
+        a = p.numpy()
+        cand = a >= (1.0 - top_p) / (2 * a.shape[-1])
+        if int(cand.sum(axis=-1).max(initial=0)) <= a.shape[-1] // 4:
+            return _floor_among(a, cand, top_p)
+        s = torch.from_numpy(np.ascontiguousarray(np.sort(a, axis=-1)[..., ::-1]))  # whole rows
+    last = (s.cumsum(dim=-1)[..., :-1] < top_p).sum(dim=-1, keepdim=True)  # m - 1: the last kept, sorted
+    return s.gather(-1, last)
+
+
+def _floor_among(a: Any, cand: Any, top_p: float) -> Any:
+    """``nucleus_floor`` from each row's candidates alone (``a``, ``cand``: numpy ``[B, V]``) -> tensor ``[B, 1]``."""
+    import numpy as np
+    import torch
+
     limit, floor = np.float32(top_p), np.empty((a.shape[0], 1), dtype=a.dtype)
     for b, (row, c) in enumerate(zip(a, cand, strict=True)):
         s = np.sort(row[c])[::-1]
