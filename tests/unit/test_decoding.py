@@ -379,3 +379,13 @@ def test_nucleus_among_candidates_equals_the_full_sort():
             p = torch.softmax(x, -1)
             for top_p in (0.5, 0.9, 0.95, 0.99):
                 assert torch.equal(top_p_mask(p, top_p), full_sort(p, top_p)), (scale, V, top_p)
+    # one batch mixing both passes: peaked rows (nucleus among p >= (1 - top_p) / 64), a head with a long
+    # flat tail (the nucleus reaches into it: the second pass), near-uniform rows, and top_p next to 1
+    V = 4096
+    tail = torch.full((V,), 0.3 / (V - 1))
+    tail[0] = 0.7
+    x = torch.cat([torch.randn(3, V, generator=g) * 8, tail.log()[None], torch.randn(2, V, generator=g) * 0.1])
+    p = torch.softmax(x, -1)
+    for top_p in (0.5, 0.9, 0.95, 0.99, 1 - 1e-9):
+        assert torch.equal(top_p_mask(p, top_p), full_sort(p, top_p)), top_p
+    assert int(top_p_mask(p, 0.95)[3].sum()) > V // 2  # the tail row really took the second pass
