@@ -92,3 +92,26 @@ def test_a_checkpoint_below_the_parse_floor_gets_no_verdict_on_its_persona_rows(
     assert c["verdict"] == "reproduces"
     _, c = cell(base, {**broken, "persona/parse_rate": 0.85}, MBTI.key)
     assert c["verdict"] == "reproduces"
+
+
+def test_a_k_at_the_search_ceiling_is_censored():
+    """Review k by silhouette, searched up to persona.k_max = 10: base 10 [8, 10] and aligned 10 [10, 10]
+    overlap, but the aligned k is only "10 or more", so the cell is censored rather than "no clear change".
+    With k_max 20 in the aligned file the same numbers are an ordinary "no clear change"; a base at the
+    ceiling with the aligned k well below it (4 [3, 5]) still reproduces; a failed run stays a failed run."""
+    k = ROW["persona/review_kmeans_k"]
+
+    def with_kmax(m, k_max, parse=0.9):
+        return {**m, "persona/parse_rate": parse, "meta": {"config": {"persona": {"k_max": k_max}}}}
+
+    base = with_kmax(metrics(k.key, 10, 8, 10), 10)
+    _, c = cell(base, with_kmax(metrics(k.key, 10, 10, 10), 10), k.key)
+    assert c["verdict"] == "censored (k_max 10)"
+    _, c = cell(base, with_kmax(metrics(k.key, 10, 10, 10), 20), k.key)
+    assert c["verdict"] == "no clear change"
+    _, c = cell(base, with_kmax(metrics(k.key, 4, 3, 5), 10), k.key)
+    assert c["verdict"] == "reproduces"
+    _, c = cell(base, with_kmax(metrics(k.key, 10, 10, 10), 10, parse=0.5), k.key)
+    assert c["verdict"].startswith("failed run")
+    _, c = cell(base, metrics(k.key, 10, 10, 10), k.key)  # no meta.config: nothing to say it is a ceiling
+    assert c["verdict"] == "no clear change"

@@ -24,6 +24,9 @@ class Headline:
     key: str  # lab metric key in metrics.json; its registration holds the paper's values
     transform: str = ""  # how the lab value is put on the paper's scale, if not read as is
     note: str = ""
+    # the evaluation setting (a dotted path in metrics.json's meta.config) that bounds the value from above:
+    # k by silhouette is searched up to k_max, so a k of k_max says only "k_max or more"
+    ceiling: str = ""
 
     def __post_init__(self) -> None:
         if self.transform not in ("", "x16", "imbalance"):
@@ -59,8 +62,8 @@ HEADLINES: tuple[Headline, ...] = (
     Headline("mean top-5 token entropy, bits", "entropy/top5_bits_mean"),
     Headline("mean pairwise TF-IDF cosine similarity", "semantic/tfidf_cos_mean"),
     Headline("clusters of completion embeddings (k by silhouette)", "semantic/kmeans_k",
-             note="the paper reports no k for the base model; fewer clusters = collapse"),
-    Headline("optimal k-means clusters of review sentences", "persona/review_kmeans_k"),
+             note="the paper reports no k for the base model; fewer clusters = collapse", ceiling="semantic.k_max"),
+    Headline("optimal k-means clusters of review sentences", "persona/review_kmeans_k", ceiling="persona.k_max"),
     Headline("MBTI types among personas (of 16)", "persona/mbti_coverage", transform="x16"),
     Headline("distinct nationalities", "persona/n_nationalities"),
     Headline("age spread (sd, years)", "persona/age_sd"),
@@ -97,6 +100,25 @@ def _ci(metrics: dict[str, Any], h: Headline) -> tuple[float, float] | None:
         a, b = abs(lo - 0.5), abs(hi - 0.5)
         return (0.0 if lo <= 0.5 <= hi else min(a, b)), max(a, b)
     return lo, hi
+
+
+def ceiling(metrics: dict[str, Any], h: Headline) -> float | None:
+    """The largest value the row's metric could take in this evaluation (``h.ceiling`` read from
+    ``meta.config``, e.g. ``persona.k_max``), or None when the row has no ceiling or the file does not say."""
+    node: Any = metrics.get("meta", {}).get("config", {})
+    for part in h.ceiling.split(".") if h.ceiling else ():
+        node = node.get(part) if isinstance(node, dict) else None
+    return float(node) if isinstance(node, (int, float)) and not isinstance(node, bool) else None
+
+
+def censored(metrics: dict[str, Any], h: Headline, value: float | None) -> str | None:
+    """"censored (k_max 10)" when ``value`` sits at the row's ceiling: the search stopped there, so the
+    checkpoint's own optimum may lie higher, and a comparison that does not show the paper's move cannot
+    tell "no change" from "not searched far enough". None otherwise."""
+    top = ceiling(metrics, h)
+    if top is None or value is None or value < top:
+        return None
+    return f"censored ({h.ceiling.rsplit('.', 1)[-1]} {top:g})"
 
 
 def verdict(base: float | None, aligned: float | None, h: Headline,
@@ -140,17 +162,17 @@ def side_by_side(base: dict[str, Any], aligned: dict[str, dict[str, Any]]) -> li
     """Rows of the paper-vs-lab table: ``aligned`` maps a column label (e.g. "PPO b=0.005") to metrics.
 
     A persona row of a column that parses fewer than ``PARSE_FLOOR`` of its personas gets the verdict
-    "failed run (...)" instead of a direction: its attribute counts describe a broken model."""
+    "failed run (...)" instead of a direction: its attribute counts describe a broken model. A k row whose
+    aligned value sits at the search's ``k_max`` gets "censored (k_max ...)" unless it reproduces."""
     rows = []
     for h in HEADLINES:
         b = lab_value(base, h)
         row = {"headline": h, "base": b, "base_ci": _ci(base, h), "aligned": {}}
         for label, m in aligned.items():
             a = lab_value(m, h)
-            row["aligned"][label] = {
-                "value": a,
-                "ci": _ci(m, h),
-                "verdict": failed_run(m, h) or verdict(b, a, h, row["base_ci"], _ci(m, h)),
-            }
+            v = failed_run(m, h) or verdict(b, a, h, row["base_ci"], _ci(m, h))
+            if v in ("no clear change", "opposite"):  # at the ceiling these say nothing; a move the paper's way stands
+                v = censored(m, h, a) or v
+            row["aligned"][label] = {"value": a, "ci": _ci(m, h), "verdict": v}
         rows.append(row)
     return rows

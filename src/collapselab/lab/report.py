@@ -129,6 +129,7 @@ def _paper_section(doc: Doc, res: LabResults, roles: list[str]) -> None:
     n_rep = sum(v == "reproduces" for v in verdicts)
     n_none = sum(v == "no interval" for v in verdicts)
     n_failed = sum(v.startswith("failed run") for v in verdicts)
+    n_censored = sum(v.startswith("censored") for v in verdicts)
     per_col = "; ".join(f"{r}: {sum(row['aligned'][r]['verdict'] == 'reproduces' for row in rows)} of {len(rows)}"
                         for r in aligned if r != "sft")
     doc.p(f"Across the aligned columns (PPO and DPO at their smallest beta, and rejection sampling when the lab ran "
@@ -144,6 +145,9 @@ def _paper_section(doc: Doc, res: LabResults, roles: list[str]) -> None:
           + (f"{n_failed} persona cell(s) belong to checkpoints that parse fewer than {PARSE_FLOOR:.0%} of their "
              "personas: a model that cannot write the format is a failed run, and its attribute counts get no "
              "verdict. " if n_failed else "")
+          + (f"{n_censored} cluster cell(s) are censored: k is the silhouette's best among 2..k_max, and theirs is "
+             "k_max itself, so their own optimum may lie higher and an unchanged k says nothing (search further with "
+             "persona.k_max / semantic.k_max). " if n_censored else "")
           + "Attributes the annotator ignores (gender, nationality) can only move through their coupling with what "
           "it rewards, so they need not reproduce.")
 
