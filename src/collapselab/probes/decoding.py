@@ -71,20 +71,20 @@ def nucleus_floor(p: Any, top_p: float) -> Any:
     wide = [b for b, row in enumerate(a >= (1.0 - top_p) / 64) if not _floor_among(a[b], row, top_p, floor[b])]
     for b in wide:  # float rounding can leave the second pass short only when top_p is within ~1e-7 of 1
         if not _floor_among(a[b], a[b] >= (1.0 - top_p) / (2 * a.shape[-1]), top_p, floor[b]):
-            _floor_among(a[b], np.ones(a.shape[-1], dtype=bool), top_p, floor[b], whole=True)
+            _floor_among(a[b], np.ones(a.shape[-1], dtype=bool), top_p, floor[b])
     return torch.from_numpy(floor)
 
 
-def _floor_among(row: Any, cand: Any, top_p: float, out: Any, whole: bool = False) -> bool:
+def _floor_among(row: Any, cand: Any, top_p: float, out: Any) -> bool:
     """One row's nucleus floor from its candidates (``row``, ``cand``: numpy ``[V]``) into ``out [1]``;
     False (``out`` untouched) when the candidates' cumulative sum does not reach ``top_p``, unless they
-    are the ``whole`` row (then the last token is kept whatever the sum, as ``top_p_mask`` defines it)."""
+    are the whole row (then the last token is kept whatever the sum, as ``top_p_mask`` defines it)."""
     import numpy as np
 
     s = np.sort(row[cand])[::-1]
     c = np.cumsum(s, dtype=np.float64).astype(np.float32)
     limit = np.float32(top_p)
-    if not whole and (not len(c) or c[-1] < limit):
+    if len(s) < len(row) and (not len(c) or c[-1] < limit):
         return False
     out[0] = s[int((c[:-1] < limit).sum())]
     return True
