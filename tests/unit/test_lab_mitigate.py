@@ -84,13 +84,18 @@ def test_steering_with_the_sft_direction_needs_its_layer():
         compose("lab", ["lab=smoke", "+lab.mitigations.s=['decoding=steer','decoding.scale=2','decoding.direction=steer/sft']"])
 
 
+def test_no_mitigation_roles_means_no_mitigation_jobs(tmp_path):
+    """``lab.mitigate_roles=[]`` skips the stage (a Hydra override cannot empty the preset's mitigations)."""
+    jobs = build_jobs(_state(tmp_path, "lab.mitigate_roles=[]"))
+    assert not [n for n in jobs if n.startswith("mitigate/")]
+    assert not [d for d in jobs["report"].deps if d.startswith("mitigate/")]
+
+
 def test_a_mitigation_role_that_is_not_one_of_the_labs_runs_is_refused(tmp_path):
     from collapselab.errors import UserError
 
     with pytest.raises(UserError, match=r"mitigate_roles=\['rs', 'ppo-b0.3'\]: each must be one of the lab's runs"):
         compose("lab", ["lab=smoke", "lab.mitigate_roles=[rs,ppo-b0.3]"])
-    with pytest.raises(UserError, match=r"mitigate_roles=\[\]: .* at least one"):
-        compose("lab", ["lab=smoke", "lab.mitigate_roles=[]"])
     with pytest.raises(UserError, match=r"mitigate_roles=\['rs', 'rs'\]: .* none twice"):
         compose("lab", ["lab=smoke", "lab.mitigate_roles=[rs,rs]"])
 

@@ -46,7 +46,8 @@ class LabPreset:
     # checkpoint of each of mitigate_roles ("rs" or "<ppo|dpo>-b<beta>") with the entropy, semantic, persona and
     # quality probes; conformative decoding's base is the lab's pretrained base. The report compares them per role.
     mitigations: dict[str, list[str]] = field(default_factory=dict)
-    mitigate_roles: list[str] = field(default_factory=lambda: ["rs"])
+    mitigate_roles: list[str] = field(default_factory=lambda: ["rs"])  # [] runs no mitigation (a Hydra override
+    # cannot empty the mitigations dict: ``lab.mitigations={}`` merges into the preset's entries)
     # the annotator's typicality bias alpha (Verbalized Sampling eq. 1; ``annotator.typicality`` of the
     # reward / PPO / DPO configs): the lab sets it there, predicts with it, and runs the alpha = 0 control
     typicality: float = 0.0
@@ -63,9 +64,9 @@ class LabPreset:
         if self.mitigations:
             roles = [f"{a}-b{b}" for a in ("ppo", "dpo") for b in getattr(self, f"{a}_betas")] + ["rs"] * self.run_rs
             bad = [r for r in self.mitigate_roles if r not in roles]
-            if bad or not self.mitigate_roles or len(set(self.mitigate_roles)) < len(self.mitigate_roles):
+            if bad or len(set(self.mitigate_roles)) < len(self.mitigate_roles):
                 out.append(f"mitigate_roles={list(self.mitigate_roles)!r}: each must be one of the lab's runs "
-                           f"({', '.join(roles)}), at least one, none twice")
+                           f"({', '.join(roles)}), none twice ([] runs no mitigation)")
         for name, rule in self.mitigations.items():  # lab/eval_jobs.py: steer/sft names the SFT model's direction file
             if "decoding.direction=steer/sft" in rule and not any(o.split("=")[0] == "decoding.layer" for o in rule):
                 out.append(f"mitigations.{name}: decoding.direction=steer/sft needs decoding.layer=<l> "

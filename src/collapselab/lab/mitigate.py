@@ -110,7 +110,8 @@ def mitigation_section(doc: Doc, res: LabResults, run: LabRun, figs_dir: Path) -
     doc.h(2, "Getting diversity back")
     base = res.roles.get("base")
     if not any(run.mitigations.values()) or base is None:
-        doc.p("No mitigation was evaluated (`lab.mitigations` is empty, or the base checkpoint has no evaluation).")
+        doc.p("No mitigation was evaluated (`lab.mitigations` or `lab.mitigate_roles` is empty, or the base "
+              "checkpoint has no evaluation).")
         return []
     doc.p("Each row decodes the final checkpoint of an aligned run (the aligned row: plain sampling, as evaluated "
           "above) with one rule from `lab.mitigations`, on the same prompts and seeds; conformative decoding mixes in "
