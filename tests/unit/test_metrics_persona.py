@@ -19,6 +19,7 @@ from collapselab.metrics import (
     kl_divergence,
     normalized_entropy,
     persona_stats,
+    review_distinct_sentence_share,
     review_sentences,
     total_variation,
     world_category_counts,
@@ -94,6 +95,27 @@ def test_attribute_distribution():
 
 def test_review_sentences():
     assert review_sentences(["Great. Keeps it warm! Why?", ""]) == ["Great.", "Keeps it warm!", "Why?"]
+
+
+def test_review_distinct_sentence_share_hand_value():
+    # 6 sentences: "great." x3 (case-insensitive), "love it." x2, "five stars." -> 3 distinct of 6
+    per_review = [review_sentences([r]) for r in ["Great. Love it.", "great.  Five stars.", "Love it. Great."]]
+    assert review_distinct_sentence_share(per_review) == pytest.approx(0.5)
+    assert review_distinct_sentence_share([["A b.", "C."], ["D."]]) == 1.0  # nothing said twice
+    assert math.isnan(review_distinct_sentence_share([[], []]))
+    assert METRICS["persona/review_distinct_sentence_share"].more_diverse is True
+
+
+def test_review_distinct_sentence_share_interval_brackets_the_value():
+    from types import SimpleNamespace
+
+    from collapselab.probes.persona import distinct_share_ci
+
+    per_review = [["Great.", "Five stars."]] * 30 + [[f"Sentence {i}."] for i in range(30)]
+    m = {"persona/review_distinct_sentence_share": review_distinct_sentence_share(per_review)}  # 32 of 90
+    distinct_share_ci(m, per_review, SimpleNamespace(n_boot=200, seed=0))
+    lo, hi = m["persona/review_distinct_sentence_share_ci_lo"], m["persona/review_distinct_sentence_share_ci_hi"]
+    assert 0.0 <= lo < 32 / 90 < hi <= 1.0
 
 
 def test_distribution_hand_values():

@@ -147,7 +147,9 @@ def _paper_section(doc: Doc, res: LabResults, roles: list[str]) -> None:
              "verdict. " if n_failed else "")
           + (f"{n_censored} cluster cell(s) are censored: k is the silhouette's best among 2..k_max, and theirs is "
              "k_max itself, so their own optimum may lie higher and an unchanged k says nothing (search further with "
-             "persona.k_max / semantic.k_max). " if n_censored else "")
+             "persona.k_max / semantic.k_max); the verbatim repetition behind such a k is counted by "
+             "`review_distinct_sentence_share` in the Experiment 1 table (distinct review sentences / sentences). "
+             if n_censored else "")
           + "Attributes the annotator ignores (gender, nationality) can only move through their coupling with what "
           "it rewards, so they need not reproduce.")
 
@@ -172,7 +174,8 @@ def _experiment_sections(doc: Doc, res: LabResults, figs: _Figs, roles: list[str
     doc.h(2, "Experiment 1: customer personas and reviews")
     keys = ["persona/parse_rate", "persona/mbti_coverage", "persona/n_nationalities", "persona/n_first_names",
             "persona/age_sd", "persona/female_share", "persona/sentiment_min", "persona/sentiment_mean",
-            "persona/review_chars_mean", "persona/review_kmeans_k", "persona/attribute_entropy_mean",
+            "persona/review_chars_mean", "persona/review_kmeans_k", "persona/review_distinct_sentence_share",
+            "persona/attribute_entropy_mean",
             "persona/attribute_entropy_mean_truth"]
     doc.table(["checkpoint", *[k.split("/")[1] for k in keys]],
               [[r, *[_fmt(res.roles[r].get(k), _ci(res.roles[r], k)) for k in keys]] for r in roles])

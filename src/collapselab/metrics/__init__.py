@@ -22,6 +22,7 @@ from collapselab.metrics.persona import (
     distinct_rows,
     persona_set_intervals,
     persona_stats,
+    review_distinct_sentence_share,
     review_sentences,
     world_category_counts,
 )
@@ -58,7 +59,7 @@ __all__ = [
     "tfidf_similarity", "embed_texts", "mean_pairwise_cosine", "best_kmeans", "vendi_score", "tsne_2d",
     "distinct_n", "distinct_n_resamples", "self_bleu", "self_bleu_scores", "compression_ratio",
     "vader_compound", "profanity_rate", "is_profane",
-    "persona_stats", "attribute_distribution", "review_sentences", "MBTI_TYPES",
+    "persona_stats", "attribute_distribution", "review_sentences", "review_distinct_sentence_share", "MBTI_TYPES",
     "attribute_entropy_mean", "attribute_entropy_rows", "attribute_codes", "distinct_rows",
     "world_category_counts", "ENTROPY_ATTRIBUTES", "persona_set_intervals",
     "total_variation", "kl_divergence", "coverage", "normalized_entropy",

@@ -155,6 +155,42 @@ def review_sentences(reviews: list[str]) -> list[str]:
     return [s.strip() for r in reviews for s in _SENTENCE_RE.split(r or "") if s.strip()]
 
 
+def _sentence_key(s: str) -> str:
+    return " ".join(s.split()).casefold()
+
+
+def sentence_codes(per_review: list[list[str]]) -> list[np.ndarray]:
+    """Each review's sentences as integer codes, equal codes for sentences equal up to case and spacing."""
+    index: dict[str, int] = {}
+    return [np.array([index.setdefault(_sentence_key(s), len(index)) for s in ss], dtype=np.int64)
+            for ss in per_review]
+
+
+def distinct_share_of(codes: list[np.ndarray], idx: np.ndarray) -> float:
+    """Distinct sentence codes / sentences over the reviews ``idx`` (repeats count each time); nan: none."""
+    c = np.concatenate([codes[i] for i in idx]) if len(idx) else np.array([], dtype=np.int64)
+    return float(np.unique(c).size / c.size) if c.size else float("nan")
+
+
+@register("persona/review_distinct_sentence_share", higher_is_better=True, probe="persona", more_diverse=True,
+          ci="index_bootstrap", description="distinct review sentences / review sentences (case- and space-insensitive)")
+def review_distinct_sentence_share(per_review: list[list[str]]) -> float:
+    """How often the reviews repeat a sentence verbatim (sec. 4.1, Tables 2-3: the aligned model's review
+    clusters hold "verbatim repetitions of sentences such as 'this machine is a game changer'").
+
+    per_review: each review's sentences (``review_sentences([review])``). Sentences are compared
+    case- and space-insensitively. Returns distinct sentences / all sentences, over all reviews
+    (1: no sentence said twice; a repeated sentence lowers it by 1 / total each time it recurs);
+    nan when there is no sentence. Unlike the silhouette's k, it is not pushed up by duplicates:
+    a duplicate is what it counts. It falls as more sentences are drawn from the same distribution,
+    so compare checkpoints at similar sentence counts (or note when a lower share comes with fewer
+    sentences). Worked example (the unit test): reviews ["Great. Love it."],
+    ["great.", "Five stars."], ["Love it.", "Great."] hold 6 sentences, 3 distinct -> 0.5.
+    """
+    codes = sentence_codes(per_review)
+    return distinct_share_of(codes, np.arange(len(codes)))
+
+
 # ------------------------------------------------------------------ attribute entropy (one number for sec. 4.1)
 ENTROPY_ATTRIBUTES = ("first_name", "nationality", "ethnicity", "mbti", "age_band")
 

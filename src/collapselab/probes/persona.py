@@ -152,6 +152,19 @@ def review_k_ci(m: dict[str, float], per_review: list[list[str]], emb: np.ndarra
     m["persona/review_kmeans_k_ci_lo"], m["persona/review_kmeans_k_ci_hi"] = lo, hi
 
 
+def distinct_share_ci(m: dict[str, float], per_review: list[list[str]], cfg: Any) -> None:
+    """95% interval of ``persona/review_distinct_sentence_share``: resample reviews (a review's sentences
+    travel together), re-centred like the counts (a resample repeats whole reviews, which lowers the
+    share), clipped to [0, 1]."""
+    from collapselab.metrics import index_bootstrap_ci
+    from collapselab.metrics.persona import distinct_share_of, sentence_codes
+
+    codes = sentence_codes(per_review)
+    lo, hi = index_bootstrap_ci(len(codes), lambda idx: distinct_share_of(codes, idx), cfg.n_boot, cfg.seed,
+                                bounds=(0.0, 1.0))
+    m["persona/review_distinct_sentence_share_ci_lo"], m["persona/review_distinct_sentence_share_ci_hi"] = lo, hi
+
+
 def _world_truth(cfg) -> dict:
     """The world's ``truth.json`` when its artifacts exist (written by ``world.build_world`` from
     ``ground_truth``), else ``ground_truth`` computed here (seconds: it samples the world)."""
@@ -177,8 +190,8 @@ def _casefold_keys(d: dict) -> dict:
 @register_probe("persona", headline="persona/first_name_distinct_share")
 def persona_probe(ctx: ProbeContext) -> ProbeResult:
     from collapselab.metrics import (
-        attribute_entropy_mean, best_kmeans, embed_texts, persona_set_intervals, persona_stats, review_sentences,
-        tsne_2d, vader_compound, wilson_ci,
+        attribute_entropy_mean, best_kmeans, embed_texts, persona_set_intervals, persona_stats,
+        review_distinct_sentence_share, review_sentences, tsne_2d, vader_compound, wilson_ci,
     )
 
     samples = ctx.samples("persona")
@@ -221,6 +234,9 @@ def persona_probe(ctx: ProbeContext) -> ProbeResult:
     figs: dict[str, Any] = {}
     per_review = [review_sentences([r]) for r in nonempty]
     sentences = [s for ss in per_review for s in ss]
+    if sentences:
+        m["persona/review_distinct_sentence_share"] = review_distinct_sentence_share(per_review)
+        distinct_share_ci(m, per_review, ctx.cfg)
     if len(sentences) >= 3:
         emb = np.asarray(embed_texts(sentences), dtype=float)
         c = ctx.cfg.persona

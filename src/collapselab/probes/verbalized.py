@@ -28,7 +28,7 @@ from collapselab.errors import UserError
 
 # persona metrics computed from reviews: not available from verbalized answers (attribute lines only)
 REVIEW_KEYS = ("persona/sentiment_min", "persona/sentiment_max", "persona/sentiment_mean",
-               "persona/review_chars_mean", "persona/review_kmeans_k")
+               "persona/review_chars_mean", "persona/review_kmeans_k", "persona/review_distinct_sentence_share")
 NOTE = ("prompt_format=verbalized: the answers are attribute lines without reviews, so "
         + ", ".join(REVIEW_KEYS) + " are not available (nan)")
 
