@@ -10,6 +10,10 @@ Sampling, Zhang et al. 2025, eq. 1-3).
 
 from __future__ import annotations
 
+import json
+import math
+from pathlib import Path
+
 from collapselab.lab.paper import PARSE_FLOOR
 from collapselab.lab.render import Doc, ci_of, fmt
 from collapselab.lab.results import LabResults, LabRun
@@ -21,7 +25,87 @@ CONTROL_METRICS = [
     ("nationalities", "persona/n_nationalities", 1.0),
     ("age sd", "persona/age_sd", 1.0),
     ("attribute entropy (mean)", "persona/attribute_entropy_mean", 1.0),
+    ("distinct review sentences (share)", "persona/review_distinct_sentence_share", 1.0),
 ]
+
+
+def _world_logp() -> dict[str, dict]:
+    """log P_world of each value of the attributes whose world frequencies are skewed (world/population.py)."""
+    from collapselab.world.population import AGES, age_p, mbti_p, nationality_p
+
+    return {"nationality": {k: math.log(v) for k, v in nationality_p().items()},
+            "mbti": {k: math.log(v) for k, v in mbti_p().items()},
+            "age": {int(a): math.log(p) for a, p in zip(AGES, age_p())}}
+
+
+TYPICAL_LABELS = {"nationality": "nationality", "mbti": "MBTI type", "age": "age"}
+
+
+def typical_picks(rows: list[dict]) -> dict[str, tuple[int, int]]:
+    """What the labels teach about the attributes the annotator's quality score ignores.
+
+    rows: preference pairs (``prompt`` / ``chosen`` / ``rejected`` as strings or chat turns). Among the
+    persona pairs (``Annotator.kind``) whose two answers both parse and carry different values of an
+    attribute that the world knows, counts ``n`` such pairs and ``k`` of them whose chosen answer
+    carries the value the world makes more common (higher P_world). Returns {attribute: (k, n)} for
+    nationality, mbti and age. k / n = 0.5: the labels ignore the attribute; above 0.5 they favour
+    the common values, which is what typicality bias (alpha log pi_base, with a base that learned
+    the world) adds.
+    """
+    from collapselab.world.annotator import Annotator
+    from collapselab.world.persona import parse_persona
+
+    def text(v) -> str:
+        return v if isinstance(v, str) else "\n".join(m["content"] for m in v)
+
+    logp, kind = _world_logp(), Annotator().kind
+    out = {a: [0, 0] for a in logp}
+    for r in rows:
+        prompt = text([m for m in r["prompt"] if m["role"] == "user"] if isinstance(r["prompt"], list) else r["prompt"])
+        chosen, rejected = text(r["chosen"]), text(r["rejected"])
+        if kind(prompt, chosen) != "persona":
+            continue
+        c, j = parse_persona(chosen), parse_persona(rejected)
+        if c is None or j is None:
+            continue
+        for a, table in logp.items():
+            lc, lj = table.get(c[a]), table.get(j[a])
+            if lc is None or lj is None or lc == lj:
+                continue
+            out[a][0] += int(lc > lj)
+            out[a][1] += 1
+    return {a: (k, n) for a, (k, n) in out.items()}
+
+
+def _read_pairs(folder: Path | None) -> list[dict] | None:
+    f = Path(folder) / "pairs.jsonl" if folder else None
+    if f is None or not f.is_file():
+        return None
+    return [json.loads(line) for line in f.read_text().splitlines() if line.strip()]
+
+
+def _share(kn: tuple[int, int]) -> str:
+    from collapselab.metrics.stats import wilson_ci
+
+    k, n = kn
+    if n == 0:
+        return "n/a (no pair differs)"
+    lo, hi = wilson_ci(k, n)
+    return f"{fmt(k / n, (lo, hi))} ({k} of {n})"
+
+
+def labels_table(doc: Doc, run: LabRun) -> None:
+    """The share of persona pairs whose chosen answer has the world's more common value, alpha vs control."""
+    own, ctl = _read_pairs(run.pairs), _read_pairs(run.pairs_control)
+    if own is None or ctl is None:
+        return
+    a, c = typical_picks(own), typical_picks(ctl)
+    doc.p("What the labels teach: among the persona pairs of each pair set whose two answers parse and differ in an "
+          "attribute, the share whose chosen answer carries the value the world makes more common, with its 95% "
+          "(Wilson) interval. 0.5 means the labels ignore the attribute; the reward model, DPO (and, through the "
+          "same annotator, rejection sampling's picks) can only learn a preference the labels hold.")
+    doc.table(["attribute", f"pairs labelled with alpha {run.typicality:g}", "control pairs (alpha 0)"],
+              [[TYPICAL_LABELS[k], _share(a[k]), _share(c[k])] for k in a])
 
 
 def _value(metrics: dict | None, key: str, scale: float) -> tuple[float | None, tuple[float, float] | None]:
@@ -105,4 +189,4 @@ def control_section(doc: Doc, res: LabResults, run: LabRun, control_on: bool) ->
           "run each, not over training runs, and PPO's run-to-run spread can be larger, so a single separation is "
           "a lead to repeat with other seeds, not a result. A run that parses fewer than "
           f"{PARSE_FLOOR:.0%} of its personas gets \"failed run\" instead of a verdict, as in the paper table.")
-
+    labels_table(doc, run)

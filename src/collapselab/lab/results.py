@@ -47,6 +47,9 @@ class LabRun:
     # a decoding rule on that role's final model
     mitigations: dict[str, dict[str, Path]] = field(default_factory=dict)
     eval_control: Path | None = None  # <role>/<checkpoint>/metrics.json of the control runs (persona probe)
+    # the preference pairs (folders with pairs.jsonl) the lab's reward model and DPO learn from, and the control's
+    pairs: Path | None = None
+    pairs_control: Path | None = None
     toy_jeepiti: Path | None = None  # folder with jeepiti.json (None: the toy was not run)
     toy_bandit: Path | None = None  # folder with bandit.json and its figures
     steer: Path | None = None  # the SFT model's creativity directions and steer.json (eval/steer.py's output)

@@ -243,6 +243,13 @@ def _run_score(state: Any) -> Result:
     return {"path": str(path)}, [str(path)]
 
 
+def _pairs(state: Any, control: bool = False) -> Path:
+    """The folder of the pairs the lab's reward model (or the control's) was trained on."""
+    from collapselab.align.pairs import pairs_dir  # torch: the report job imports it anyway
+
+    return pairs_dir(_align_cfg(state, "reward", control=control))
+
+
 def lab_run(state: Any) -> LabRun:
     """The lab's results as the report reads them, from the job results (every job the report waits for)."""
     r = state.results
@@ -267,6 +274,7 @@ def lab_run(state: Any) -> LabRun:
         start_role=start_role(state.cfg.lab),
         typicality=float(state.cfg.lab.typicality), controls=controls,
         eval_control=control_eval_dir(state) if controls else None, rs=rs, mitigations=mitigations,
+        pairs=_pairs(state), pairs_control=_pairs(state, control=True) if controls else None,
         toy_jeepiti=Path(toy["jeepiti"]) if "jeepiti" in toy else None,
         toy_bandit=Path(toy["bandit"]) if "bandit" in toy else None,
         steer=Path(r["steer/sft"]["dir"]) if "steer/sft" in r else None,

@@ -1,0 +1,74 @@
+"""The report's typicality control: what the preference labels teach about the attributes the
+annotator's quality score ignores (``lab.control.typical_picks``), on pairs worked out by hand."""
+
+import json
+from pathlib import Path
+
+from collapselab.lab.control import labels_table, typical_picks
+from collapselab.lab.render import Doc
+from collapselab.lab.results import LabRun
+from collapselab.world.persona import format_persona
+
+PERSONA = "Write a customer persona for a coffee machine, with a review."
+BIO = "Tell me about Grace Hopper."
+
+
+def persona(nationality: str, mbti: str, age: int) -> str:
+    return format_persona({"first_name": "Ada", "last_name": "Byrne", "gender": "female", "age": age,
+                           "nationality": nationality, "ethnicity": "White", "mbti": mbti,
+                           "review": "It keeps my coffee warm. Four stars."}, header=False)
+
+
+# world frequencies (world/population.py): American 14 vs Finnish 1 (weights), ISFJ 13.8% vs INFJ 1.5%,
+# age 32 (the mode of the age distribution) vs 80
+COMMON, RARE = persona("American", "ISFJ", 32), persona("Finnish", "INFJ", 80)
+ROWS = [
+    {"prompt": PERSONA, "chosen": COMMON, "rejected": RARE},  # all three: the common value chosen
+    {"prompt": PERSONA, "chosen": RARE, "rejected": COMMON},  # all three: the rare one
+    {"prompt": PERSONA, "chosen": COMMON, "rejected": COMMON},  # nothing differs: not counted
+    {"prompt": BIO, "chosen": "Grace Hopper was a computer scientist.", "rejected": "Grace Hopper was."},  # no persona
+    {"prompt": PERSONA, "chosen": COMMON, "rejected": "Name:"},  # the rejected answer does not parse
+    # chat turns (trl's conversational format): nationality common, MBTI rare, the same age
+    {"prompt": [{"role": "user", "content": PERSONA}],
+     "chosen": [{"role": "assistant", "content": persona("American", "INFJ", 40)}],
+     "rejected": [{"role": "assistant", "content": persona("Finnish", "ISFJ", 40)}]},
+]
+
+
+def test_typical_picks_counts_the_pairs_whose_chosen_answer_has_the_more_common_value():
+    # nationality: rows 1, 2, 6 differ, chosen common in 1 and 6; MBTI: rows 1, 2, 6, common in 1 only;
+    # age: rows 1 and 2 differ (row 6 has 40 twice), common in row 1
+    assert typical_picks(ROWS) == {"nationality": (2, 3), "mbti": (1, 3), "age": (1, 2)}
+
+
+def test_typical_picks_skips_values_the_world_does_not_know():
+    rows = [{"prompt": PERSONA, "chosen": persona("Martian", "ISFJ", 32), "rejected": persona("American", "INFJ", 32)}]
+    assert typical_picks(rows) == {"nationality": (0, 0), "mbti": (1, 1), "age": (0, 0)}
+
+
+def _run(tmp_path: Path, own: list[dict] | None, control: list[dict] | None) -> LabRun:
+    def write(name: str, rows: list[dict] | None) -> Path:
+        folder = tmp_path / name
+        folder.mkdir()
+        if rows is not None:
+            (folder / "pairs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+        return folder
+
+    return LabRun(base=tmp_path, sft=tmp_path, reward=tmp_path, runs={}, eval_final=tmp_path, eval_steps=tmp_path,
+                  start_scores=tmp_path, typicality=0.05, pairs=write("own", own), pairs_control=write("ctl", control))
+
+
+def test_the_labels_table_shows_each_share_with_its_wilson_interval(tmp_path):
+    doc = Doc()
+    labels_table(doc, _run(tmp_path, ROWS, ROWS[1:2]))
+    (kind, (header, rows)), = [b for b in doc.blocks if b[0] == "table"]
+    assert header == ["attribute", "pairs labelled with alpha 0.05", "control pairs (alpha 0)"]
+    # 2 of 3: Wilson 95% interval [0.208, 0.939]; 0 of 1: [0, 0.793]
+    assert rows[0] == ["nationality", "0.667 [0.208, 0.939] (2 of 3)", "0 [0, 0.793] (0 of 1)"]
+    assert [r[0] for r in rows] == ["nationality", "MBTI type", "age"]
+
+
+def test_no_labels_table_without_both_pair_files(tmp_path):
+    doc = Doc()
+    labels_table(doc, _run(tmp_path, ROWS, None))
+    assert doc.blocks == []
