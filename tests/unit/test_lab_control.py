@@ -7,6 +7,7 @@ from pathlib import Path
 from collapselab.lab.control import labels_table, typical_picks
 from collapselab.lab.render import Doc
 from collapselab.lab.results import LabRun
+from collapselab.typicality import read_pairs
 from collapselab.world.persona import format_persona
 
 PERSONA = "Write a customer persona for a coffee machine, with a review."
@@ -35,15 +36,30 @@ ROWS = [
 ]
 
 
-def test_typical_picks_counts_the_pairs_whose_chosen_answer_has_the_more_common_value():
+def pairs(tmp_path: Path, rows: list[dict]) -> list[dict]:
+    """``rows`` as the report reads a pairs file (chat turns turned into text)."""
+    f = tmp_path / "pairs.jsonl"
+    f.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return read_pairs(f)
+
+
+def test_typical_picks_counts_the_pairs_whose_chosen_answer_has_the_more_common_value(tmp_path):
     # nationality: rows 1, 2, 6 differ, chosen common in 1 and 6; MBTI: rows 1, 2, 6, common in 1 only;
     # age: rows 1 and 2 differ (row 6 has 40 twice), common in row 1
-    assert typical_picks(ROWS) == {"nationality": (2, 3), "mbti": (1, 3), "age": (1, 2)}
+    assert typical_picks(pairs(tmp_path, ROWS)) == {"nationality": (2, 3), "mbti": (1, 3), "age": (1, 2)}
 
 
-def test_typical_picks_skips_values_the_world_does_not_know():
+def test_typical_picks_skips_values_the_world_does_not_know(tmp_path):
     rows = [{"prompt": PERSONA, "chosen": persona("Martian", "ISFJ", 32), "rejected": persona("American", "INFJ", 32)}]
-    assert typical_picks(rows) == {"nationality": (0, 0), "mbti": (1, 1), "age": (0, 0)}
+    assert typical_picks(pairs(tmp_path, rows * 2)) == {"nationality": (0, 0), "mbti": (2, 2), "age": (0, 0)}
+
+
+def test_typical_picks_counts_no_tie_and_reads_values_in_any_case(tmp_path):
+    # Spanish and Italian have the same world weight (4): a tie, not counted, though the values differ;
+    # "AMERICAN" is American (weight 14) against "finnish" (1), and "isfj" is ISFJ
+    rows = [{"prompt": PERSONA, "chosen": persona("Spanish", "ISFJ", 32), "rejected": persona("Italian", "ISFJ", 32)},
+            {"prompt": PERSONA, "chosen": persona("AMERICAN", "isfj", 32), "rejected": persona("finnish", "INFJ", 32)}]
+    assert typical_picks(pairs(tmp_path, rows)) == {"nationality": (1, 1), "mbti": (1, 1), "age": (0, 0)}
 
 
 def _run(tmp_path: Path, own: list[dict] | None, control: list[dict] | None) -> LabRun:
@@ -60,7 +76,7 @@ def _run(tmp_path: Path, own: list[dict] | None, control: list[dict] | None) -> 
 
 def test_the_labels_table_shows_each_share_with_its_wilson_interval(tmp_path):
     doc = Doc()
-    labels_table(doc, _run(tmp_path, ROWS, ROWS[1:2]))
+    labels_table(doc, _run(tmp_path, ROWS, ROWS[1:3]))  # row 3: nothing differs
     (kind, (header, rows)), = [b for b in doc.blocks if b[0] == "table"]
     assert header == ["attribute", "pairs labelled with alpha 0.05", "control pairs (alpha 0)"]
     # 2 of 3: Wilson 95% interval [0.208, 0.939]; 0 of 1: [0, 0.793]
@@ -68,7 +84,8 @@ def test_the_labels_table_shows_each_share_with_its_wilson_interval(tmp_path):
     assert [r[0] for r in rows] == ["nationality", "MBTI type", "age"]
 
 
-def test_no_labels_table_without_both_pair_files(tmp_path):
+def test_no_labels_table_without_both_pair_files_and_the_report_says_which(tmp_path):
     doc = Doc()
     labels_table(doc, _run(tmp_path, ROWS, None))
-    assert doc.blocks == []
+    assert [b[0] for b in doc.blocks] == ["p"]
+    assert "not shown, no pairs file at" in doc.blocks[0][1] and str(tmp_path / "ctl" / "pairs.jsonl") in doc.blocks[0][1]

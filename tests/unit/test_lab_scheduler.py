@@ -279,11 +279,18 @@ def test_the_report_gets_the_control_runs_and_their_evaluations(tmp_path):
     assert run.controls[("ppo", 0.05)] == AlignedRun("ppo", 0.05, "control-ppo-b0.05", art / "cppo",
                                                      art / "cppo" / "step-000002")
     assert run.controls[("rs", None)] == AlignedRun("rs", None, "control-rs", art / "crs", art / "crs" / "step-000002")
+    # the labels table reads the pairs each reward model was trained on: the lab's and the control's, two folders
+    from collapselab.align.pairs import pairs_dir
+    from collapselab.lab.stages import _align_cfg
+
+    assert run.pairs == pairs_dir(_align_cfg(state, "reward"))
+    assert run.pairs_control == pairs_dir(_align_cfg(state, "reward", control=True)) != run.pairs
     res = collect(run)
     assert set(res.controls) == {"control-ppo-b0.05"}
     assert "control-ppo-b0.05" not in res.roles  # the lab's own roles stay the lab's runs
     state.cfg.lab.control = False
     assert lab_run(state).controls == {} and lab_run(state).eval_control is None
+    assert lab_run(state).pairs_control is None
 
 
 def test_the_prediction_with_typicality_weights_by_exp_of_reward_plus_alpha_logp_over_beta():

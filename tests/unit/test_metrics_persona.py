@@ -102,13 +102,22 @@ def test_review_distinct_sentence_share_hand_value():
     per_review = [review_sentences([r]) for r in ["Great. Love it.", "great.  Five stars.", "Love it. Great."]]
     assert review_distinct_sentence_share(per_review) == pytest.approx(0.5)
     assert review_distinct_sentence_share([["A b.", "C."], ["D."]]) == 1.0  # nothing said twice
-    assert math.isnan(review_distinct_sentence_share([[], []]))
     assert METRICS["persona/review_distinct_sentence_share"].more_diverse is True
 
 
-def test_review_distinct_sentence_share_interval_brackets_the_value():
+def test_review_distinct_sentence_share_degenerate_order_and_empty():
+    assert review_distinct_sentence_share([["Great."]] * 5) == pytest.approx(1 / 5)  # one sentence, five times
+    reviews = [["Great.", "Love it."], ["Five stars."], ["great."]]
+    assert review_distinct_sentence_share(reviews[::-1]) == review_distinct_sentence_share(reviews) == 0.75
+    with pytest.raises(ValueError, match="no sentence"):
+        review_distinct_sentence_share([[], []])
+
+
+def test_review_distinct_sentence_share_interval_resamples_whole_reviews():
     from types import SimpleNamespace
 
+    from collapselab.metrics import index_bootstrap_ci
+    from collapselab.metrics.persona import distinct_share_of, sentence_codes
     from collapselab.probes.persona import distinct_share_ci
 
     per_review = [["Great.", "Five stars."]] * 30 + [[f"Sentence {i}."] for i in range(30)]
@@ -116,6 +125,12 @@ def test_review_distinct_sentence_share_interval_brackets_the_value():
     distinct_share_ci(m, per_review, SimpleNamespace(n_boot=200, seed=0))
     lo, hi = m["persona/review_distinct_sentence_share_ci_lo"], m["persona/review_distinct_sentence_share_ci_hi"]
     assert 0.0 <= lo < 32 / 90 < hi <= 1.0
+    # the unit is the review (60 of them), not the sentence (90): the same resamples of review indices
+    codes = sentence_codes(per_review)
+    assert (lo, hi) == index_bootstrap_ci(60, lambda idx: distinct_share_of(codes, idx), 200, 0, bounds=(0.0, 1.0))
+    one = {}
+    distinct_share_ci(one, per_review[:1], SimpleNamespace(n_boot=200, seed=0))
+    assert one == {}  # one review: no interval
 
 
 def test_distribution_hand_values():

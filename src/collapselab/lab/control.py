@@ -10,7 +10,6 @@ Sampling, Zhang et al. 2025, eq. 1-3).
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -29,12 +28,17 @@ CONTROL_METRICS = [
 ]
 
 
+def _key(v: object) -> object:
+    """A value as the world tables are looked up: strings casefolded ("AMERICAN" is "American"), ages as they are."""
+    return " ".join(v.split()).casefold() if isinstance(v, str) else v
+
+
 def _world_logp() -> dict[str, dict]:
-    """log P_world of each value of the attributes whose world frequencies are skewed (world/population.py)."""
+    """log P_world of each value (``_key``) of the attributes whose world frequencies are skewed (world/population.py)."""
     from collapselab.world.population import AGES, age_p, mbti_p, nationality_p
 
-    return {"nationality": {k: math.log(v) for k, v in nationality_p().items()},
-            "mbti": {k: math.log(v) for k, v in mbti_p().items()},
+    return {"nationality": {_key(k): math.log(v) for k, v in nationality_p().items()},
+            "mbti": {_key(k): math.log(v) for k, v in mbti_p().items()},
             "age": {int(a): math.log(p) for a, p in zip(AGES, age_p())}}
 
 
@@ -44,10 +48,11 @@ TYPICAL_LABELS = {"nationality": "nationality", "mbti": "MBTI type", "age": "age
 def typical_picks(rows: list[dict]) -> dict[str, tuple[int, int]]:
     """What the labels teach about the attributes the annotator's quality score ignores.
 
-    rows: preference pairs (``prompt`` / ``chosen`` / ``rejected`` as strings or chat turns). Among the
-    persona pairs (``Annotator.kind``) whose two answers both parse and carry different values of an
-    attribute that the world knows, counts ``n`` such pairs and ``k`` of them whose chosen answer
-    carries the value the world makes more common (higher P_world). Returns {attribute: (k, n)} for
+    rows: preference pairs as ``collapselab.typicality.read_pairs`` gives them (``prompt`` a string or
+    chat turns, ``chosen`` / ``rejected`` strings). Among the persona pairs (``Annotator.kind``) whose two
+    answers both parse and carry values of an attribute that differ in world frequency (two values the
+    world makes equally common, such as Spanish and Italian, are a tie and not counted), counts ``n``
+    such pairs and ``k`` of them whose chosen answer carries the more common value (higher P_world). Returns {attribute: (k, n)} for
     nationality, mbti and age. k / n = 0.5: the labels ignore the attribute; above 0.5 they favour
     the common values, which is what typicality bias (alpha log pi_base, with a base that learned
     the world) adds.
@@ -55,21 +60,19 @@ def typical_picks(rows: list[dict]) -> dict[str, tuple[int, int]]:
     from collapselab.world.annotator import Annotator
     from collapselab.world.persona import parse_persona
 
-    def text(v) -> str:
-        return v if isinstance(v, str) else "\n".join(m["content"] for m in v)
-
     logp, kind = _world_logp(), Annotator().kind
     out = {a: [0, 0] for a in logp}
     for r in rows:
-        prompt = text([m for m in r["prompt"] if m["role"] == "user"] if isinstance(r["prompt"], list) else r["prompt"])
-        chosen, rejected = text(r["chosen"]), text(r["rejected"])
+        p = r["prompt"]
+        prompt = p if isinstance(p, str) else "\n".join(m["content"] for m in p if m["role"] == "user")
+        chosen, rejected = r["chosen"], r["rejected"]
         if kind(prompt, chosen) != "persona":
             continue
         c, j = parse_persona(chosen), parse_persona(rejected)
         if c is None or j is None:
             continue
         for a, table in logp.items():
-            lc, lj = table.get(c[a]), table.get(j[a])
+            lc, lj = table.get(_key(c[a])), table.get(_key(j[a]))
             if lc is None or lj is None or lc == lj:
                 continue
             out[a][0] += int(lc > lj)
@@ -78,10 +81,11 @@ def typical_picks(rows: list[dict]) -> dict[str, tuple[int, int]]:
 
 
 def _read_pairs(folder: Path | None) -> list[dict] | None:
+    """The pairs stage's pairs.jsonl in ``folder``, read by the typicality estimator's reader (None: no such file)."""
+    from collapselab.typicality import read_pairs
+
     f = Path(folder) / "pairs.jsonl" if folder else None
-    if f is None or not f.is_file():
-        return None
-    return [json.loads(line) for line in f.read_text().splitlines() if line.strip()]
+    return read_pairs(f) if f is not None and f.is_file() else None
 
 
 def _share(kn: tuple[int, int]) -> str:
@@ -98,12 +102,16 @@ def labels_table(doc: Doc, run: LabRun) -> None:
     """The share of persona pairs whose chosen answer has the world's more common value, alpha vs control."""
     own, ctl = _read_pairs(run.pairs), _read_pairs(run.pairs_control)
     if own is None or ctl is None:
+        missing = [str(Path(f) / "pairs.jsonl") for f, rows in ((run.pairs, own), (run.pairs_control, ctl))
+                   if rows is None and f]
+        doc.p(f"What the labels teach: not shown, no pairs file at {', '.join(missing) or 'either side'}.")
         return
     a, c = typical_picks(own), typical_picks(ctl)
-    doc.p("What the labels teach: among the persona pairs of each pair set whose two answers parse and differ in an "
-          "attribute, the share whose chosen answer carries the value the world makes more common, with its 95% "
-          "(Wilson) interval. 0.5 means the labels ignore the attribute; the reward model, DPO (and, through the "
-          "same annotator, rejection sampling's picks) can only learn a preference the labels hold.")
+    doc.p("What the labels teach: among the persona pairs of each pair set (training and held-out pairs together) "
+          "whose two answers parse and carry values of an attribute that differ in world frequency, the share whose "
+          "chosen answer carries the value the world makes more common, with its 95% (Wilson) interval. 0.5 means "
+          "the labels ignore the attribute; the reward model, DPO (and, through the same annotator, rejection "
+          "sampling's picks) can only learn a preference the labels hold.")
     doc.table(["attribute", f"pairs labelled with alpha {run.typicality:g}", "control pairs (alpha 0)"],
               [[TYPICAL_LABELS[k], _share(a[k]), _share(c[k])] for k in a])
 

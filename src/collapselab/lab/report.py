@@ -88,7 +88,7 @@ def build_report(run: LabRun, cfg: Any) -> Path:
           f"metrics files under `{cfg.out_dir}`; none is typed in. The tiny world is not Llama-2: "
           f"{_model_size(run)} on a generated corpus, aligned against a simulated annotator whose quality score "
           "ignores who a customer is" + (" (its typicality term does not)" if run.typicality > 0 else "") + ". What can transfer is the direction of each effect, not its size.")
-    _paper_section(doc, res, roles)
+    _paper_section(doc, res, roles, run.typicality)
     _experiment_sections(doc, res, figs, roles)
     _beta_section(doc, res, figs, run)
     _prediction_section(doc, res, figs, run)
@@ -108,7 +108,7 @@ def _model_size(run: LabRun) -> str:
     return f"a {n / 1e6:.2f}M-parameter model" if n else "a small model"
 
 
-def _paper_section(doc: Doc, res: LabResults, roles: list[str]) -> None:
+def _paper_section(doc: Doc, res: LabResults, roles: list[str], typicality: float = 0.0) -> None:
     doc.h(2, "Side by side with the paper")
     base = res.roles.get("base", {})
     aligned = {r: res.roles[r] for r in roles if r not in ("base",)}
@@ -130,6 +130,8 @@ def _paper_section(doc: Doc, res: LabResults, roles: list[str]) -> None:
     n_none = sum(v == "no interval" for v in verdicts)
     n_failed = sum(v.startswith("failed run") for v in verdicts)
     n_censored = sum(v.startswith("censored") for v in verdicts)
+    review_censored = any(row["headline"].key == "persona/review_kmeans_k" and row["aligned"][r]["verdict"].startswith(
+        "censored") for row in rows for r in aligned if r != "sft")
     per_col = "; ".join(f"{r}: {sum(row['aligned'][r]['verdict'] == 'reproduces' for row in rows)} of {len(rows)}"
                         for r in aligned if r != "sft")
     doc.p(f"Across the aligned columns (PPO and DPO at their smallest beta, and rejection sampling when the lab ran "
@@ -147,11 +149,15 @@ def _paper_section(doc: Doc, res: LabResults, roles: list[str]) -> None:
              "verdict. " if n_failed else "")
           + (f"{n_censored} cluster cell(s) are censored: k is the silhouette's best among 2..k_max, and theirs is "
              "k_max itself, so their own optimum may lie higher and an unchanged k says nothing (search further with "
-             "persona.k_max / semantic.k_max); the verbatim repetition behind such a k is counted by "
-             "`review_distinct_sentence_share` in the Experiment 1 table (distinct review sentences / sentences). "
-             if n_censored else "")
-          + "Attributes the annotator ignores (gender, nationality) can only move through their coupling with what "
-          "it rewards, so they need not reproduce.")
+             "persona.k_max / semantic.k_max). " if n_censored else "")
+          + ("The verbatim repetition behind a censored review k is counted by `review_distinct_sentence_share` in "
+             "the Experiment 1 table (distinct review sentences / sentences). " if review_censored else "")
+          + ("The annotator's quality score ignores gender and nationality: they move through their coupling with "
+             "what it rewards and, nationality included, through the typicality term alpha log pi_base (the "
+             "control section tells the two apart); gender has no typical value in the world (half and half), so "
+             "it need not reproduce." if typicality > 0 else
+             "Attributes the annotator ignores (gender, nationality) can only move through their coupling with what "
+             "it rewards, so they need not reproduce."))
 
 
 def _experiment_sections(doc: Doc, res: LabResults, figs: _Figs, roles: list[str]) -> None:

@@ -181,13 +181,15 @@ def review_distinct_sentence_share(per_review: list[list[str]]) -> float:
     per_review: each review's sentences (``review_sentences([review])``). Sentences are compared
     case- and space-insensitively. Returns distinct sentences / all sentences, over all reviews
     (1: no sentence said twice; a repeated sentence lowers it by 1 / total each time it recurs);
-    nan when there is no sentence. Unlike the silhouette's k, it is not pushed up by duplicates:
+    a ValueError when there is no sentence. Unlike the silhouette's k, it is not pushed up by duplicates:
     a duplicate is what it counts. It falls as more sentences are drawn from the same distribution,
     so compare checkpoints at similar sentence counts (or note when a lower share comes with fewer
     sentences). Worked example (the unit test): reviews ["Great. Love it."],
     ["great.", "Five stars."], ["Love it.", "Great."] hold 6 sentences, 3 distinct -> 0.5.
     """
     codes = sentence_codes(per_review)
+    if not any(c.size for c in codes):
+        raise ValueError("review_distinct_sentence_share: no sentence in any review (nothing to count)")
     return distinct_share_of(codes, np.arange(len(codes)))
 
 

@@ -232,6 +232,7 @@ def add_index_ci(
     n_boot: int,
     *,
     batched: bool = False,
+    bounds: tuple[float, float] | None = None,
 ) -> None:
     """95% interval of a set-level statistic ``fn(indices)`` by resampling item indices with replacement.
 
@@ -239,11 +240,11 @@ def add_index_ci(
     self-BLEU) away from the full-set value; the percentiles are therefore re-centred on the
     point estimate (the bootstrap median is moved onto it), keeping the bootstrap spread.
     ``batched``: ``fn`` takes all resamples at once (``[n_boot, n]`` indices -> ``[n_boot]``);
-    the resamples are the same either way.
+    the resamples are the same either way. ``bounds``: the statistic's range, the interval clipped to it.
     """
     from collapselab.metrics import index_bootstrap_ci
 
     if n < 2:
         return
-    lo, hi = index_bootstrap_ci(n, fn, n_boot=n_boot, seed=cfg.seed, alpha=0.05, batched=batched)
+    lo, hi = index_bootstrap_ci(n, fn, n_boot=n_boot, seed=cfg.seed, alpha=0.05, batched=batched, bounds=bounds)
     metrics[f"{key}_ci_lo"], metrics[f"{key}_ci_hi"] = lo, hi

@@ -27,7 +27,7 @@ import numpy as np
 
 from collapselab.metrics import register, register_companion
 from collapselab.probes import figures
-from collapselab.probes.base import ProbeContext, ProbeResult, add_ci, register_probe
+from collapselab.probes.base import ProbeContext, ProbeResult, add_ci, add_index_ci, register_probe
 from collapselab.probes.semantic import TSNE_ITERS
 
 register(
@@ -155,14 +155,12 @@ def review_k_ci(m: dict[str, float], per_review: list[list[str]], emb: np.ndarra
 def distinct_share_ci(m: dict[str, float], per_review: list[list[str]], cfg: Any) -> None:
     """95% interval of ``persona/review_distinct_sentence_share``: resample reviews (a review's sentences
     travel together), re-centred like the counts (a resample repeats whole reviews, which lowers the
-    share), clipped to [0, 1]."""
-    from collapselab.metrics import index_bootstrap_ci
+    share), clipped to [0, 1]. Fewer than two reviews: no interval."""
     from collapselab.metrics.persona import distinct_share_of, sentence_codes
 
     codes = sentence_codes(per_review)
-    lo, hi = index_bootstrap_ci(len(codes), lambda idx: distinct_share_of(codes, idx), cfg.n_boot, cfg.seed,
-                                bounds=(0.0, 1.0))
-    m["persona/review_distinct_sentence_share_ci_lo"], m["persona/review_distinct_sentence_share_ci_hi"] = lo, hi
+    add_index_ci(m, "persona/review_distinct_sentence_share", len(codes), lambda idx: distinct_share_of(codes, idx),
+                 cfg, cfg.n_boot, bounds=(0.0, 1.0))
 
 
 def _world_truth(cfg) -> dict:
