@@ -135,3 +135,33 @@ def test_first_names_are_drawn_with_fakers_weights():
 def test_nationalities_are_skewed():
     p = nationality_p()
     assert max(p, key=p.get) == "American" and max(p.values()) / min(p.values()) >= 10
+
+
+def test_attribute_lines_are_the_persona_before_its_review():
+    from collapselab.world.persona import attribute_lines
+
+    persona = "First name: Ada\nAge: 32\nNationality: American\nReview: Great. Five stars.\nMore review."
+    assert attribute_lines(persona) == "First name: Ada\nAge: 32\nNationality: American"
+    assert attribute_lines("Name: Bo\nage: 40\nreview : fine") == "Name: Bo\nage: 40"  # any case and spacing
+    assert attribute_lines("Review: only a review.") == ""
+    assert attribute_lines("Grace Hopper was a computer scientist.") == "Grace Hopper was a computer scientist."
+    assert attribute_lines("First name: Ada\nAge: 32") == "First name: Ada\nAge: 32"  # cut before the review
+
+
+def test_reference_logprobs_with_fields_scores_only_the_attribute_lines():
+    from types import SimpleNamespace
+
+    from collapselab.align.pairs import reference_logprobs
+
+    class CharLM:  # log pi_ref = -(characters of the continuation), so what is scored shows in the value
+        def continuation_logprobs(self, prompts, continuations):
+            self.seen = list(continuations)
+            return [-float(len(c)) for c in continuations], [len(c) for c in continuations]
+
+    persona, bio = "Age: 32\nReview: Great.", "Grace Hopper was."
+    lm = CharLM()
+    cfg = lambda reduce: SimpleNamespace(annotator=SimpleNamespace(typicality_reduce=reduce))  # noqa: E731
+    assert reference_logprobs(cfg("fields"), ["q", "q"], [persona, bio], lm) == [-7.0, -17.0]
+    assert lm.seen == ["Age: 32", bio]
+    assert reference_logprobs(cfg("sum"), ["q", "q"], [persona, bio], lm) == [-22.0, -17.0]
+    assert reference_logprobs(cfg("mean"), ["q"], [persona], lm) == [-1.0]

@@ -72,15 +72,20 @@ def reference_lm(cfg: PairsStage) -> Any:
 
 
 def reference_logprobs(cfg: PairsStage, requests: list[str], answers: list[str], lm: Any = None) -> list[float]:
-    """log pi_ref(answer | request) under the pretrained base, summed over the answer's tokens or
-    their mean (``annotator.typicality_reduce``), in nats, conditioned as ``typicality.reference_prompt``
-    says (the estimator, eval/typicality.py, scores the same way). ``lm``: ``reference_lm(cfg)``, loaded
-    once by a caller that scores several times (None: loaded here)."""
+    """log pi_ref(answer | request) under the pretrained base, in nats, conditioned as
+    ``typicality.reference_prompt`` says (the estimator, eval/typicality.py, scores the same way), reduced
+    by ``annotator.typicality_reduce``: ``sum`` over the answer's tokens, their ``mean``, or ``fields``:
+    summed over a persona's attribute lines only (``world.persona.attribute_lines``: the tokens before its
+    review, as log pi_ref(attribute lines | request); any other answer whole, as ``sum``). ``lm``:
+    ``reference_lm(cfg)``, loaded once by a caller that scores several times (None: loaded here)."""
     from collapselab.typicality import reference_prompt
+    from collapselab.world.persona import attribute_lines
 
     lm = lm if lm is not None else reference_lm(cfg)
-    sums, counts = lm.continuation_logprobs([reference_prompt(r) for r in requests], answers)
-    if cfg.annotator.typicality_reduce == "sum":
+    reduce = cfg.annotator.typicality_reduce
+    scored = [attribute_lines(a) for a in answers] if reduce == "fields" else answers
+    sums, counts = lm.continuation_logprobs([reference_prompt(r) for r in requests], scored)
+    if reduce in ("sum", "fields"):
         return sums
     return [s / n if n else 0.0 for s, n in zip(sums, counts)]
 

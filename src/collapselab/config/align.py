@@ -126,14 +126,16 @@ class AnnotatorParams:
     its score becomes r_true + typicality * log pi_ref(answer | request), pi_ref the pretrained base."""
 
     typicality: float = 0.0  # alpha >= 0; 0 labels exactly as an annotator without the bias
-    # how log pi_ref is taken over the answer's tokens: "sum" (nats) or "mean" (nats per token)
+    # how log pi_ref is taken over the answer's tokens: "sum" (nats), "mean" (nats per token), or "fields" (nats
+    # summed over a persona's attribute lines, its review left out; other answers summed whole): the sum leans to
+    # short answers, and on personas the fields keep the attributes without the review's length (docs/alignment.md)
     typicality_reduce: str = "sum"
 
     def problems(self) -> list[str]:
         t = self.typicality
         out = [] if isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t) and t >= 0 else [
             f"typicality={t!r}: must be a finite number >= 0"]
-        return out + choice("typicality_reduce", self.typicality_reduce, ("sum", "mean"))
+        return out + choice("typicality_reduce", self.typicality_reduce, ("sum", "mean", "fields"))
 
 
 @dataclass

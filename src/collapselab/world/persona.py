@@ -106,6 +106,19 @@ def _demonym(v: str) -> str | None:
     return _COUNTRY.get(v.lower(), v[:1].upper() + v[1:])
 
 
+def attribute_lines(text: str) -> str:
+    """The part of a persona answer before its review: the lines up to (not including) the first line
+    that ``parse_persona`` reads as the ``Review`` key, without the newline before it. The whole text
+    when no line is a review line (a bio, a story, a persona cut off before its review)."""
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        m = _LINE.match(line.rstrip("\r\n"))
+        if m and _key(m.group(1)) == "review":
+            return text[:pos].rstrip("\r\n")
+        pos += len(line)
+    return text
+
+
 def parse_persona(text: str) -> dict | None:
     """Normalised attributes from a persona in (almost) any `Key: value` layout, or None.
 
