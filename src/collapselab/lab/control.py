@@ -192,7 +192,8 @@ def control_section(doc: Doc, res: LabResults, run: LabRun, control_on: bool) ->
                f"typicality in the labels (alpha {alpha:g} vs control)"], rows)
     doc.p("Read the second table as the mechanism: a **lower** in the first column is collapse that alignment "
           "causes with an annotator indifferent to these attributes (optimisation, reward-model error, couplings "
-          "with what it rewards); a **lower** in the second is collapse that the typicality bias adds on top. "
+          "with what it rewards; measured for rejection sampling, most of it is fine-tuning on the model's own "
+          "samples, which loses their tails without any selection, see docs/alignment.md); a **lower** in the second is collapse that the typicality bias adds on top. "
           "\"lower\" / \"higher\" need separated 95% intervals; the intervals are over the samples of one training "
           "run each, not over training runs, and PPO's run-to-run spread can be larger, so a single separation is "
           "a lead to repeat with other seeds, not a result. A run that parses fewer than "
