@@ -59,7 +59,8 @@ def test_smoke_lab_with_typicality_runs_the_alpha_0_control(tmp_path):
     run_lab(compose("lab", overrides))
     memo = json.loads((tmp_path / "out" / "stages.json").read_text())
     assert {"reward/control", "ppo/control/0.05", "dpo/control/0.1", "rs/control", "evaluate/control-ppo-b0.05",
-            "evaluate/control-dpo-b0.1", "evaluate/control-rs"} <= set(memo)
+            "evaluate/control-dpo-b0.1", "evaluate/control-rs", "rs/control-self",
+            "evaluate/control-rs-self"} <= set(memo)
 
     # two pair sets from the same SFT model: the lab's, labelled with alpha (log pi_ref kept), and the control's
     pairs = [[json.loads(line) for line in p.read_text().splitlines()]
@@ -72,12 +73,13 @@ def test_smoke_lab_with_typicality_runs_the_alpha_0_control(tmp_path):
 
     # the control is evaluated with the persona probe only, and the report shows its numbers
     control = [json.loads(p.read_text()) for p in (tmp_path / "out" / "eval" / "control").glob("*/*/metrics.json")]
-    assert len(control) == 3  # PPO and DPO at the smallest beta, rejection sampling
+    assert len(control) == 4  # PPO and DPO at the smallest beta, rejection sampling, and RS without selection
     assert all("persona/n_nationalities" in m and "entropy/top5_bits_mean" not in m for m in control)
     md = (tmp_path / "report" / "report.md").read_text()
     assert "Typicality: aligned at alpha vs the alpha = 0 control" in md
     assert "PPO beta 0.05, alpha 0 (control)" in md and "DPO beta 0.1, alpha 0.02" in md
-    assert "RS, alpha 0.02" in md and "RS, alpha 0 (control)" in md
+    assert "RS, alpha 0.02" in md and "RS, alpha 0 (control)" in md and "RS, alpha 0, no selection" in md
+    assert "fine-tuning on its own samples (RS, no selection vs SFT)" in md
     for m in control:
         assert fmt(float(m["persona/n_nationalities"]), ci_of(m, "persona/n_nationalities")) in md
     assert "ppo-b0.05 (beta 0.05): gamma = 1.4" in md and "dpo-b0.1 (beta 0.1): gamma = 1.2" in md

@@ -177,8 +177,15 @@ def test_with_typicality_the_lab_runs_an_alpha_0_control_at_the_smallest_betas(t
     state = _state(tmp_path, "lab.typicality=0.02")
     jobs = build_jobs(state)
     control = {n for n in jobs if "control" in n}
-    assert control == {"reward/control", "ppo/control/0.01", "dpo/control/0.05", "rs/control",
-                       "evaluate/control-ppo-b0.01", "evaluate/control-dpo-b0.05", "evaluate/control-rs"}
+    assert control == {"reward/control", "ppo/control/0.01", "dpo/control/0.05", "rs/control", "rs/control-self",
+                       "evaluate/control-ppo-b0.01", "evaluate/control-dpo-b0.05", "evaluate/control-rs",
+                       "evaluate/control-rs-self"}
+    # the RS control's null: the control's config with best-of-1, so the same rounds fine-tune with no selection
+    self_cfg, ctl_cfg = _align_cfg(state, "rs", control="self"), _align_cfg(state, "rs", control=True)
+    assert self_cfg.rs.n_samples == 1 and ctl_cfg.rs.n_samples > 1 and self_cfg.annotator.typicality == 0.0
+    assert jobs["rs/control-self"].deps == ("sft",) and jobs["evaluate/control-rs-self"].deps == ("rs/control-self",)
+    assert jobs["rs/control-self"].key(state) != jobs["rs/control"].key(state)
+    assert "evaluate/control-rs-self" in jobs["report"].deps
     names = list(jobs)
     for n, j in jobs.items():
         assert all(names.index(d) < names.index(n) for d in j.deps), n
@@ -271,6 +278,7 @@ def test_the_report_gets_the_control_runs_and_their_evaluations(tmp_path):
         state.results[f"{algo}/control/{b}"] = {"run": str(art / f"c{algo}"),
                                                 "model": str(art / f"c{algo}" / "step-000002"), "beta": b}
     state.results["rs/control"] = {"run": str(art / "crs"), "model": str(art / "crs" / "step-000002")}
+    state.results["rs/control-self"] = {"run": str(art / "srs"), "model": str(art / "srs" / "step-000002")}
     control_dir = tmp_path / "out" / "eval" / "control"
     _evaluated(control_dir / "control-ppo-b0.05" / "step-000002", art / "cppo" / "step-000002",
                {"algo": "ppo", "beta": 0.05}, [])
@@ -279,6 +287,12 @@ def test_the_report_gets_the_control_runs_and_their_evaluations(tmp_path):
     assert run.controls[("ppo", 0.05)] == AlignedRun("ppo", 0.05, "control-ppo-b0.05", art / "cppo",
                                                      art / "cppo" / "step-000002")
     assert run.controls[("rs", None)] == AlignedRun("rs", None, "control-rs", art / "crs", art / "crs" / "step-000002")
+    assert run.controls[("rs-self", None)] == AlignedRun("rs-self", None, "control-rs-self", art / "srs",
+                                                         art / "srs" / "step-000002")
+    from collapselab.lab.eval_jobs import eval_target
+
+    assert eval_target(state, "control-rs-self", False) == str(art / "srs" / "step-000002")
+    assert eval_target(state, "control-rs", False) == str(art / "crs" / "step-000002")
     # the labels table reads the pairs each reward model was trained on: the lab's and the control's, two folders
     from collapselab.align.pairs import pairs_dir
     from collapselab.lab.stages import _align_cfg

@@ -168,12 +168,18 @@ def control_section(doc: Doc, res: LabResults, run: LabRun, control_on: bool) ->
         return
     cols: list[tuple[str, dict | None]] = [("base", res.roles.get("base")), ("SFT", res.roles.get("sft"))]
     pairs = []
+    no_sel = run.controls.get(("rs-self", None))  # the RS control's null: fine-tuning on its own samples, no pick
+    m_self = res.controls.get(no_sel.role) if no_sel else None
     for (algo, beta), ctl in sorted(run.controls.items(), key=lambda kv: kv[0][0]):
+        if algo == "rs-self":
+            continue
         main = run.rs if algo == "rs" else run.runs.get((algo, beta))
         m_main, m_ctl = res.roles.get(main.role) if main else None, res.controls.get(ctl.role)
         name = run_label(algo, beta)
         cols += [(f"{name}, alpha {alpha:g}", m_main), (f"{name}, alpha 0 (control)", m_ctl)]
-        pairs.append((name, m_main, m_ctl))
+        if algo == "rs" and no_sel:
+            cols.append(("RS, alpha 0, no selection", m_self))
+        pairs.append((name, m_main, m_ctl, m_self if algo == "rs" and no_sel else None))
     doc.p(f"The labels of the lab's reward model, PPO and DPO, and the annotator's best-of-N picks in rejection "
           f"sampling, carry typicality bias alpha = {alpha:g}: the annotator's score gets alpha log "
           "pi_base(answer | request). The control repeats the alignment at "
@@ -184,16 +190,24 @@ def control_section(doc: Doc, res: LabResults, run: LabRun, control_on: bool) ->
     doc.table(["measure", *[c for c, _ in cols]],
               [[label, *[fmt(*_value(m, key, scale)) for _, m in cols]] for label, key, scale in CONTROL_METRICS])
     rows = []
-    for name, m_main, m_ctl in pairs:
+    for name, m_main, m_ctl, m_none in pairs:
         for label, key, _ in CONTROL_METRICS[1:]:
-            rows.append([name, label, failed(m_ctl) or move(m_ctl, res.roles.get("sft"), key),
+            own = ("n/a" if m_none is None else failed(m_none) or move(m_none, res.roles.get("sft"), key)) \
+                if no_sel else None
+            rows.append([name, label, *([own] if no_sel else []),
+                         failed(m_ctl) or move(m_ctl, res.roles.get("sft"), key),
                          failed(m_main, m_ctl) or move(m_main, m_ctl, key)])
-    doc.table(["run", "measure", "alignment without typicality (control vs SFT)",
+    doc.table(["run", "measure", *(["fine-tuning on its own samples (RS, no selection vs SFT)"] if no_sel else []),
+               "alignment without typicality (control vs SFT)",
                f"typicality in the labels (alpha {alpha:g} vs control)"], rows)
     doc.p("Read the second table as the mechanism: a **lower** in the first column is collapse that alignment "
           "causes with an annotator indifferent to these attributes (optimisation, reward-model error, couplings "
           "with what it rewards; measured for rejection sampling, most of it is fine-tuning on the model's own "
           "samples, which loses their tails without any selection, see docs/alignment.md); a **lower** in the second is collapse that the typicality bias adds on top. "
+          + ("For rejection sampling the control has a null of its own: the same rounds of fine-tuning on the "
+             "model's own answers with no selection (best-of-1, `rs.n_samples=1`); its column says what that "
+             "alone narrows, and the control's first column then holds that plus the quality score's picks. "
+             if no_sel else "") +
           "\"lower\" / \"higher\" need separated 95% intervals; the intervals are over the samples of one training "
           "run each, not over training runs, and PPO's run-to-run spread can be larger, so a single separation is "
           "a lead to repeat with other seeds, not a result. A run that parses fewer than "

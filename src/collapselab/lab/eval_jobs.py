@@ -61,6 +61,8 @@ def eval_target(state: Any, role: str, light: bool) -> str:
         return state.results["sft"]["model"]
     if role == f"control-{RS_ROLE}":
         return state.results["rs/control"]["model"]
+    if role == f"control-{RS_ROLE}-self":  # the RS control without selection (stages.SELF_RUN)
+        return state.results["rs/control-self"]["model"]
     if is_control(role):
         algo, beta = role.removeprefix("control-").split("-b", 1)
         return state.results[f"{algo}/control/{beta}"]["model"]

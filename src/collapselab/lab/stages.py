@@ -104,6 +104,10 @@ def _run_base(state: Any) -> Result:
 # the control's one difference from the lab's own runs: labels without typicality bias (its artifact keys
 # follow: pairs, reward model and runs are the ones an alpha = 0 lab makes)
 CONTROL = ["annotator.typicality=0.0"]
+# the rejection-sampling control's own null: the same rounds of fine-tuning on the model's own answers with no
+# selection (best-of-1), so the report can tell what fine-tuning on its own samples narrows from what picking does
+NO_SELECTION = ["rs.n_samples=1"]
+SELF_RUN = "rs/control-self"  # its job; its evaluation role is control_role("rs-self", None)
 
 
 def control_betas(lab: Any) -> dict[str, float]:
@@ -127,11 +131,13 @@ def control_runs(lab: Any) -> dict[str, float | None]:
 
 
 def _align_cfg(state: Any, name: str, beta: float | None = None, threads: int | None = None,
-               control: bool = False) -> Any:
+               control: bool | str = False) -> Any:
+    """A stage's config in the lab; ``control``: True for the alpha = 0 control, "self" for its RS without
+    selection (``NO_SELECTION``)."""
     extra = [f"beta={beta}"] if beta is not None else []
     extra += [f"start={state.cfg.lab.align_start}"] if name in ("ppo", "dpo") else []
     extra += [f"num_threads={threads}"] if threads else []
-    return state.compose(name, name, extra + (CONTROL if control else []))
+    return state.compose(name, name, extra + (CONTROL if control else []) + (NO_SELECTION if control == "self" else []))
 
 
 def _threads(state: Any, name: str) -> int | None:
@@ -143,19 +149,19 @@ def _threads(state: Any, name: str) -> int | None:
     return n
 
 
-def _align_key(state: Any, name: str, beta: float | None = None, control: bool = False) -> str:
+def _align_key(state: Any, name: str, beta: float | None = None, control: bool | str = False) -> str:
     cfg = _align_cfg(state, name, beta, control=control)
     key = {"sft": "sft_key", "reward": "reward_key"}.get(name, "run_key")
     return config_hash(getattr(cfg, key)())
 
 
-def _run_align(state: Any, name: str, beta: float | None = None, control: bool = False) -> Result:
+def _run_align(state: Any, name: str, beta: float | None = None, control: bool | str = False) -> Result:
     from collapselab import align  # torch, trl
 
     # num_threads is in no artifact key
     cfg = _align_cfg(state, name, beta, _threads(state, name), control=control)
     logs = state.out_dir / "train" / ("control" if control else "")
-    folder = logs / name / (f"beta={beta}" if beta is not None else name)
+    folder = logs / name / (f"beta={beta}" if beta is not None else name + ("-self" if control == "self" else ""))
     run = Path(getattr(align, f"train_{name}")(cfg, folder))
     result = {"run": str(run), "model": str(final_model(run))}
     if beta is not None:
@@ -264,6 +270,10 @@ def lab_run(state: Any) -> LabRun:
         res = r[f"{algo}/control/{b}" if b is not None else f"{algo}/control"]
         beta = float(b) if b is not None else None
         controls[(algo, beta)] = AlignedRun(algo, beta, control_role(algo, b), Path(res["run"]), Path(res["model"]))
+    if controls and SELF_RUN in r:  # the RS control's null: no selection
+        res = r[SELF_RUN]
+        controls[("rs-self", None)] = AlignedRun("rs-self", None, control_role("rs-self", None), Path(res["run"]),
+                                                 Path(res["model"]))
     rs = AlignedRun("rs", None, RS_ROLE, Path(r["rs"]["run"]), Path(r["rs"]["model"])) if "rs" in r else None
     mitigations = {role: {n: Path(r[j]["dir"]) for n in state.cfg.lab.mitigations if (j := mitigation_job(role, n)) in r}
                    for role in state.cfg.lab.mitigate_roles}
@@ -382,6 +392,12 @@ def _control_jobs(p: Any) -> list[Job]:
                      after=("reward/control",)),
                  Job(f"evaluate/{role}", "evaluate", ("rs/control",), lambda s, r=role: eval_key(s, r, False),
                      lambda s, r=role: run_eval(s, r, False), "evaluate_persona", tags={"control": True})]
+        self_role = control_role("rs-self", None)
+        jobs += [Job(SELF_RUN, "rs", ("sft",), lambda s: _align_key(s, "rs", control="self"),
+                     lambda s: _run_align(s, "rs", control="self"), "rs", tags={"control": True},
+                     after=("reward/control",)),
+                 Job(f"evaluate/{self_role}", "evaluate", (SELF_RUN,), lambda s, r=self_role: eval_key(s, r, False),
+                     lambda s, r=self_role: run_eval(s, r, False), "evaluate_persona", tags={"control": True})]
     jobs += [Job("reward/control", "reward", ("sft",), lambda s: _align_key(s, "reward", control=True),
                 lambda s: _run_align(s, "reward", control=True), "reward", all_cores=True, tags={"control": True})]
     for algo, b in betas.items():
