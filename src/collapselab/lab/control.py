@@ -200,13 +200,13 @@ def control_section(doc: Doc, res: LabResults, run: LabRun, control_on: bool) ->
     doc.table(["run", "measure", *(["fine-tuning on its own samples (RS, no selection vs SFT)"] if no_sel else []),
                "alignment without typicality (control vs SFT)",
                f"typicality in the labels (alpha {alpha:g} vs control)"], rows)
-    doc.p("Read the second table as the mechanism: a **lower** in the first column is collapse that alignment "
+    doc.p("Read the second table as the mechanism: a **lower** under \"control vs SFT\" is collapse that alignment "
           "causes with an annotator indifferent to these attributes (optimisation, reward-model error, couplings "
           "with what it rewards; measured for rejection sampling, most of it is fine-tuning on the model's own "
-          "samples, which loses their tails without any selection, see docs/alignment.md); a **lower** in the second is collapse that the typicality bias adds on top. "
+          "samples, which loses their tails without any selection, see docs/alignment.md); a **lower** under \"alpha vs control\" is collapse that the typicality bias adds on top. "
           + ("For rejection sampling the control has a null of its own: the same rounds of fine-tuning on the "
              "model's own answers with no selection (best-of-1, `rs.n_samples=1`); its column says what that "
-             "alone narrows, and the control's first column then holds that plus the quality score's picks. "
+             "alone narrows, and \"control vs SFT\" then holds that plus the quality score's picks. "
              if no_sel else "") +
           "\"lower\" / \"higher\" need separated 95% intervals; the intervals are over the samples of one training "
           "run each, not over training runs, and PPO's run-to-run spread can be larger, so a single separation is "
