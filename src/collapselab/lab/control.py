@@ -34,7 +34,8 @@ def _key(v: object) -> object:
 
 
 def _world_logp() -> dict[str, dict]:
-    """log P_world of each value (``_key``) of the attributes whose world frequencies are skewed (world/population.py)."""
+    """log P_world of each value (``_key``) of the attributes whose world frequencies are skewed
+    (world/population.py)."""
     from collapselab.world.population import AGES, age_p, mbti_p, nationality_p
 
     return {"nationality": {_key(k): math.log(v) for k, v in nationality_p().items()},
@@ -52,8 +53,8 @@ def typical_picks(rows: list[dict]) -> dict[str, tuple[int, int]]:
     chat turns, ``chosen`` / ``rejected`` strings). Among the persona pairs (``Annotator.kind``) whose two
     answers both parse and carry values of an attribute that differ in world frequency (two values the
     world makes equally common, such as Spanish and Italian, are a tie and not counted), counts ``n``
-    such pairs and ``k`` of them whose chosen answer carries the more common value (higher P_world). Returns {attribute: (k, n)} for
-    nationality, mbti and age. k / n = 0.5: the labels ignore the attribute; above 0.5 they favour
+    such pairs and ``k`` of them whose chosen answer carries the more common value (higher P_world).
+    Returns {attribute: (k, n)} for nationality, mbti and age. k / n = 0.5: the labels ignore the attribute; above 0.5 they favour
     the common values, which is what typicality bias (alpha log pi_base, with a base that learned
     the world) adds.
     """
@@ -179,7 +180,7 @@ def control_section(doc: Doc, res: LabResults, run: LabRun, control_on: bool) ->
         cols += [(f"{name}, alpha {alpha:g}", m_main), (f"{name}, alpha 0 (control)", m_ctl)]
         if algo == "rs" and no_sel:
             cols.append(("RS, alpha 0, no selection", m_self))
-        pairs.append((name, m_main, m_ctl, m_self if algo == "rs" and no_sel else None))
+        pairs.append((name, m_main, m_ctl, m_self if algo == "rs" else None))
     doc.p(f"The labels of the lab's reward model, PPO and DPO, and the annotator's best-of-N picks in rejection "
           f"sampling, carry typicality bias alpha = {alpha:g}: the annotator's score gets alpha log "
           "pi_base(answer | request). The control repeats the alignment at "
@@ -192,8 +193,7 @@ def control_section(doc: Doc, res: LabResults, run: LabRun, control_on: bool) ->
     rows = []
     for name, m_main, m_ctl, m_none in pairs:
         for label, key, _ in CONTROL_METRICS[1:]:
-            own = ("n/a" if m_none is None else failed(m_none) or move(m_none, res.roles.get("sft"), key)) \
-                if no_sel else None
+            own = "n/a" if m_none is None else failed(m_none) or move(m_none, res.roles.get("sft"), key)
             rows.append([name, label, *([own] if no_sel else []),
                          failed(m_ctl) or move(m_ctl, res.roles.get("sft"), key),
                          failed(m_main, m_ctl) or move(m_main, m_ctl, key)])
@@ -203,7 +203,8 @@ def control_section(doc: Doc, res: LabResults, run: LabRun, control_on: bool) ->
     doc.p("Read the second table as the mechanism: a **lower** under \"control vs SFT\" is collapse that alignment "
           "causes with an annotator indifferent to these attributes (optimisation, reward-model error, couplings "
           "with what it rewards; measured for rejection sampling, most of it is fine-tuning on the model's own "
-          "samples, which loses their tails without any selection, see docs/alignment.md); a **lower** under \"alpha vs control\" is collapse that the typicality bias adds on top. "
+          "samples, which loses their tails without any selection, see docs/alignment.md); a **lower** under "
+          "\"alpha vs control\" is collapse that the typicality bias adds on top. "
           + ("For rejection sampling the control has a null of its own: the same rounds of fine-tuning on the "
              "model's own answers with no selection (best-of-1, `rs.n_samples=1`); its column says what that "
              "alone narrows, and \"control vs SFT\" then holds that plus the quality score's picks. "

@@ -59,10 +59,8 @@ def eval_target(state: Any, role: str, light: bool) -> str:
         return state.results["base"]["path"]
     if role == "sft":
         return state.results["sft"]["model"]
-    if role == f"control-{RS_ROLE}":
-        return state.results["rs/control"]["model"]
-    if role == f"control-{RS_ROLE}-self":  # the RS control without selection (stages.SELF_RUN)
-        return state.results["rs/control-self"]["model"]
+    if role.startswith(f"control-{RS_ROLE}"):  # control-rs: job rs/control; control-rs-self: rs/control-self
+        return state.results[f"{RS_ROLE}/control{role.removeprefix(f'control-{RS_ROLE}')}"]["model"]
     if is_control(role):
         algo, beta = role.removeprefix("control-").split("-b", 1)
         return state.results[f"{algo}/control/{beta}"]["model"]

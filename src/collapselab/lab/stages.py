@@ -137,7 +137,8 @@ def _align_cfg(state: Any, name: str, beta: float | None = None, threads: int | 
     extra = [f"beta={beta}"] if beta is not None else []
     extra += [f"start={state.cfg.lab.align_start}"] if name in ("ppo", "dpo") else []
     extra += [f"num_threads={threads}"] if threads else []
-    return state.compose(name, name, extra + (CONTROL if control else []) + (NO_SELECTION if control == "self" else []))
+    extra += (CONTROL if control else []) + (NO_SELECTION if control == "self" else [])
+    return state.compose(name, name, extra)
 
 
 def _threads(state: Any, name: str) -> int | None:
