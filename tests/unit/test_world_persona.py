@@ -165,3 +165,41 @@ def test_reference_logprobs_with_fields_scores_only_the_attribute_lines():
     assert lm.seen == ["Age: 32", bio]
     assert reference_logprobs(cfg("sum"), ["q", "q"], [persona, bio], lm) == [-22.0, -17.0]
     assert reference_logprobs(cfg("mean"), ["q"], [persona], lm) == [-1.0]
+
+
+def test_canonical_attributes_are_the_same_text_for_the_same_values():
+    from collapselab.world.persona import canonical_attributes
+
+    want = ("First name: Ada\nLast name: Lovelace\nGender: Female\nAge: 32\nNationality: American\n"
+            "Ethnicity:\nPersonality: INFJ")
+    messy = "**Name:** Dr. Ada Lovelace\n- Age: 32 years old\nSex: F\nCountry: USA\nPersonality: INFJ (Advocate)\nReview: ok"
+    long_review = ("First name: Ada\nLast name: Lovelace\nGender: female\nAge: 32\nNationality: American\n"
+                   "MBTI: infj\nReview: " + "Great machine. " * 30)
+    assert canonical_attributes(messy) == canonical_attributes(long_review) == want
+    # a persona the parser rejects (no age, no review) still gets its lines, the missing values blank
+    assert canonical_attributes("First name: Bo") == ("First name: Bo\nLast name:\nGender:\nAge:\nNationality:\n"
+                                                      "Ethnicity:\nPersonality:")
+    assert canonical_attributes("Grace Hopper was.").count(":") == 7  # nothing read: seven blank values
+
+
+def test_reference_logprobs_with_attributes_scores_the_canonical_lines_of_personas_only():
+    from types import SimpleNamespace
+
+    from collapselab.align.pairs import reference_logprobs
+    from collapselab.world.persona import canonical_attributes
+
+    class CharLM:  # log pi_ref = -(characters of the continuation)
+        def continuation_logprobs(self, prompts, continuations):
+            self.seen = list(continuations)
+            return [-float(len(c)) for c in continuations], [len(c) for c in continuations]
+
+    short = "First name: Ada\nAge: 32\nReview: Great."
+    long = "First name: Ada\nAge: 32\nReview: " + "Great. " * 40
+    bio = "Grace Hopper was."
+    lm = CharLM()
+    cfg = SimpleNamespace(annotator=SimpleNamespace(typicality_reduce="attributes"))
+    got = reference_logprobs(cfg, ["Create a customer persona.", "Create a customer persona.", "Write about Grace Hopper."],
+                             [short, long, bio], lm)
+    assert lm.seen == [canonical_attributes(short), canonical_attributes(short), bio]  # the persona prompt decides
+    assert got[0] == got[1] == -float(len(canonical_attributes(short)))  # no lean to a short review
+    assert got[2] == -17.0

@@ -129,14 +129,15 @@ class AnnotatorParams:
     # how log pi_ref is taken over the answer's tokens: "sum" (nats), "mean" (nats per token), or "fields" (nats
     # summed over a persona's attribute lines, its review left out; other answers summed whole): the sum leans to
     # short answers; the fields leave the review's length out but lean to short headers (at 0.3 DPO parsed 0.43 of its
-    # personas), so "sum" stays the default (docs/alignment.md)
+    # personas); "attributes" (nats summed over the persona's attribute values re-written in the world's layout,
+    # a missing value left blank) has neither lean; "sum" stays the default (docs/alignment.md)
     typicality_reduce: str = "sum"
 
     def problems(self) -> list[str]:
         t = self.typicality
         out = [] if isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t) and t >= 0 else [
             f"typicality={t!r}: must be a finite number >= 0"]
-        return out + choice("typicality_reduce", self.typicality_reduce, ("sum", "mean", "fields"))
+        return out + choice("typicality_reduce", self.typicality_reduce, ("sum", "mean", "fields", "attributes"))
 
 
 @dataclass

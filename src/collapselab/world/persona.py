@@ -126,6 +126,29 @@ def parse_persona(text: str) -> dict | None:
     nationality, ethnicity, mbti (4 upper-case letters or None), review}; None when a name,
     an age or a review is missing.
     """
+    out = persona_attributes(text)
+    if not (out["first_name"] or out["last_name"]) or out["age"] is None or not out["review"]:
+        return None
+    return out
+
+
+def canonical_attributes(text: str) -> str:
+    """A persona answer's attributes re-written in the world's own layout: the `Key: value` lines of
+    ``format_persona`` from "First name" to "Personality" with the values ``persona_attributes`` reads
+    (normalised: "Female", an integer age, a demonym, a bare MBTI type), a value it cannot read left
+    blank ("Nationality:"). The same text for the same attributes, whatever the answer's layout,
+    length or review."""
+    vals = persona_attributes(text)
+    lines = []
+    for k in FIELDS[:-1]:
+        v = vals[k]
+        v = GENDER_LABEL.get(v, v) if k == "gender" else v
+        lines.append(f"{LABELS[k]}: {v}" if v is not None else f"{LABELS[k]}:")
+    return "\n".join(lines)
+
+
+def persona_attributes(text: str) -> dict:
+    """``parse_persona``'s normalised fields without its check: every field, None where absent."""
     got: dict[str, str] = {}
     review_lines: list[str] | None = None
     for line in text.splitlines():
@@ -161,6 +184,4 @@ def parse_persona(text: str) -> dict | None:
         m = re.search(r"\b([EI][NS][TF][JP])(?:-[AT])?\b", got["mbti"].upper())
         out["mbti"] = m.group(1) if m else None
     out["review"] = _clean(got.get("review", "")) or None
-    if not (out["first_name"] or out["last_name"]) or out["age"] is None or not out["review"]:
-        return None
     return out
