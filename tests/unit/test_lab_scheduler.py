@@ -382,6 +382,10 @@ def test_a_control_comparison_with_a_run_under_the_parse_floor_is_a_failed_run_n
     ok, broken = {"persona/parse_rate": 0.9}, {"persona/parse_rate": 0.43}
     assert failed(ok, None) is None and failed(ok, {"persona/parse_rate": 0.85}) is None
     assert failed(ok, broken) == "failed run (parse 0.43 < 0.85)" == failed(broken)
+    # the SFT a control is compared with counts too, and is named
+    assert failed(ok, reference={"persona/parse_rate": 0.805}) == "failed run (SFT parse 0.81 < 0.85)"
+    assert failed(broken, reference={"persona/parse_rate": 0.805}) == "failed run (parse 0.43 < 0.85)"
+    assert failed(ok, reference=ok) is None and failed(ok, reference=None) is None
 
 
 def test_the_report_predicts_at_alpha_0_and_at_the_labs_alpha_beside_the_observed(tmp_path):

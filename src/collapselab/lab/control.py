@@ -139,13 +139,14 @@ def move(new: dict | None, old: dict | None, key: str) -> str:
     return "no clear change"
 
 
-def failed(*metrics: dict | None) -> str | None:
+def failed(*metrics: dict | None, reference: dict | None = None, ref_name: str = "SFT") -> str | None:
     """"failed run (parse 0.43 < 0.85)" when one of these checkpoints parses under the floor of the paper
-    table (a broken model is a failed run, not a finding), else None."""
-    for m in metrics:
+    table (a broken model is a failed run, not a finding), "failed run (SFT parse 0.80 < 0.85)" when the
+    ``reference`` they are compared with does, else None."""
+    for m, who in [*((m, "") for m in metrics), (reference, f"{ref_name} ")]:
         parse = (m or {}).get("persona/parse_rate")
         if parse is not None and parse < PARSE_FLOOR:
-            return f"failed run (parse {parse:.2f} < {PARSE_FLOOR:.2f})"
+            return f"failed run ({who}parse {parse:.2f} < {PARSE_FLOOR:.2f})"
     return None
 
 
@@ -193,9 +194,10 @@ def control_section(doc: Doc, res: LabResults, run: LabRun, control_on: bool) ->
     rows = []
     for name, m_main, m_ctl, m_none in pairs:
         for label, key, _ in CONTROL_METRICS[1:]:
-            own = "n/a" if m_none is None else failed(m_none) or move(m_none, res.roles.get("sft"), key)
+            sft = res.roles.get("sft")
+            own = "n/a" if m_none is None else failed(m_none, reference=sft) or move(m_none, sft, key)
             rows.append([name, label, *([own] if no_sel else []),
-                         failed(m_ctl) or move(m_ctl, res.roles.get("sft"), key),
+                         failed(m_ctl, reference=sft) or move(m_ctl, sft, key),
                          failed(m_main, m_ctl) or move(m_main, m_ctl, key)])
     doc.table(["run", "measure", *(["fine-tuning on its own samples (RS, no selection vs SFT)"] if no_sel else []),
                "alignment without typicality (control vs SFT)",
@@ -212,5 +214,6 @@ def control_section(doc: Doc, res: LabResults, run: LabRun, control_on: bool) ->
           "\"lower\" / \"higher\" need separated 95% intervals; the intervals are over the samples of one training "
           "run each, not over training runs, and PPO's run-to-run spread can be larger, so a single separation is "
           "a lead to repeat with other seeds, not a result. A run that parses fewer than "
-          f"{PARSE_FLOOR:.0%} of its personas gets \"failed run\" instead of a verdict, as in the paper table.")
+          f"{PARSE_FLOOR:.0%} of its personas gets \"failed run\" instead of a verdict, as in the paper table, and so "
+          "does a comparison with an SFT model that does (\"SFT parse\").")
     labels_table(doc, run)
