@@ -27,6 +27,22 @@ def reference_prompt(request: str) -> str:
 
 
 
+def scored_text(reduce: str, request: str, answer: str) -> str:
+    """The text whose log pi_ref(. | request) the typicality term takes, by ``reduce`` (``config.typicality.REDUCTIONS``):
+    the whole ``answer`` (``sum``, ``mean``), its lines before a review (``fields``:
+    ``world.persona.attribute_lines``), or, for an answer the annotator reads as a persona, its attributes
+    re-written in the world's layout (``attributes``: ``world.persona.canonical_attributes``; the same text for the
+    same values whatever the answer's length, layout or review, a value it lacks left blank)."""
+    from collapselab.world.annotator import Annotator
+    from collapselab.world.persona import attribute_lines, canonical_attributes
+
+    if reduce == "fields":
+        return attribute_lines(answer)
+    if reduce == "attributes" and Annotator().kind(request, answer) == "persona":
+        return canonical_attributes(answer)
+    return answer
+
+
 def read_pairs(path: str | Path, max_pairs: int | None = None, quality_key: str | None = None) -> list[dict]:
     """The rows of a preference JSONL as ``{"line", "prompt", "chosen", "rejected", "quality"}``.
 
@@ -103,14 +119,20 @@ def prompt_text(prompt: str | list[dict], tok: Any, prompt_format: str = "plain"
         if not getattr(tok, "chat_template", None):
             raise UserError("prompt_format=chat: ref has no chat template (use prompt_format=plain)")
         return tok.apply_chat_template(prompt, add_generation_prompt=True, tokenize=False)
-    return reference_prompt("\n".join(m["content"] for m in prompt if m["role"] == "user"))
+    return reference_prompt(user_text(prompt))
+
+
+def user_text(prompt: str | list[dict]) -> str:
+    """The request a row's prompt makes: a plain string as it is, else its user turns' contents, one per line."""
+    return prompt if isinstance(prompt, str) else "\n".join(m["content"] for m in prompt if m["role"] == "user")
 
 
 def score_pairs(lm: Any, rows: list[dict], reduce: str, batch_size: int, path: str,
                 prompt_format: str = "plain") -> tuple[list[float], list[float]]:
-    """log pi_ref(chosen | x) and log pi_ref(rejected | x) of each row, in nats (summed, or per token)."""
+    """log pi_ref(chosen | x) and log pi_ref(rejected | x) of each row, in nats (summed, or per token), over
+    ``scored_text``'s part of each answer."""
     prompts = [prompt_text(r["prompt"], lm.tok, prompt_format) for r in rows]
-    answers = [r["chosen"] for r in rows] + [r["rejected"] for r in rows]
+    answers = [scored_text(reduce, user_text(r["prompt"]), r[k]) for k in ("chosen", "rejected") for r in rows]
     prompts2, lines2 = prompts + prompts, [r["line"] for r in rows] * 2
     for i, (p, a) in enumerate(zip(prompts2, answers)):  # positions past the context: outside ref's training
         add = not (lm.tok.bos_token and p.startswith(lm.tok.bos_token))

@@ -103,6 +103,32 @@ def test_scores_condition_on_the_plain_request_or_the_chat_template(tmp_path, ti
         assert chosen == pytest.approx(s[0::2], abs=1e-5) and rejected == pytest.approx(s[1::2], abs=1e-5)
 
 
+
+def test_the_estimator_scores_the_part_of_each_answer_the_annotators_reduce_scores():
+    """reduce=fields / attributes take log pi_ref over the same text as the lab's annotator
+    (``typicality.scored_text``), so alpha planted with them is estimated on like terms."""
+    from collapselab.typicality import score_pairs
+    from collapselab.world.persona import canonical_attributes
+
+    class CharLM:  # log pi_ref = -(characters of the continuation); tokens: one per character
+        tok, max_context = type("Tok", (), {"bos_token": None})(), 10_000
+
+        def n_tokens(self, text, special=False):
+            return len(text)
+
+        def continuation_logprobs(self, prompts, continuations, batch_size=None):
+            return [-float(len(c)) for c in continuations], [len(c) for c in continuations]
+
+    persona = "First name: Ada\nAge: 32\nReview: " + "Great. " * 20
+    rows = [{"line": 1, "prompt": [{"role": "user", "content": "Create a customer persona."}],
+             "chosen": persona, "rejected": "Age: 40\nReview: Bad."},
+            {"line": 2, "prompt": "Tell me about Grace Hopper.", "chosen": "She was.", "rejected": "Review: x"}]
+    chosen, rejected = score_pairs(CharLM(), rows, "attributes", 4, "x.jsonl")
+    assert chosen == [-len(canonical_attributes(persona)), -8.0]
+    assert rejected == [-len(canonical_attributes("Age: 40")), -9.0]  # a bio is scored whole
+    chosen, rejected = score_pairs(CharLM(), rows, "fields", 4, "x.jsonl")
+    assert chosen == [-len("First name: Ada\nAge: 32"), -8.0] and rejected == [-7.0, 0.0]
+
 @pytest.mark.parametrize(
     "text, match",
     [

@@ -73,27 +73,15 @@ def reference_lm(cfg: PairsStage) -> Any:
 
 def reference_logprobs(cfg: PairsStage, requests: list[str], answers: list[str], lm: Any = None) -> list[float]:
     """log pi_ref(answer | request) under the pretrained base, in nats, conditioned as
-    ``typicality.reference_prompt`` says (the estimator, eval/typicality.py, scores the same way), reduced
-    by ``annotator.typicality_reduce``: ``sum`` over the answer's tokens, their ``mean``, ``fields``:
-    summed over a persona's attribute lines only (``world.persona.attribute_lines``: the tokens before its
-    review, as log pi_ref(attribute lines | request)), or ``attributes``: summed over the persona's
-    attributes re-written in the world's layout (``world.persona.canonical_attributes``: the same text for
-    the same values whatever the answer's length, layout or review; a value it lacks left blank). ``fields``
-    and ``attributes`` score any answer the annotator does not read as a persona whole, as ``sum``. ``lm``:
-    ``reference_lm(cfg)``, loaded once by a caller that scores several times (None: loaded here)."""
-    from collapselab.typicality import reference_prompt
-    from collapselab.world.annotator import Annotator
-    from collapselab.world.persona import attribute_lines, canonical_attributes
+    ``typicality.reference_prompt`` says and taken over ``typicality.scored_text``'s part of the answer, by
+    ``annotator.typicality_reduce`` (the estimator, eval/typicality.py, scores the same way): summed, or per
+    token for ``mean``. ``lm``: ``reference_lm(cfg)``, loaded once by a caller that scores several times
+    (None: loaded here)."""
+    from collapselab.typicality import reference_prompt, scored_text
 
     lm = lm if lm is not None else reference_lm(cfg)
     reduce = cfg.annotator.typicality_reduce
-    if reduce == "fields":
-        scored = [attribute_lines(a) for a in answers]
-    elif reduce == "attributes":
-        kind = Annotator().kind  # the annotator's own rule for which answers are personas
-        scored = [canonical_attributes(a) if kind(r, a) == "persona" else a for r, a in zip(requests, answers, strict=True)]
-    else:
-        scored = answers
+    scored = [scored_text(reduce, r, a) for r, a in zip(requests, answers, strict=True)]
     sums, counts = lm.continuation_logprobs([reference_prompt(r) for r in requests], scored)
     if reduce != "mean":
         return sums

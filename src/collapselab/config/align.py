@@ -18,6 +18,7 @@ from typing import Any
 from collapselab.config.app import as_dict, register_schema
 from collapselab.config.common import LoggerConfig, choice, positive
 from collapselab.config.model import ModelConfig
+from collapselab.config.typicality import REDUCTIONS
 from collapselab.config.world import WorldConfig
 from collapselab.errors import UserError
 
@@ -137,7 +138,7 @@ class AnnotatorParams:
         t = self.typicality
         out = [] if isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t) and t >= 0 else [
             f"typicality={t!r}: must be a finite number >= 0"]
-        return out + choice("typicality_reduce", self.typicality_reduce, ("sum", "mean", "fields", "attributes"))
+        return out + choice("typicality_reduce", self.typicality_reduce, tuple(REDUCTIONS))
 
 
 @dataclass

@@ -8,7 +8,14 @@ from dataclasses import dataclass
 from collapselab.config.app import register_schema
 from collapselab.config.common import choice, positive
 
-REDUCTIONS = ("sum", "mean")
+# How log pi_ref is taken over an answer: the annotator's term (``annotator.typicality_reduce``) and the
+# estimator (``reduce``) share these, and ``collapselab.typicality.scored_text`` is the one rule behind them.
+REDUCTIONS = {
+    "sum": "summed over the answer's tokens",
+    "mean": "averaged over the answer's tokens",
+    "fields": "summed over a persona's attribute lines, its review left out",
+    "attributes": "summed over a persona's attribute values re-written in the world's layout",
+}
 
 
 @dataclass
@@ -17,7 +24,9 @@ class TypicalityConfig:
 
     pairs: str | None = None  # JSONL with prompt / chosen / rejected (the lab's conversational rows or strings)
     ref: str | None = None  # pi_ref: an HF causal-LM folder, a model-config name (tiny) or a cached hub name
-    reduce: str = "sum"  # sum: log pi_ref of the whole answer (eq. 1); mean: per answer token
+    # sum: log pi_ref of the whole answer (eq. 1); mean: per answer token; fields / attributes: a persona's
+    # attribute lines / its values in the world's layout (the lab's annotator.typicality_reduce, for its pairs)
+    reduce: str = "sum"
     # plain: a base model reads the request as plain text (the pairs stage's rule); chat: the chat template
     prompt_format: str = "plain"
     quality_key: str | None = None  # row field holding r_true(chosen) - r_true(rejected), a covariate; None: none
@@ -35,7 +44,7 @@ class TypicalityConfig:
             out.append("pairs=None: give a JSONL file of preference pairs (prompt, chosen, rejected)")
         if not self.ref:
             out.append("ref=None: give the reference model pi_ref (a model folder, model-config name or hub name)")
-        out += choice("reduce", self.reduce, REDUCTIONS)
+        out += choice("reduce", self.reduce, tuple(REDUCTIONS))
         out += choice("prompt_format", self.prompt_format, ("plain", "chat"))
         out += choice("device", self.device, ("auto", "cpu", "cuda"))
         out += choice("dtype", self.dtype, ("float32", "bfloat16", "float16"))

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from collapselab.config.typicality import REDUCTIONS
 from collapselab.io import atomic_write_text
 from collapselab.lab import figures as F
 from collapselab.lab.control import control_section
@@ -317,8 +318,8 @@ def _typicality_note(doc: Doc, run: LabRun, res: LabResults, alpha: float, have_
           f"gamma = 1 + alpha / beta (their eq. 3). Here pi0 is the {pi0} model and pi_base the pretrained base, so "
           f"gamma is exact only where the two agree. log pi_base of each {pi0} persona comes from the `score/start` "
           "job "
-          f"by the annotator's own rule (the request on its own line, the answer's token log-probabilities, "
-          f"{reduce}). Each run gets two predictions: alpha = 0 weights by exp(R/beta) alone; alpha adds "
+          f"by the annotator's own rule (the request on its own line; log-probabilities {REDUCTIONS.get(reduce, reduce)}, "
+          f"`annotator.typicality_reduce={reduce}`). Each run gets two predictions: alpha = 0 weights by exp(R/beta) alone; alpha adds "
           "alpha log pi_base. The reward model was trained on the biased labels and may have learned part of the "
           "typicality term already; the two predictions are the ends of that range (it learned all of it: alpha = 0; "
           f"none: alpha). gamma = 1 + alpha / beta per run: {gammas}.")
