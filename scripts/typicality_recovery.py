@@ -4,7 +4,7 @@
         --base artifacts/base/<hash> --alphas 0 0.01 0.05 --reduce sum mean
 
 The answers of each pair are kept; only the labels are redrawn, by the world's annotator with
-``typicality=alpha`` (its Bradley-Terry draw and the pairs stage's log pi_ref rule), with its own
+``typicality=alpha`` (its Bradley-Terry draw and the pairs stage's log pi_ref rule, ``typicality.scored_text`` for each ``--reduce``), with its own
 ``--label-seed``: the file's chosen/rejected order was set by the pairs stage's draws, and
 reusing those uniform numbers on that order would tie the new labels to the old picks (labels
 more deterministic than Bradley-Terry: every coefficient came out about twice too large).
@@ -29,7 +29,7 @@ def main() -> None:
     ap.add_argument("--pairs", required=True, help="a lab pairs.jsonl (conversational rows)")
     ap.add_argument("--base", required=True, help="the pretrained base model folder (pi_ref)")
     ap.add_argument("--alphas", type=float, nargs="+", default=[0.0, 0.01, 0.05])
-    ap.add_argument("--reduce", nargs="+", default=["sum", "mean"], choices=["sum", "mean"])
+    ap.add_argument("--reduce", nargs="+", default=["sum", "mean"], choices=["sum", "mean", "fields", "attributes"])
     ap.add_argument("--seed", type=int, default=0, help="the estimator's seed (pair orientation)")
     ap.add_argument("--label-seed", type=int, default=1, help="the relabelling draws (not the pairs stage's 0)")
     ap.add_argument("--out", default=None, help="write the table's rows as JSON here")
@@ -39,7 +39,7 @@ def main() -> None:
     from collapselab.errors import UserError
     from collapselab.models import load_causal_lm
     from collapselab.probes.generation import HFLanguageModel
-    from collapselab.typicality import estimate, reference_prompt
+    from collapselab.typicality import estimate, reference_prompt, scored_text
     from collapselab.world.annotator import Annotator
 
     rows = [json.loads(line) for line in Path(args.pairs).read_text().splitlines() if line.strip()]
@@ -49,10 +49,16 @@ def main() -> None:
     model, tok = load_causal_lm(args.base)
     lm = HFLanguageModel(model, tok, name="base")
     prompts = [reference_prompt(u) for u in user]
-    (sa, na), (sb, nb) = lm.continuation_logprobs(prompts, a), lm.continuation_logprobs(prompts, b)
-    logp = {"sum": (np.array(sa), np.array(sb)),
-            "mean": (np.array(sa) / np.maximum(na, 1), np.array(sb) / np.maximum(nb, 1))}
-    ntok = {x: n for x, n in zip(a + b, list(na) + list(nb))}
+    (_, na), (_, nb) = lm.continuation_logprobs(prompts, a), lm.continuation_logprobs(prompts, b)
+    ntok = {x: n for x, n in zip(a + b, list(na) + list(nb))}  # whole answers' tokens, for the length column
+
+    def logp(reduce: str) -> tuple[np.ndarray, np.ndarray]:
+        """log pi_ref of each pair's answers by the annotator's own rule (``typicality.scored_text``)."""
+        out = []
+        for answers in (a, b):
+            s, n = lm.continuation_logprobs(prompts, [scored_text(reduce, u, x) for u, x in zip(user, answers)])
+            out.append(np.array(s) / np.maximum(n, 1) if reduce == "mean" else np.array(s))
+        return out[0], out[1]
     plain = Annotator().label_pairs(user, a, b, seed=args.label_seed)
     quality = {(q, x): Annotator().score(q, x) for q, x in zip(user + user, a + b)}
 
@@ -61,7 +67,7 @@ def main() -> None:
           "estimate with quality (95% CI) | without quality (95% CI) |")
     print("|---|---|---|---|---|---|---|")
     for reduce in args.reduce:
-        la, lb = logp[reduce]
+        la, lb = logp(reduce)
         for alpha in args.alphas:
             ann = Annotator(typicality=alpha)
             lab = ann.label_pairs(user, a, b, seed=args.label_seed, ref_logp_a=list(la), ref_logp_b=list(lb))

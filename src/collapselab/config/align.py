@@ -127,12 +127,14 @@ class AnnotatorParams:
     its score becomes r_true + typicality * log pi_ref(answer | request), pi_ref the pretrained base."""
 
     typicality: float = 0.0  # alpha >= 0; 0 labels exactly as an annotator without the bias
-    # how log pi_ref is taken over the answer's tokens: "sum" (nats), "mean" (nats per token), or "fields" (nats
-    # summed over a persona's attribute lines, its review left out; other answers summed whole): the sum leans to
-    # short answers; the fields leave the review's length out but lean to short headers (at 0.3 DPO parsed 0.43 of its
-    # personas); "attributes" (nats summed over the persona's attribute values re-written in the world's layout,
-    # a missing value left blank) has neither lean; "sum" stays the default (docs/alignment.md)
-    typicality_reduce: str = "sum"
+    # how log pi_ref is taken (config.typicality.REDUCTIONS, rule: typicality.scored_text): "attributes" (the default)
+    # sums it over a persona's attribute values re-written in the world's layout, a missing value left blank, and over
+    # other answers whole. "sum" over the whole answer leans to short answers (at alpha 0.05 every run's reviews stayed
+    # short, and the paper's longer reviews could not reproduce); "fields" (the attribute lines as written) leans to
+    # short headers (DPO parsed 0.43 at 0.3); "mean" (per token) is dominated by the review and selected no attribute.
+    # With "attributes" at alpha 0.2 the lab reproduced 15 of the 20 PPO and DPO paper cells against 11 with "sum" at
+    # 0.05 (docs/alignment.md, "Typicality on the attribute values")
+    typicality_reduce: str = "attributes"
 
     def problems(self) -> list[str]:
         t = self.typicality
