@@ -286,20 +286,24 @@ def test_cli_sweep_runs_one_grouped_wandb_run_per_beta(artifacts, tmp_path):
     assert all(is_done(Path(x["config"]["run_folder"])) for x in runs)
 
 
-def test_typicality_biased_pairs_prefer_what_the_base_finds_likely(artifacts, tmp_path):
-    """The same sampled answers labelled twice: alpha = 0 and alpha = 1 (summed log pi_ref under the base)."""
+@pytest.mark.parametrize("reduce", ["sum", "attributes"])
+def test_typicality_biased_pairs_prefer_what_the_base_finds_likely(artifacts, tmp_path, reduce):
+    """The same sampled answers labelled twice: alpha = 0 and alpha = 1 (log pi_ref under the base, over the
+    whole answer or over a persona's canonical attributes)."""
     from collapselab.align import build_pairs
 
     plain = read_pairs(build_pairs(cfg_for("reward", artifacts), tmp_path))
-    cfg = cfg_for("reward", artifacts, "annotator.typicality=1.0")
+    cfg = cfg_for("reward", artifacts, "annotator.typicality=1.0", f"annotator.typicality_reduce={reduce}")
     biased = read_pairs(build_pairs(cfg, tmp_path))
     assert pairs_dir(cfg) != pairs_dir(cfg_for("reward", artifacts))  # its own artifact
     assert [{r["chosen"][0]["content"], r["rejected"][0]["content"]} for r in biased] == \
         [{r["chosen"][0]["content"], r["rejected"][0]["content"]} for r in plain]  # same answers, new labels
     assert all(r["chosen_ref_logp"] <= 0 and r["rejected_ref_logp"] <= 0 for r in biased)
     gaps = [r["chosen_ref_logp"] - r["rejected_ref_logp"] for r in biased]
-    # at alpha = 1 a pair's log pi_ref gap (tens of nats) outweighs its quality gap (a few units)
-    assert sum(g > 0 for g in gaps) >= 0.9 * len(gaps)
+    # at alpha = 1 a log pi_ref gap of tens of nats outweighs the quality gap (a few units); with `attributes`
+    # two personas with the same (often blank) attributes tie at 0 and the quality score decides
+    wide = [g for g in gaps if abs(g) > 5]
+    assert len(wide) >= len(gaps) / 2 and sum(g > 0 for g in wide) >= 0.9 * len(wide)
 
 
 @pytest.mark.slow  # ~45 s each: run by .ci/run after `make test`
