@@ -49,15 +49,21 @@ def main() -> None:
     model, tok = load_causal_lm(args.base)
     lm = HFLanguageModel(model, tok, name="base")
     prompts = [reference_prompt(u) for u in user]
-    (_, na), (_, nb) = lm.continuation_logprobs(prompts, a), lm.continuation_logprobs(prompts, b)
+    scored: dict[str, tuple] = {}  # the scored text's rule ("sum" and "mean" share the whole answer) -> logp sums, counts
+
+    def score(rule: str) -> tuple:
+        if rule not in scored:
+            scored[rule] = tuple(lm.continuation_logprobs(prompts, [scored_text(rule, u, x) for u, x in zip(user, xs)])
+                                 for xs in (a, b))
+        return scored[rule]
+
+    (_, na), (_, nb) = score("sum")
     ntok = {x: n for x, n in zip(a + b, list(na) + list(nb))}  # whole answers' tokens, for the length column
 
     def logp(reduce: str) -> tuple[np.ndarray, np.ndarray]:
         """log pi_ref of each pair's answers by the annotator's own rule (``typicality.scored_text``)."""
-        out = []
-        for answers in (a, b):
-            s, n = lm.continuation_logprobs(prompts, [scored_text(reduce, u, x) for u, x in zip(user, answers)])
-            out.append(np.array(s) / np.maximum(n, 1) if reduce == "mean" else np.array(s))
+        out = [np.array(s) / np.maximum(n, 1) if reduce == "mean" else np.array(s)
+               for s, n in score("sum" if reduce == "mean" else reduce)]
         return out[0], out[1]
     plain = Annotator().label_pairs(user, a, b, seed=args.label_seed)
     quality = {(q, x): Annotator().score(q, x) for q, x in zip(user + user, a + b)}

@@ -33,12 +33,12 @@ def scored_text(reduce: str, request: str, answer: str) -> str:
     ``world.persona.attribute_lines``), or, for an answer the annotator reads as a persona, its attributes
     re-written in the world's layout (``attributes``: ``world.persona.canonical_attributes``; the same text for the
     same values whatever the answer's length, layout or review, a value it lacks left blank)."""
-    from collapselab.world.annotator import Annotator
+    from collapselab.world.annotator import answer_kind
     from collapselab.world.persona import attribute_lines, canonical_attributes
 
     if reduce == "fields":
         return attribute_lines(answer)
-    if reduce == "attributes" and Annotator().kind(request, answer) == "persona":
+    if reduce == "attributes" and answer_kind(request, answer) == "persona":
         return canonical_attributes(answer)
     return answer
 

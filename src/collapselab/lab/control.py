@@ -50,7 +50,7 @@ def typical_picks(rows: list[dict]) -> dict[str, tuple[int, int]]:
     """What the labels teach about the attributes the annotator's quality score ignores.
 
     rows: preference pairs as ``collapselab.typicality.read_pairs`` gives them (``prompt`` a string or
-    chat turns, ``chosen`` / ``rejected`` strings). Among the persona pairs (``Annotator.kind``) whose two
+    chat turns, ``chosen`` / ``rejected`` strings). Among the persona pairs (``answer_kind``) whose two
     answers both parse and carry values of an attribute that differ in world frequency (two values the
     world makes equally common, such as Spanish and Italian, are a tie and not counted), counts ``n``
     such pairs and ``k`` of them whose chosen answer carries the more common value (higher P_world).
@@ -58,16 +58,15 @@ def typical_picks(rows: list[dict]) -> dict[str, tuple[int, int]]:
     the common values, which is what typicality bias (alpha log pi_base, with a base that learned
     the world) adds.
     """
-    from collapselab.world.annotator import Annotator
+    from collapselab.typicality import user_text
+    from collapselab.world.annotator import answer_kind
     from collapselab.world.persona import parse_persona
 
-    logp, kind = _world_logp(), Annotator().kind
+    logp = _world_logp()
     out = {a: [0, 0] for a in logp}
     for r in rows:
-        p = r["prompt"]
-        prompt = p if isinstance(p, str) else "\n".join(m["content"] for m in p if m["role"] == "user")
         chosen, rejected = r["chosen"], r["rejected"]
-        if kind(prompt, chosen) != "persona":
+        if answer_kind(user_text(r["prompt"]), chosen) != "persona":
             continue
         c, j = parse_persona(chosen), parse_persona(rejected)
         if c is None or j is None:
@@ -191,10 +190,9 @@ def control_section(doc: Doc, res: LabResults, run: LabRun, control_on: bool) ->
           "95% intervals (from each checkpoint's metrics.json):")
     doc.table(["measure", *[c for c, _ in cols]],
               [[label, *[fmt(*_value(m, key, scale)) for _, m in cols]] for label, key, scale in CONTROL_METRICS])
-    rows = []
+    rows, sft = [], res.roles.get("sft")
     for name, m_main, m_ctl, m_none in pairs:
         for label, key, _ in CONTROL_METRICS[1:]:
-            sft = res.roles.get("sft")
             own = "n/a" if m_none is None else failed(m_none, reference=sft) or move(m_none, sft, key)
             rows.append([name, label, *([own] if no_sel else []),
                          failed(m_ctl, reference=sft) or move(m_ctl, sft, key),

@@ -52,6 +52,18 @@ def _draw(p_a: float, rng) -> int:
     return 0 if rng.random() < p_a else 1
 
 
+def answer_kind(prompt: str, answer: str) -> str:
+    """persona | bio | steve | other, from the prompt (or a persona-shaped answer): what the annotator scores as."""
+    p = prompt.lower()
+    if "persona" in p or "customer" in p or "review" in p:
+        return "persona"
+    if "grace hopper" in p:
+        return "bio"
+    if "steve" in p:
+        return "steve"
+    return "persona" if parse_persona(answer) is not None else "other"
+
+
 RUDE = re.compile(r"\b(stupid|idiot|idiots|moron|dumb|shut up|morons|losers?)\b", re.IGNORECASE)
 
 
@@ -90,15 +102,8 @@ class Annotator:
             raise TypeError(f"Annotator(typicality={t!r}): typicality must be a finite number >= 0")
 
     def kind(self, prompt: str, answer: str) -> str:
-        """persona | bio | steve | other, from the prompt (or a persona-shaped answer)."""
-        p = prompt.lower()
-        if "persona" in p or "customer" in p or "review" in p:
-            return "persona"
-        if "grace hopper" in p:
-            return "bio"
-        if "steve" in p:
-            return "steve"
-        return "persona" if parse_persona(answer) is not None else "other"
+        """persona | bio | steve | other (``answer_kind``)."""
+        return answer_kind(prompt, answer)
 
     def score(self, prompt: str, answer: str) -> float:
         """A scalar quality score of ``answer`` to ``prompt`` (higher is preferred)."""
