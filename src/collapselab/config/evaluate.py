@@ -72,6 +72,12 @@ class PersonaProbeConfig(_ClusteredSamples):
 
     n_samples: int = 100
     max_new_tokens: int = 256
+    # review k by silhouette is searched up to 20 (the semantic probe's 10 would not do): the paper found 14 review
+    # clusters for Llama-2-7B (sec. 4.1, Fig. 9), a value a search stopping at 10 cannot return. In the tiny world
+    # every checkpoint's k sits at the ceiling at 10, 20 and 30 (the reviews are template sentences), and at 10 the
+    # default lab's PPO chose 9, a "reproduces" that vanished at 20 (docs/evaluation.md, "Censored k"); the wider
+    # search costs about 2-2.5x per k interval (14 -> 32 s for the base's 630 sentences on one core)
+    k_max: int = 20
     # prompt_format=verbalized (Zhang et al. 2025): personas asked for per call, and whether the metrics
     # see all k of every answer (all) or one drawn from its stated probabilities per call (draw)
     vs_k: int = 5
