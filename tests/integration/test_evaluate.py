@@ -163,3 +163,19 @@ def test_bad_input_is_one_line(tmp_path, args, expected):
     assert r.returncode != 0
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and expected in lines[0] and "Traceback" not in r.stderr, r.stderr
+
+
+def test_review_clusters_off_skips_only_the_review_k(tmp_path):
+    """persona.review_clusters=false (the lab's mitigations): no review k, interval or review t-SNE, while the
+    other review metrics are the same as with clustering on (the same cached samples)."""
+    keys = ("persona/review_kmeans_k", "persona/review_kmeans_k_ci_lo", "persona/review_kmeans_k_ci_hi")
+    out = {}
+    for on in (True, False):
+        cfg = compose("evaluate", ["checkpoints=[a]", "logger=none", f"artifacts_dir={tmp_path / 'art'}",
+                                   "probes=[persona]", f"persona.review_clusters={str(on).lower()}", *SMALL])
+        ck = Checkpoint("run", "run", "stub", step=10, algo="ppo", beta=0.1, fingerprint="fp")
+        stub = _stubs(False)
+        out[on] = evaluate(cfg, tmp_path / f"out-{on}", lambda c: stub, [ck]).results["stub"]
+    assert all(k in out[True] for k in keys) and not any(k in out[False] for k in keys)
+    rest = {k: v for k, v in out[True].items() if k != "meta" and k not in keys}
+    assert rest and rest == {k: v for k, v in out[False].items() if k != "meta"}

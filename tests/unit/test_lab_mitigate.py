@@ -61,6 +61,7 @@ def test_each_mitigation_is_a_job_on_the_collapsed_checkpoint_with_its_own_decod
     assert conf.checkpoints == [str(art / "ppo" / "step-000004")] and conf.reward_model == str(art / "rm")
     assert (conf.decoding.method, conf.decoding.weight, conf.decoding.base) == ("conformative", 0.5, str(art / "base"))
     assert conf.probes == ["entropy", "semantic", "persona", "quality"] and conf.persona.n_samples == 10
+    assert conf.persona.review_clusters is False  # no table of the mitigations reads a review k
     temp = mitigation_cfg(state, "ppo-b0.05", "temperature-1.3")
     assert (temp.decoding.method, temp.decoding.temperature, temp.decoding.base) == ("plain", 1.3, None)
     # steering reads the SFT model's direction from the steer/sft job's file at the rule's layer, and waits for it

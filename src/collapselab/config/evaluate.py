@@ -78,6 +78,10 @@ class PersonaProbeConfig(_ClusteredSamples):
     # default lab's PPO chose 9, a "reproduces" that vanished at 20 (docs/evaluation.md, "Censored k"); the wider
     # search costs about 2-2.5x per k interval (14 -> 32 s for the base's 630 sentences on one core)
     k_max: int = 20
+    # cluster the review sentences (review_kmeans_k, its interval, the review t-SNE): at k_max 20 the costliest part
+    # of an evaluation (32-75 s for 630-1044 sentences on one core); the lab's mitigations, whose tables read none
+    # of it, turn it off
+    review_clusters: bool = True
     # prompt_format=verbalized (Zhang et al. 2025): personas asked for per call, and whether the metrics
     # see all k of every answer (all) or one drawn from its stated probabilities per call (draw)
     vs_k: int = 5

@@ -235,7 +235,7 @@ def persona_probe(ctx: ProbeContext) -> ProbeResult:
     if sentences:
         m["persona/review_distinct_sentence_share"] = review_distinct_sentence_share(per_review)
         distinct_share_ci(m, per_review, ctx.cfg)
-    if len(sentences) >= 3:
+    if len(sentences) >= 3 and ctx.cfg.persona.review_clusters:
         emb = np.asarray(embed_texts(sentences), dtype=float)
         c = ctx.cfg.persona
         k, labels, _ = best_kmeans(emb, k_min=c.k_min, k_max=c.k_max, seed=ctx.cfg.seed)
