@@ -57,8 +57,13 @@ def diversity_vs(points: list[dict], keys: list[str], x: str, refs: dict[str, di
         for name, m in refs.items():
             if m.get(key) is not None:
                 ax.axhline(m[key], ls="--", color=COLOURS.get(name, "grey"), lw=1, label=name)
-        if log_x:
+        if log_x:  # ticks at the runs' own x values only: a decade's minor labels overprint each other
+            from matplotlib.ticker import NullFormatter
+
             ax.set_xscale("log")
+            ticks = sorted({float(p[x]) for p in points if p.get(x) is not None})
+            ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+            ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("KL beta" if x == "beta" else "training step")
         ax.set_title(key, fontsize=9)
         if optimum and ax is axes[0][0]:

@@ -34,11 +34,12 @@ from collapselab.errors import UserError
 from collapselab.io import atomic_write_json, check_writable
 from collapselab.lab.stages import build_jobs, read_memo
 
-# seconds per job in the default lab on this 2-core machine (two jobs at a time; docs/alignment.md),
-# for the first estimate of time left; later runs use the last run's own job times
-DEFAULT_SECONDS = {"world": 8, "base": 428, "sft": 87, "reward": 139, "ppo": 330, "dpo": 195, "rs": 330,
-                   "evaluate": 30, "evaluate_steps": 20, "evaluate_persona": 15, "score": 10, "toy": 17,
-                   "compare": 12, "report": 9, "mitigate": 60, "steer": 40}
+# seconds per job (the median of its kind) in the default lab from scratch on this 2-core machine, two jobs at a
+# time (2026-12-04, 38:59 in all; docs/alignment.md), for the first estimate of time left; later runs use the last
+# run's own job times
+DEFAULT_SECONDS = {"world": 7, "base": 268, "sft": 232, "reward": 49, "ppo": 234, "dpo": 202, "rs": 142,
+                   "evaluate": 88, "evaluate_steps": 7, "evaluate_persona": 83, "score": 3, "toy": 16,
+                   "compare": 16, "report": 8, "mitigate": 19, "steer": 27}
 
 
 class LabState:
