@@ -283,3 +283,21 @@ def test_the_steering_section_tabulates_spearman_per_layer(tmp_path):
     steer_section(empty, LabRun(base=tmp_path, sft=tmp_path, reward=tmp_path, runs={}, eval_final=tmp_path,
                                 eval_steps=tmp_path, start_scores=tmp_path))
     assert "did not run" in empty.markdown()
+
+
+def test_the_logger_is_not_part_of_an_evaluation_key(tmp_path):
+    """A report-only rerun with another logger reuses the evaluations: their keys ignore where numbers are
+    logged, and still change with what is measured."""
+    from collapselab.lab.eval_jobs import eval_key, mitigation_key
+
+    art = tmp_path / "art"
+    results = {"base": {"path": str(art / "base")}, "reward": {"model": str(art / "rm")},
+               "ppo/0.05": {"run": str(art / "ppo"), "model": str(art / "ppo" / "step-000004")}}
+    keys = []
+    for extra in (["logger=wandb"], ["logger=none"], ["logger=none", 'lab.evaluate=["persona.n_samples=12"]']):
+        state = _state(tmp_path, "lab.mitigate_roles=[ppo-b0.05]", *extra)
+        state.results = dict(results)
+        keys.append((eval_key(state, "base", False), eval_key(state, "ppo-b0.05", False),
+                     mitigation_key(state, "ppo-b0.05", "temperature-1.3")))
+    assert keys[0] == keys[1]
+    assert all(a != b for a, b in zip(keys[1], keys[2], strict=True))

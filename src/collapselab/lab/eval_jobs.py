@@ -87,8 +87,16 @@ def run_eval(state: Any, role: str, light: bool) -> Result:
     return {"dir": str(out)}, [str(out / name / "metrics.json") for name in report.results]
 
 
+def result_settings(cfg: Any) -> dict:
+    """An evaluate config as its jobs' keys see it: every setting but the logger, which changes where the numbers
+    are logged and none of them, so a rerun with another logger (``logger=none stages=[report]``) reuses the work."""
+    d = as_dict(cfg)
+    d.pop("logger", None)
+    return d
+
+
 def eval_key(state: Any, role: str, light: bool) -> str:
-    return config_hash(as_dict(eval_cfg(state, eval_target(state, role, light), light, role)))
+    return config_hash(result_settings(eval_cfg(state, eval_target(state, role, light), light, role)))
 
 
 def mitigation_cfg(state: Any, role: str, name: str) -> Any:
@@ -117,7 +125,7 @@ def run_mitigation(state: Any, role: str, name: str) -> Result:
 
 
 def mitigation_key(state: Any, role: str, name: str) -> str:
-    cfg = as_dict(mitigation_cfg(state, role, name))
+    cfg = result_settings(mitigation_cfg(state, role, name))
     if uses_sft_direction(state.cfg.lab.mitigations[name]):  # the file's path stays; what made it is in the key
         cfg = {"evaluate": cfg, "direction_from": steer_key(state)}
     return config_hash(cfg)
