@@ -88,8 +88,9 @@ def run_eval(state: Any, role: str, light: bool) -> Result:
 
 
 def result_settings(cfg: Any) -> dict:
-    """An evaluate config as its jobs' keys see it: every setting but the logger, which changes where the numbers
-    are logged and none of them, so a rerun with another logger (``logger=none stages=[report]``) reuses the work."""
+    """A stage config (evaluate, pretrain) as its job's key sees it: every setting but the logger, which changes where
+    the numbers are logged and none of them, so a rerun with another logger (``logger=none stages=[report]``) reuses
+    the work."""
     d = as_dict(cfg)
     d.pop("logger", None)
     return d

@@ -41,6 +41,7 @@ from collapselab.lab.eval_jobs import (
     eval_dirs,
     eval_key,
     mitigation_job,
+    result_settings,
     mitigation_key,
     uses_sft_direction,
     run_eval,
@@ -315,7 +316,7 @@ def build_jobs(state: Any) -> dict[str, Job]:
         # the toy needs nothing, but waits for pretraining so that it never holds back a job that takes every core
         Job("toy", "toy", (), lambda s: config_hash([as_dict(c) for c in _toy_cfgs(s)]), _run_toy, "toy",
             after=("base",)),
-        Job("base", "base", ("world",), lambda s: config_hash(as_dict(_base(s))), _run_base, "base",
+        Job("base", "base", ("world",), lambda s: config_hash(result_settings(_base(s))), _run_base, "base",
             all_cores=True),
         # SFT and the reward model wait for each other: they run alone, on every core (batches of 16
         # full sequences, full fine-tuning: 2 threads ~1.7x faster than one on the tiny model)
