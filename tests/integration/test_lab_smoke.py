@@ -40,6 +40,10 @@ def test_smoke_lab_end_to_end_and_reuse(tmp_path):
     h = base_metrics[0]["entropy/top5_bits_mean"]
     assert f"{h:.3g}" in md
     assert 0.0 <= h <= 2.33  # eq. 3.2 is bounded by log2(5)
+    # Experiment 2's table shows how distinct the chosen clusters are beside their number
+    from collapselab.lab.render import fmt
+
+    assert "silhouette at k" in md and fmt(base_metrics[0]["semantic/silhouette"]) in md
 
     # the reward model scored the SFT personas in a job of its own; the report only read the file
     scores = json.loads((tmp_path / "out" / "score" / "sft.json").read_text())
