@@ -180,7 +180,7 @@ def _experiment_sections(doc: Doc, res: LabResults, figs: _Figs, roles: list[str
                 _fmt(res.roles[r].get("semantic/vendi"))] for r in roles])
     doc.p("The silhouette says how distinct the chosen clusters are (-1 to 1; near 0: no separation): the paper's "
           "\"scattered\" base against \"four distinct clusters\" (sec. 4.2, Fig. 10) is a low against a high "
-          "silhouette. Where it is near 0 the silhouette-chosen k is arbitrary, and its interval wide.")
+          "silhouette. Near 0 the choice of k is weakly determined, so its interval is wide.")
     doc.figures(_role_figure(res, figs, roles, "semantic_tsne"))
     doc.h(2, "Experiment 1: customer personas and reviews")
     keys = ["persona/parse_rate", "persona/mbti_coverage", "persona/n_nationalities", "persona/n_first_names",
