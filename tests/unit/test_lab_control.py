@@ -89,3 +89,35 @@ def test_no_labels_table_without_both_pair_files_and_the_report_says_which(tmp_p
     labels_table(doc, _run(tmp_path, ROWS, None))
     assert [b[0] for b in doc.blocks] == ["p"]
     assert "not shown, no pairs file at" in doc.blocks[0][1] and str(tmp_path / "ctl" / "pairs.jsonl") in doc.blocks[0][1]
+
+
+def test_the_mechanism_table_compares_control_and_aligned_with_the_base_too(tmp_path):
+    """The lab's numbers of 2026-12-04 (MBTI coverage, nationalities; base 16 [14, 16] and 39 [35, 42], PPO at
+    alpha 0.2 10 [9, 11] and 9 [7, 11], its control 13 [11, 14] and 43 [39, 47]): against an SFT that parses
+    0.805 every comparison is void, against the base the control stays inside and the aligned run falls."""
+    from collapselab.lab.control import control_section
+    from collapselab.lab.results import AlignedRun, LabResults
+
+    def m(parse, mbti, nat):
+        return {"persona/parse_rate": parse, "persona/mbti_coverage": mbti[0] / 16,
+                "persona/mbti_coverage_ci_lo": mbti[1] / 16, "persona/mbti_coverage_ci_hi": mbti[2] / 16,
+                "persona/n_nationalities": nat[0], "persona/n_nationalities_ci_lo": nat[1],
+                "persona/n_nationalities_ci_hi": nat[2]}
+
+    res = LabResults(roles={"base": m(0.895, (16, 14, 16), (39, 35, 42)), "sft": m(0.805, (16, 15, 16), (46, 42, 50)),
+                            "ppo-b0.02": m(0.935, (10, 9, 11), (9, 7, 11))}, dirs={},
+                     controls={"control-ppo-b0.02": m(0.91, (13, 11, 14), (43, 39, 47))})
+    p = tmp_path / "x"
+    run = LabRun(base=p, sft=p, reward=p, runs={("ppo", 0.02): AlignedRun("ppo", 0.02, "ppo-b0.02", p, p)},
+                 eval_final=p, eval_steps=p, start_scores=p, typicality=0.2,
+                 controls={("ppo", 0.02): AlignedRun("ppo", 0.02, "control-ppo-b0.02", p, p)})
+    doc = Doc()
+    control_section(doc, res, run, control_on=True)
+    header, rows = [b[1] for b in doc.blocks if b[0] == "table"][1]
+    assert header[-2:] == ["control vs base", "alpha 0.2 vs base"]
+    by_measure = {r[1]: r[2:] for r in rows}
+    # MBTI: alpha 0.2's [9, 11] touches the control's [11, 14], so only the base shows the difference
+    assert by_measure["MBTI types (of 16)"] == ["failed run (SFT parse 0.81 < 0.85)", "no clear change",
+                                                "no clear change", "lower"]
+    assert by_measure["nationalities"] == ["failed run (SFT parse 0.81 < 0.85)", "lower", "no clear change", "lower"]
+    assert by_measure["age sd"][1:] == ["n/a"] * 3  # no value in these metrics (the failed SFT is named first)
