@@ -121,3 +121,12 @@ def test_the_mechanism_table_compares_control_and_aligned_with_the_base_too(tmp_
                                                 "no clear change", "lower"]
     assert by_measure["nationalities"] == ["failed run (SFT parse 0.81 < 0.85)", "lower", "no clear change", "lower"]
     assert by_measure["age sd"][1:] == ["n/a"] * 3  # no value in these metrics (the failed SFT is named first)
+
+
+def test_predictions_without_enough_effective_samples_are_named_in_one_sentence():
+    from collapselab.lab.report import unreliable_sentence
+
+    text = unreliable_sentence([("ppo-b0.02", "alpha = 0", 1.0), ("ppo-b0.02", "alpha = 0", 1.4),
+                                ("dpo-b0.05", "alpha = 0.2, gamma = 5", 1.0)])
+    assert text.startswith("Not in the table: 3 rows whose prediction rests on fewer than 10 effective samples")
+    assert text.endswith("dpo-b0.05 at alpha = 0.2, gamma = 5 (ESS 1.0); ppo-b0.02 at alpha = 0 (ESS 1.0-1.4).")

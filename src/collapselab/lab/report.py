@@ -269,22 +269,26 @@ def _prediction_section(doc: Doc, res: LabResults, figs: _Figs, run: LabRun) -> 
     if not rows:
         doc.p(f"No {pi0} persona sample parsed (or no aligned run was evaluated): nothing to predict.")
         return
-    table = []
+    table, unreliable = [], []
     for i, r in enumerate(rows):
         variants = [("alpha = 0", r)]
         if rows_a is not None:
             ra = rows_a[i]
             variants.append((f"alpha = {alpha:g}, gamma = {ra['gamma']:.3g}", ra))
         for label, v in variants:
+            if v["ess"] < MIN_ESS:
+                unreliable.append((v["run"], label, v["ess"]))
+                continue
             cells = [v["attribute"], v["run"], *([label] if rows_a is not None else []), f"{v['ess']:.1f}",
                      _fmt(v["tv_ref_pred"]), _fmt(v["tv_ref_obs"]), _fmt(v["tv_pred_obs"]),
-                     # with a handful of effective samples the bootstrap re-picks the same few and understates the noise
-                     _fmt(v.get("tv_noise95")) if v["ess"] >= MIN_ESS else f"n/a (ESS < {MIN_ESS})",
-                     _verdict(v)]
+                     _fmt(v.get("tv_noise95")), _verdict(v)]
             table.append(cells)
-    doc.table(["attribute", "run", *(["prediction"] if rows_a is not None else []), "ESS", f"TV({pi0}, predicted)",
-               f"TV({pi0}, observed)", "TV(predicted, observed)", "TV from sampling alone (95%)",
-               f"verdict (TV < 0.1, ESS >= {MIN_ESS})"], table)
+    if unreliable:
+        doc.p(unreliable_sentence(unreliable))
+    if table:
+        doc.table(["attribute", "run", *(["prediction"] if rows_a is not None else []), "ESS", f"TV({pi0}, predicted)",
+                   f"TV({pi0}, observed)", "TV(predicted, observed)", "TV from sampling alone (95%)",
+                   f"verdict (TV < 0.1, ESS >= {MIN_ESS})"], table)
     for attr in ("extraversion", "review sentiment", "nationality"):
         if any(r["attribute"] == attr for r in rows):
             p = F.predicted_observed(rows, attr, figs.path(f"predicted_{attr.replace(' ', '_')}.png"), rows_a,
@@ -292,6 +296,18 @@ def _prediction_section(doc: Doc, res: LabResults, figs: _Figs, run: LabRun) -> 
             what = f"{pi0}, predicted at alpha = 0 and at the lab's alpha, observed" if rows_a else \
                 f"{pi0}, predicted, observed"
             doc.figures([(f"figures/{p.name}", f"{attr}: {what}")])
+
+
+def unreliable_sentence(rows: list[tuple[str, str, float]]) -> str:
+    """One sentence for the predictions whose weights sit on fewer than MIN_ESS effective samples: which run and
+    prediction, with the ESS range over its attributes. ``rows``: (run, prediction label, ESS) per table row."""
+    ess: dict[tuple[str, str], list[float]] = {}
+    for run, label, e in rows:
+        ess.setdefault((run, label), []).append(e)
+    parts = [f"{run} at {label} (ESS {min(v):.1f}" + (f"-{max(v):.1f}" if max(v) > min(v) else "") + ")"
+             for (run, label), v in sorted(ess.items())]
+    return (f"Not in the table: {len(rows)} rows whose prediction rests on fewer than {MIN_ESS} effective samples, "
+            f"so there is nothing to compare (the figures below still draw them): {'; '.join(parts)}.")
 
 
 def _verdict(r: dict) -> str:
