@@ -389,9 +389,10 @@ def test_a_control_comparison_with_a_run_under_the_parse_floor_is_a_failed_run_n
 
 
 def test_the_report_predicts_at_alpha_0_and_at_the_labs_alpha_beside_the_observed(tmp_path):
-    """The hand-made case above as the report's table: gender TV(SFT, predicted) is
-    |0.5 - 2/(3 + e^2)| = 0.307 at alpha = 0 and |0.5 - (e^-1 + 1)/(e^-1 + 3)| = 0.0938 at alpha 0.25;
-    ESS (sum w)^2 / sum w^2 = (3 + e^2)^2 / (3 + e^4) = 1.87 and (e^-1 + 3)^2 / (e^-2 + 3) = 3.63."""
+    """The hand-made case above, its four SFT samples repeated 5 times, as the report's table: gender
+    TV(SFT, predicted) is |0.5 - 2/(3 + e^2)| = 0.307 at alpha = 0 and |0.5 - (e^-1 + 1)/(e^-1 + 3)| = 0.0938
+    at alpha 0.25; ESS (sum w)^2 / sum w^2 = 5 (3 + e^2)^2 / (3 + e^4) = 9.37 and 5 (e^-1 + 3)^2 / (e^-2 + 3)
+    = 18.09. Only the second reaches 10, so only it is a table row; the first is named in the sentence above it."""
     from collapselab.lab.render import Doc
     from collapselab.lab.report import _Figs, _prediction_section
     from collapselab.lab.results import LabResults, LabRun
@@ -402,10 +403,11 @@ def test_the_report_predicts_at_alpha_0_and_at_the_labs_alpha_beside_the_observe
         (folder / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
         return folder
 
-    sft = samples(tmp_path / "sft", ["female", "female", "male", "male"])
+    sft = samples(tmp_path / "sft", ["female", "female", "male", "male"] * 5)
     ppo = samples(tmp_path / "ppo", ["female", "male"])
-    scores = write_scores(tmp_path / "sft.json", [f"persona {i}" for i in range(4)], np.array([0.0, 0.0, 1.0, 0.0]),
-                          ref_logp=np.array([-2.0, 0.0, -4.0, 0.0]), typicality_reduce="sum")
+    scores = write_scores(tmp_path / "sft.json", [f"persona {i}" for i in range(20)],
+                          np.tile([0.0, 0.0, 1.0, 0.0], 5), ref_logp=np.tile([-2.0, 0.0, -4.0, 0.0], 5),
+                          typicality_reduce="sum")
     res = LabResults(roles={}, dirs={"sft": sft, "ppo-b0.5": ppo},
                      finals=[{"algo": "ppo", "beta": 0.5, "role": "ppo-b0.5", "metrics": {}}])
     p = tmp_path / "x"
@@ -414,8 +416,8 @@ def test_the_report_predicts_at_alpha_0_and_at_the_labs_alpha_beside_the_observe
     _prediction_section(doc, res, _Figs(tmp_path / "report"), run)
     md = doc.markdown()
     # observed: one female, one male, as the SFT model: TV(SFT, observed) = 0
-    assert "| gender | ppo-b0.5 | alpha = 0 | 1.9 | 0.307 | 0 | 0.307 |" in md
-    assert "| gender | ppo-b0.5 | alpha = 0.25, gamma = 1.5 | 3.6 | 0.0938 | 0 | 0.0938 |" in md
+    assert "| gender | ppo-b0.5 | alpha = 0 | " not in md and "1 row whose prediction" in md and "ppo-b0.5 at alpha = 0 (ESS 9.4)." in md
+    assert "| gender | ppo-b0.5 | alpha = 0.25, gamma = 1.5 | 18.1 | 0.0938 | 0 | 0.0938 |" in md
     assert "ppo-b0.5 (beta 0.5): gamma = 1.5" in md
     run = LabRun(base=p, sft=p, reward=p, runs={}, eval_final=p, eval_steps=p, start_scores=scores)
     doc = Doc()

@@ -306,7 +306,8 @@ def unreliable_sentence(rows: list[tuple[str, str, float]]) -> str:
         ess.setdefault((run, label), []).append(e)
     parts = [f"{run} at {label} (ESS {min(v):.1f}" + (f"-{max(v):.1f}" if max(v) > min(v) else "") + ")"
              for (run, label), v in sorted(ess.items())]
-    return (f"Not in the table: {len(rows)} rows whose prediction rests on fewer than {MIN_ESS} effective samples, "
+    n = f"{len(rows)} row" + ("s" if len(rows) != 1 else "")
+    return (f"Not in the table: {n} whose prediction rests on fewer than {MIN_ESS} effective samples, "
             f"so there is nothing to compare (the figures below still draw them): {'; '.join(parts)}.")
 
 
