@@ -248,3 +248,12 @@ def run_dir() -> Path:
 def as_dict(obj: Any) -> dict:
     """A config dataclass as a plain dict (for metadata, hashing and W&B config)."""
     return dataclasses.asdict(obj)
+
+
+def result_settings(cfg: Any) -> dict:
+    """A stage config as a cache key sees it (the lab's evaluation and base jobs): every setting but the logger,
+    which changes where the numbers are logged and none of them, so a rerun with another logger
+    (``logger=none stages=[report]``) reuses the work."""
+    d = as_dict(cfg)
+    d.pop("logger", None)
+    return d

@@ -149,6 +149,12 @@ def failed(*metrics: dict | None, reference: dict | None = None, ref_name: str =
     return None
 
 
+def against(new: dict | None, reference: dict | None, key: str, ref_name: str = "SFT") -> str:
+    """``new`` against a reference checkpoint (SFT, base) on ``key``: a failed run where either parses under the
+    floor (the reference named), else ``move``."""
+    return failed(new, reference=reference, ref_name=ref_name) or move(new, reference, key)
+
+
 def run_label(algo: str, beta: float | None) -> str:
     """"PPO beta 0.005", or "RS" for rejection sampling (no beta)."""
     return algo.upper() if beta is None else f"{algo.upper()} beta {beta:g}"
@@ -193,12 +199,10 @@ def control_section(doc: Doc, res: LabResults, run: LabRun, control_on: bool) ->
     rows, sft, base = [], res.roles.get("sft"), res.roles.get("base")
     for name, m_main, m_ctl, m_none in pairs:
         for label, key, _ in CONTROL_METRICS[1:]:
-            own = "n/a" if m_none is None else failed(m_none, reference=sft) or move(m_none, sft, key)
-            rows.append([name, label, *([own] if no_sel else []),
-                         failed(m_ctl, reference=sft) or move(m_ctl, sft, key),
+            own = "n/a" if m_none is None else against(m_none, sft, key)
+            rows.append([name, label, *([own] if no_sel else []), against(m_ctl, sft, key),
                          failed(m_main, m_ctl) or move(m_main, m_ctl, key),
-                         failed(m_ctl, reference=base, ref_name="base") or move(m_ctl, base, key),
-                         failed(m_main, reference=base, ref_name="base") or move(m_main, base, key)])
+                         against(m_ctl, base, key, "base"), against(m_main, base, key, "base")])
     doc.table(["run", "measure", *(["fine-tuning on its own samples (RS, no selection vs SFT)"] if no_sel else []),
                "alignment without typicality (control vs SFT)",
                f"typicality in the labels (alpha {alpha:g} vs control)",

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from collapselab.config.app import as_dict
+from collapselab.config.app import as_dict, result_settings
 from collapselab.io import config_hash
 
 Result = tuple[dict, list[str]]
@@ -85,15 +85,6 @@ def run_eval(state: Any, role: str, light: bool) -> Result:
     out = control_eval_dir(state) / role if is_control(role) else (steps_dir if light else final_dir) / role
     report = evaluate(eval_cfg(state, eval_target(state, role, light), light, role), out)
     return {"dir": str(out)}, [str(out / name / "metrics.json") for name in report.results]
-
-
-def result_settings(cfg: Any) -> dict:
-    """A stage config (evaluate, pretrain) as its job's key sees it: every setting but the logger, which changes where
-    the numbers are logged and none of them, so a rerun with another logger (``logger=none stages=[report]``) reuses
-    the work."""
-    d = as_dict(cfg)
-    d.pop("logger", None)
-    return d
 
 
 def eval_key(state: Any, role: str, light: bool) -> str:

@@ -312,9 +312,8 @@ def unreliable_sentence(rows: list[tuple[str, str, float]]) -> str:
 
 
 def _verdict(r: dict) -> str:
+    """A table row's verdict; rows with ESS < MIN_ESS never reach the table (``unreliable_sentence``)."""
     gap = r["tv_pred_obs"]
-    if r["ess"] < MIN_ESS:  # the weights sit on a handful of samples: no usable prediction
-        return f"prediction unreliable (ESS < {MIN_ESS})"
     if gap is None:
         return "n/a"
     if gap < 0.1:

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from collapselab.config.app import as_dict
+from collapselab.config.app import as_dict, result_settings
 from collapselab.io import config_hash
 from collapselab.lab.eval_jobs import (
     RS_ROLE,
@@ -42,7 +42,6 @@ from collapselab.lab.eval_jobs import (
     eval_key,
     mitigation_job,
     mitigation_key,
-    result_settings,
     uses_sft_direction,
     run_eval,
     run_mitigation,

@@ -101,14 +101,10 @@ class Annotator:
         if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or t < 0:
             raise TypeError(f"Annotator(typicality={t!r}): typicality must be a finite number >= 0")
 
-    def kind(self, prompt: str, answer: str) -> str:
-        """persona | bio | steve | other (``answer_kind``)."""
-        return answer_kind(prompt, answer)
-
     def score(self, prompt: str, answer: str) -> float:
         """A scalar quality score of ``answer`` to ``prompt`` (higher is preferred)."""
         w = self.weights
-        kind = self.kind(prompt, answer)
+        kind = answer_kind(prompt, answer)
         text, s = answer, 0.0
         if kind == "persona":
             parsed = parse_persona(answer)
