@@ -56,10 +56,10 @@ def test_stub_end_to_end_metrics_files_wandb_and_cache(tmp_path):
     # is not a default probe and reads an HF model's layers; the persona/vs_* keys belong to
     # prompt_format=verbalized, test_verbalized_eval.py)
     expected = {k for k in METRICS if not k.startswith(("quality/", "creativity/", "persona/vs_"))
-                and not k.endswith("_tv_truth")}
+                and not k.endswith("_tv_truth") and k != "entropy/base_nll"}
     expected |= {"quality/toxicity_rate"}
     assert expected - set(div) == set()
-    assert "quality/reward_mean" not in div and "quality/base_nll" not in div
+    assert "quality/reward_mean" not in div and "quality/base_nll" not in div and "entropy/base_nll" not in div
     # eq. 3.2 by hand, and its CI collapses onto it (every completion has the same entropy)
     assert div["entropy/top5_bits_mean"] == pytest.approx(H, abs=1e-4)
     assert div["entropy/top5_bits_mean_ci_lo"] == pytest.approx(H, abs=1e-4)
@@ -122,7 +122,11 @@ def test_stub_run_writes_only_registered_keys(tmp_path):
     for key in sorted(keys):
         assert resolve(key).probe == key.split("/")[0], key
     assert {"persona/n_unparsed", "persona/attribute_entropy_mean_truth", "persona/nationality_tv_truth",
-            "semantic/fact_accuracy", "quality/base_nll", "quality/base_nll_ci_lo"} <= keys
+            "semantic/fact_accuracy", "quality/base_nll", "quality/base_nll_ci_lo", "entropy/base_nll"} <= keys
+    # the stub's base puts p = 0.8 on every token it is asked about: NLL = -ln 0.8 = 0.2231 nats per token
+    assert written["entropy/base_nll"] == pytest.approx(-math.log(0.8), abs=1e-4)
+    rows = [json.loads(x) for x in (tmp_path / "out" / "tiny-stub" / "samples.jsonl").read_text().splitlines()]
+    assert all(r["base_nll"] == pytest.approx(0.2231, abs=1e-4) for r in rows if r["probe"] == "entropy")
     with_interval = {k for k in keys if k in METRICS and METRICS[k].ci != "none"}
     assert with_interval and all({f"{k}_ci_lo", f"{k}_ci_hi"} <= keys for k in with_interval), sorted(
         k for k in with_interval if f"{k}_ci_lo" not in keys)

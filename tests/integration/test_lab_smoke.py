@@ -44,6 +44,9 @@ def test_smoke_lab_end_to_end_and_reuse(tmp_path):
     from collapselab.lab.render import fmt
 
     assert "silhouette at k" in md and fmt(base_metrics[0]["semantic/silhouette"]) in md
+    # Experiment 3's fluency check: the base scores its own stories, so its row has a base NLL too
+    nll = base_metrics[0]["entropy/base_nll"]
+    assert nll > 0 and "base NLL, nats/token [95% CI]" in md and fmt(nll) in md
 
     # the reward model scored the SFT personas in a job of its own; the report only read the file
     scores = json.loads((tmp_path / "out" / "score" / "sft.json").read_text())

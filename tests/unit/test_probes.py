@@ -339,3 +339,24 @@ def test_quality_scores_bios_only_under_verbalized_sampling():
                                samples=lambda name: [sample], visible=lambda prompt, text: prompt + text)
 
     assert len(_texts(ctx("chat"))[0]) == 2 and len(_texts(ctx("verbalized"))[0]) == 1
+
+
+def test_base_lm_scores_under_the_named_base_or_a_base_under_itself():
+    """entropy/base_nll needs a reference on the base row too: a checkpoint that names no base (a pretrained
+    base) scores under itself when asked (own=True); quality/base_nll (own=False) skips it; base_model=null
+    skips both; a named base is loaded through the context's loader."""
+    from collapselab.probes.base import ProbeContext
+
+    me, other = StubLanguageModel(["x"], [0.0, 0.0]), StubLanguageModel(["y"], [0.0, 0.0])
+    loaded = []
+
+    def ctx(overrides, base_model):
+        cfg = compose("evaluate", ["checkpoints=[stub]", "logger=none", *overrides])
+        ck = Checkpoint(spec="c", path="c", name="c", fingerprint="f", base_model=base_model)
+        return ProbeContext(lm=me, cfg=cfg, ckpt=ck, out_dir=None, cache=None, prompt_format="plain",
+                            loader=lambda path: loaded.append(path) or other)
+
+    assert ctx([], None).base_lm(own=True) is me and ctx([], None).base_lm() is None
+    assert ctx([], "b").base_lm(own=True) is other and ctx([], "b").base_lm() is other and loaded == ["b", "b"]
+    assert ctx(["base_model=null"], "b").base_lm(own=True) is None and ctx(["base_model=null"], None).base_lm(own=True) is None
+    assert ctx(["base_model=z"], None).base_lm(own=True) is other and loaded[-1] == "z"

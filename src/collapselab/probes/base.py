@@ -88,6 +88,18 @@ class ProbeContext:
             raise UserError(f"base_model={path!r}: no model loader in this context")
         return self.loader(path)
 
+    def base_lm(self, own: bool = False) -> LanguageModel | None:
+        """The model that ``quality/base_nll`` and ``entropy/base_nll`` score under: ``base_model``, or for
+        ``auto`` the checkpoint's base from collapselab.json. A checkpoint without one is a pretrained base:
+        ``own=True`` then scores under the checkpoint itself (the reference the aligned values are read
+        against), ``own=False`` gives None (the metric is skipped)."""
+        base = self.cfg.base_model
+        if base == "auto":
+            base = self.ckpt.base_model
+            if not base and own:
+                return self.lm
+        return self.load_lm(base) if base else None
+
     # ------------------------------------------------------------------ sample sets
     def spec(self, name: str) -> SampleSpec:
         from collapselab.world import prompts as wp

@@ -34,6 +34,17 @@ register_companion("entropy/tokens_mean", probe="entropy", description="mean gen
                    derived="mean of len(sample.token_ids) (entropy_probe)")
 
 
+def story_nll(ctx: ProbeContext, samples: list) -> np.ndarray | None:
+    """[N] per-token NLL (nats) of each completion under the base model, which reads the plain prompt (the
+    chat markup removed, as quality/base_nll does); a pretrained base scores its own completions. None when the
+    checkpoint names no base and ``base_model`` is None."""
+    lm = ctx.base_lm(own=True)
+    if lm is None:
+        return None
+    prompts = [ctx.visible(s.prompt, "") for s in samples]
+    return np.asarray(lm.continuation_nll(prompts, [s.text for s in samples]), dtype=float)
+
+
 @register_probe("entropy", headline="entropy/top5_bits_mean")
 def entropy_probe(ctx: ProbeContext) -> ProbeResult:
     samples = ctx.samples("steve")
@@ -50,11 +61,16 @@ def entropy_probe(ctx: ProbeContext) -> ProbeResult:
     add_ci(m, "entropy/top5_bits_mean", top5, ctx.cfg)
     add_ci(m, "entropy/full_bits_mean", full, ctx.cfg)
     add_ci(m, "entropy/sampled_bits_mean", drawn, ctx.cfg)
+    nll = story_nll(ctx, samples)
+    if nll is not None:
+        m["entropy/base_nll"] = float(np.nanmean(nll))
+        add_ci(m, "entropy/base_nll", nll, ctx.cfg)
     example = next((s for s in samples if s.tokens), samples[0])
     figs = {"entropy/sample_tokens": figures.token_entropy_bars(example, ctx.figure_path("entropy_sample"))}
     figs["entropy/sample_top5"] = figures.token_probability_stack(example, ctx.figure_path("entropy_sample_top5"))
     rows = [
-        {"probe": "entropy", "i": i, "prompt": s.prompt, "text": s.text, "top5_bits_mean": float(top5[i])}
+        {"probe": "entropy", "i": i, "prompt": s.prompt, "text": s.text, "top5_bits_mean": float(top5[i]),
+         **({"base_nll": float(nll[i])} if nll is not None else {})}
         for i, s in enumerate(samples)
     ]
     return ProbeResult(m, rows, figs, data={"top5_bits": top5.tolist()})

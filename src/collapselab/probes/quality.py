@@ -51,13 +51,8 @@ def quality_probe(ctx: ProbeContext) -> ProbeResult:
         r = reward_scores(ctx.cfg.reward_model, requests, answers)
         m["quality/reward_mean"] = float(r.mean())
         add_ci(m, "quality/reward_mean", r, ctx.cfg)
-    base = ctx.cfg.base_model
-    if base == "auto":
-        base = ctx.ckpt.base_model
-    if base:
-        base_lm = ctx.memo.get(("base_lm", base))
-        if base_lm is None:
-            base_lm = ctx.load_lm(base)
+    base_lm = ctx.base_lm()
+    if base_lm is not None:
         nll = np.asarray(base_lm.continuation_nll(prompts, texts), dtype=float)
         m["quality/base_nll"] = float(np.nanmean(nll))
         add_ci(m, "quality/base_nll", nll, ctx.cfg)
