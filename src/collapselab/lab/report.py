@@ -177,9 +177,10 @@ def _experiment_sections(doc: Doc, res: LabResults, figs: _Figs, roles: list[str
                     _fmt(res.roles[r].get("entropy/tokens_mean")),
                     _fmt(res.roles[r].get("entropy/base_nll"), _ci(res.roles[r], "entropy/base_nll"))] for r in roles])
         doc.p("Base NLL is how unlikely the pretrained base finds each story (the base row: its own stories), a "
-              "fluency check the paper does not make. A model uncertain because its text is broken (words "
-              "dropped or swapped, as reward hacking at a small KL beta does) has a high top-5 entropy without "
-              "having more ways to tell a story: read a high entropy beside a high base NLL as breakage.")
+              "fluency check the paper does not make. A model uncertain because its text is broken (words dropped or "
+              "swapped, as a policy that drifts far from its reference at a small KL beta does) has a high top-5 "
+              "entropy without having more ways to tell a story: read a high entropy beside a high base NLL as "
+              "breakage.")
     doc.h(2, "Experiment 2: semantic diversity of \"Grace Hopper was\"")
     doc.table(["checkpoint", "TF-IDF cos mean (sd)", "embedding cos", "k-means k [95% CI]", "silhouette at k", "Vendi"],
               [[r, f"{_fmt(res.roles[r].get('semantic/tfidf_cos_mean'))} ({_fmt(res.roles[r].get('semantic/tfidf_cos_sd'))})",

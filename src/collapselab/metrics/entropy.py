@@ -112,8 +112,9 @@ register(
     derived="mean over completions of completion_means(Sample.sampled_bits) (probes/entropy.py; "
             "probes.decoding.entropy_bits per token)",
 )
-# not in the paper: a fluency check beside eq. 3.2. A model that breaks its language (reward hacking at a small
-# KL beta) is uncertain at the broken tokens, so its top-5 entropy can rise while its diversity does not
+# not in the paper: a fluency check beside eq. 3.2. A model that breaks its language (a policy drifting far from
+# its reference at a small KL beta) is uncertain at the broken tokens, so its top-5 entropy can rise while its
+# diversity does not
 register(
     "entropy/base_nll", higher_is_better=False, probe="entropy", ci="bootstrap_mean",
     description="mean per-token negative log-likelihood (nats) of the Steve completions under the base model "
