@@ -350,13 +350,18 @@ def test_base_lm_scores_under_the_named_base_or_a_base_under_itself():
     me, other = StubLanguageModel(["x"], [0.0, 0.0]), StubLanguageModel(["y"], [0.0, 0.0])
     loaded = []
 
-    def ctx(overrides, base_model):
+    def ctx(overrides, base_model, algo="pretrain", spec="c"):
         cfg = compose("evaluate", ["checkpoints=[stub]", "logger=none", *overrides])
-        ck = Checkpoint(spec="c", path="c", name="c", fingerprint="f", base_model=base_model)
+        ck = Checkpoint(spec=spec, path=spec, name="c", fingerprint="f", base_model=base_model, algo=algo)
         return ProbeContext(lm=me, cfg=cfg, ckpt=ck, out_dir=None, cache=None, prompt_format="plain",
                             loader=lambda path: loaded.append(path) or other)
 
     assert ctx([], None).base_lm(own=True) is me and ctx([], None).base_lm() is None
+    # a hub model without metadata: a base scores under itself, a chat model (or a PPO run that lost its
+    # metadata) is never its own reference
+    assert ctx([], None, algo=None, spec="meta-llama/Llama-2-7b-hf").base_lm(own=True) is me
+    assert ctx([], None, algo=None, spec="meta-llama/Llama-2-7b-chat-hf").base_lm(own=True) is None
+    assert ctx([], None, algo="ppo").base_lm(own=True) is None
     assert ctx([], "b").base_lm(own=True) is other and ctx([], "b").base_lm() is other and loaded == ["b", "b"]
     assert ctx(["base_model=null"], "b").base_lm(own=True) is None and ctx(["base_model=null"], None).base_lm(own=True) is None
     assert ctx(["base_model=z"], None).base_lm(own=True) is other and loaded[-1] == "z"

@@ -90,13 +90,15 @@ class ProbeContext:
 
     def base_lm(self, own: bool = False) -> LanguageModel | None:
         """The model that ``quality/base_nll`` and ``entropy/base_nll`` score under: ``base_model``, or for
-        ``auto`` the checkpoint's base from collapselab.json. A checkpoint without one is a pretrained base:
-        ``own=True`` then scores under the checkpoint itself (the reference the aligned values are read
-        against), ``own=False`` gives None (the metric is skipped)."""
+        ``auto`` the checkpoint's base from collapselab.json. With ``own=True`` a pretrained base (the lab's
+        ``algo: pretrain``, or a model with no training metadata that ``Checkpoint.aligned`` does not call a
+        chat model) scores under itself: the reference the aligned values are read against. Otherwise None
+        (the metric is skipped): a chat model of unknown origin needs ``base_model`` named."""
         base = self.cfg.base_model
         if base == "auto":
             base = self.ckpt.base_model
-            if not base and own:
+            ck = self.ckpt
+            if not base and own and (ck.algo == "pretrain" or (ck.algo is None and not ck.aligned)):
                 return self.lm
         return self.load_lm(base) if base else None
 
