@@ -26,6 +26,9 @@ from collapselab.io import atomic_dir, atomic_write_json, atomic_write_text
 CHECKPOINT_RE = re.compile(r"^step-(\d{6,})$")
 META_FILE = "collapselab.json"
 DONE_FILE = "done.json"
+# the collapselab.json ``algo`` of the runs trained on chats: their checkpoints answer in the chat format
+# (probes.harness.resolve_format); a pretrained base ("pretrain") continues plain prompts
+CHAT_ALGOS = ("sft", "rs", "ppo", "dpo")
 
 
 def read_meta(folder: str | Path) -> dict[str, Any]:

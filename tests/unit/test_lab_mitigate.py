@@ -301,3 +301,25 @@ def test_the_logger_is_not_part_of_an_evaluation_key(tmp_path):
                      mitigation_key(state, "ppo-b0.05", "temperature-1.3")))
     assert keys[0] == keys[1]
     assert all(a != b for a, b in zip(keys[1], keys[2], strict=True))
+
+
+def test_rejection_sampling_answers_in_the_chat_format_and_the_rule_is_in_the_keys(tmp_path, monkeypatch):
+    """RS is trained on chats like SFT, PPO and DPO, so prompt_format=auto measures it in the chat format (it was
+    measured on the base's plain prompts); the rule is code, not config, so the evaluation keys carry it and a
+    lab folder made under the old rule evaluates again."""
+    from collapselab.lab import eval_jobs
+    from collapselab.probes import Checkpoint, StubLanguageModel
+    from collapselab.probes.harness import resolve_format
+
+    chat_lm = StubLanguageModel(["x"], [0.0, 0.0], chat_template=True)
+    for algo, fmt in (("rs", "chat"), ("sft", "chat"), ("ppo", "chat"), ("dpo", "chat"), ("pretrain", "plain")):
+        assert resolve_format("auto", Checkpoint(spec="c", path="c", name="c", algo=algo), chat_lm) == fmt, algo
+
+    art = tmp_path / "art"
+    state = _state(tmp_path, "lab.mitigate_roles=[rs]")
+    state.results = {"base": {"path": str(art / "base")}, "reward": {"model": str(art / "rm")},
+                     "rs": {"run": str(art / "rs"), "model": str(art / "rs" / "step-000003")}}
+    now = (eval_jobs.eval_key(state, "rs", False), eval_jobs.mitigation_key(state, "rs", "temperature-1.3"))
+    monkeypatch.setattr(eval_jobs, "CHAT_ALGOS", ("sft", "ppo", "dpo"))
+    before = (eval_jobs.eval_key(state, "rs", False), eval_jobs.mitigation_key(state, "rs", "temperature-1.3"))
+    assert all(a != b for a, b in zip(now, before, strict=True))

@@ -15,6 +15,7 @@ from typing import Any
 
 from collapselab.config.app import as_dict, result_settings
 from collapselab.io import config_hash
+from collapselab.layout import CHAT_ALGOS
 
 Result = tuple[dict, list[str]]
 RS_ROLE = "rs"  # rejection sampling's role (it has no beta)
@@ -87,8 +88,15 @@ def run_eval(state: Any, role: str, light: bool) -> Result:
     return {"dir": str(out)}, [str(out / name / "metrics.json") for name in report.results]
 
 
+def job_settings(cfg: Any) -> dict:
+    """An evaluation's settings as its job key sees them: the config (``result_settings``) and the code's rule for
+    which checkpoints answer in the chat format (``layout.CHAT_ALGOS``), which ``prompt_format=auto`` reads from
+    each checkpoint, not from the config: when the rule changes, the evaluations it touches run again."""
+    return {**result_settings(cfg), "chat_algos": list(CHAT_ALGOS)}
+
+
 def eval_key(state: Any, role: str, light: bool) -> str:
-    return config_hash(result_settings(eval_cfg(state, eval_target(state, role, light), light, role)))
+    return config_hash(job_settings(eval_cfg(state, eval_target(state, role, light), light, role)))
 
 
 def mitigation_cfg(state: Any, role: str, name: str) -> Any:
@@ -117,7 +125,7 @@ def run_mitigation(state: Any, role: str, name: str) -> Result:
 
 
 def mitigation_key(state: Any, role: str, name: str) -> str:
-    cfg = result_settings(mitigation_cfg(state, role, name))
+    cfg = job_settings(mitigation_cfg(state, role, name))
     if uses_sft_direction(state.cfg.lab.mitigations[name]):  # the file's path stays; what made it is in the key
         cfg = {"evaluate": cfg, "direction_from": steer_key(state)}
     return config_hash(cfg)

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from collapselab.errors import UserError
-from collapselab.layout import latest_checkpoint, read_meta
+from collapselab.layout import CHAT_ALGOS, latest_checkpoint, read_meta
 
-ALIGNED_ALGOS = ("sft", "ppo", "dpo")
 _MODEL_FILES = ("config.json", "adapter_config.json")
 
 
@@ -39,8 +38,9 @@ class Checkpoint:
 
     @property
     def aligned(self) -> bool:
-        """True for SFT/PPO/DPO checkpoints and for models whose name says "chat"."""
-        if self.algo in ALIGNED_ALGOS:
+        """True for checkpoints of the runs trained on chats (``layout.CHAT_ALGOS``: SFT, RS, PPO, DPO) and for models
+        whose name says "chat"."""
+        if self.algo in CHAT_ALGOS:
             return True
         return any("chat" in (s or "").lower() for s in (self.model_name, self.spec, Path(self.path).name))
 
