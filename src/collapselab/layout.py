@@ -42,6 +42,20 @@ def read_meta(folder: str | Path) -> dict[str, Any]:
         raise UserError(f"checkpoint={str(folder)!r}: {META_FILE} is not valid JSON ({e})") from None
 
 
+def pretrained_root(path: str | Path) -> str:
+    """The pretrained model at the root of a checkpoint's lineage. ``collapselab.json``'s ``base_model`` names the
+    model a run was trained from (PPO from RS, RS from SFT, SFT from the base); this follows it until a model
+    names none (a pretrained base, a hub name). A cycle stops where it closes."""
+    cur, seen = str(path), set()
+    while cur not in seen:
+        seen.add(cur)
+        parent = read_meta(cur).get("base_model")
+        if not parent:
+            break
+        cur = str(parent)
+    return cur
+
+
 def checkpoint_name(step: int) -> str:
     return f"step-{step:06d}"
 

@@ -323,3 +323,7 @@ def test_rejection_sampling_answers_in_the_chat_format_and_the_rule_is_in_the_ke
     monkeypatch.setattr(eval_jobs, "CHAT_ALGOS", ("sft", "ppo", "dpo"))
     before = (eval_jobs.eval_key(state, "rs", False), eval_jobs.mitigation_key(state, "rs", "temperature-1.3"))
     assert all(a != b for a, b in zip(now, before, strict=True))
+    monkeypatch.setattr(eval_jobs, "CHAT_ALGOS", ("sft", "rs", "ppo", "dpo"))
+    assert (eval_jobs.eval_key(state, "rs", False), eval_jobs.mitigation_key(state, "rs", "temperature-1.3")) == now
+    monkeypatch.setattr(eval_jobs, "BASE_NLL_RULE", "parent")  # the base-NLL rule is in the keys too
+    assert eval_jobs.eval_key(state, "rs", False) != now[0]

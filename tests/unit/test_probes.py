@@ -365,3 +365,27 @@ def test_base_lm_scores_under_the_named_base_or_a_base_under_itself():
     assert ctx([], "b").base_lm(own=True) is other and ctx([], "b").base_lm() is other and loaded == ["b", "b"]
     assert ctx(["base_model=null"], "b").base_lm(own=True) is None and ctx(["base_model=null"], None).base_lm(own=True) is None
     assert ctx(["base_model=z"], None).base_lm(own=True) is other and loaded[-1] == "z"
+
+
+def test_base_lm_follows_the_lineage_to_the_pretrained_base(tmp_path):
+    """collapselab.json's base_model is the model a run started from (PPO from RS, RS from SFT): base NLL is taken
+    under the pretrained base at the root, not under the parent."""
+    from collapselab.layout import META_FILE, pretrained_root
+    from collapselab.probes.base import ProbeContext
+
+    chain = {"base": None, "sft": "base", "rs": "sft", "ppo": "rs"}
+    for name, parent in chain.items():
+        (tmp_path / name).mkdir()
+        meta = {"algo": "pretrain" if parent is None else name}
+        if parent:
+            meta["base_model"] = str(tmp_path / parent)
+        (tmp_path / name / META_FILE).write_text(json.dumps(meta))
+    assert pretrained_root(tmp_path / "ppo") == pretrained_root(tmp_path / "sft") == str(tmp_path / "base")
+    assert pretrained_root("meta-llama/Llama-2-7b-hf") == "meta-llama/Llama-2-7b-hf"  # a hub name is a root
+    loaded = []
+    ck = Checkpoint(spec="p", path=str(tmp_path / "ppo"), name="p", fingerprint="f", algo="ppo",
+                    base_model=str(tmp_path / "rs"))
+    ctx = ProbeContext(lm=StubLanguageModel(["x"], [0.0, 0.0]), cfg=compose("evaluate", ["checkpoints=[s]", "logger=none"]),
+                       ckpt=ck, out_dir=None, cache=None, prompt_format="chat", loader=lambda path: loaded.append(path))
+    ctx.base_lm()
+    assert loaded == [str(tmp_path / "base")]

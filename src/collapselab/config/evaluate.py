@@ -160,7 +160,7 @@ class EvaluateConfig:
     artifacts_dir: str = "artifacts"
     cache_dir: str | None = None  # None: <artifacts_dir>/eval_cache (shared by reruns in new run dirs)
     reward_model: str | None = None  # a sequence-classification checkpoint folder; None: skip quality/reward_mean
-    base_model: str | None = "auto"  # auto: the checkpoint's base from collapselab.json; None: skip quality/base_nll
+    base_model: str | None = "auto"  # auto: the pretrained base its collapselab.json lineage leads to; None: skip base NLL
     tsne: bool = True  # t-SNE figures (costly on CPU for large sets)
     entropy: EntropyProbeConfig = field(default_factory=EntropyProbeConfig)
     semantic: SemanticProbeConfig = field(default_factory=SemanticProbeConfig)

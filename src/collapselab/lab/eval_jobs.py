@@ -88,11 +88,16 @@ def run_eval(state: Any, role: str, light: bool) -> Result:
     return {"dir": str(out)}, [str(out / name / "metrics.json") for name in report.results]
 
 
+# what an evaluation measures beyond its config: rules in the code that read each checkpoint's metadata. A job key
+# carries them, so changing one re-runs the evaluations (write the new rule's name when a rule changes)
+BASE_NLL_RULE = "pretrained_root"  # base_model=auto: base NLL under the lineage's pretrained base (was: the parent)
+
+
 def job_settings(cfg: Any) -> dict:
-    """An evaluation's settings as its job key sees them: the config (``result_settings``) and the code's rule for
-    which checkpoints answer in the chat format (``layout.CHAT_ALGOS``), which ``prompt_format=auto`` reads from
-    each checkpoint, not from the config: when the rule changes, the evaluations it touches run again."""
-    return {**result_settings(cfg), "chat_algos": list(CHAT_ALGOS)}
+    """An evaluation's settings as its job key sees them: the config (``result_settings``) and the code's rules that
+    read each checkpoint rather than the config: which checkpoints answer in the chat format (``layout.CHAT_ALGOS``,
+    for ``prompt_format=auto``) and which model ``base_model=auto`` scores base NLL under (``BASE_NLL_RULE``)."""
+    return {**result_settings(cfg), "chat_algos": list(CHAT_ALGOS), "base_nll": BASE_NLL_RULE}
 
 
 def eval_key(state: Any, role: str, light: bool) -> str:
