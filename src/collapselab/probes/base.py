@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 
 from collapselab.errors import UserError
-from collapselab.layout import pretrained_root
 from collapselab.probes.cache import SampleCache
 from collapselab.probes.checkpoints import Checkpoint
 from collapselab.probes.decoding import Decoding
@@ -90,20 +89,17 @@ class ProbeContext:
         return self.loader(path)
 
     def base_lm(self, own: bool = False) -> LanguageModel | None:
-        """The model that ``quality/base_nll`` and ``entropy/base_nll`` score under: ``base_model``, or for
-        ``auto`` the pretrained base at the root of the checkpoint's lineage (``layout.pretrained_root`` of the
-        base_model its collapselab.json names: the model it was trained from, RS for the lab's PPO and DPO, whose
-        own base is SFT, whose base is the pretrained base). With ``own=True`` a pretrained base (the lab's
-        ``algo: pretrain``, or a model with no training metadata that ``Checkpoint.aligned`` does not call a
-        chat model) scores under itself: the reference the aligned values are read against. Otherwise None
-        (the metric is skipped): a chat model of unknown origin needs ``base_model`` named."""
-        base = self.cfg.base_model
+        """The model that ``quality/base_nll`` and ``entropy/base_nll`` score under: ``base_model``, or for ``auto``
+        the checkpoint's ``pretrained_base`` (the root of its lineage, not the model its run started from). With
+        ``own=True`` a pretrained base (the lab's ``algo: pretrain``, or a model without training metadata that
+        ``Checkpoint.aligned`` does not call a chat model) scores under itself: the reference the aligned values
+        are read against. Otherwise None (the metric is skipped): a chat model of unknown origin needs
+        ``base_model`` named."""
+        ck, base = self.ckpt, self.cfg.base_model
         if base == "auto":
-            base = self.ckpt.base_model
-            ck = self.ckpt
+            base = ck.pretrained_base
             if not base and own and (ck.algo == "pretrain" or (ck.algo is None and not ck.aligned)):
                 return self.lm
-            base = pretrained_root(base) if base else None
         return self.load_lm(base) if base else None
 
     # ------------------------------------------------------------------ sample sets

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from collapselab.errors import UserError
-from collapselab.layout import CHAT_ALGOS, latest_checkpoint, read_meta
+from collapselab.layout import CHAT_ALGOS, latest_checkpoint, pretrained_root, read_meta
 
 _MODEL_FILES = ("config.json", "adapter_config.json")
 
@@ -43,6 +43,12 @@ class Checkpoint:
         if self.algo in CHAT_ALGOS:
             return True
         return any("chat" in (s or "").lower() for s in (self.model_name, self.spec, Path(self.path).name))
+
+    @property
+    def pretrained_base(self) -> str | None:
+        """The pretrained model at the root of this checkpoint's lineage (``layout.pretrained_root`` of
+        ``base_model``, the model its run started from: RS for the lab's PPO and DPO); None when it names none."""
+        return pretrained_root(self.base_model) if self.base_model else None
 
     def meta(self) -> dict:
         return {

@@ -36,8 +36,8 @@ register_companion("entropy/tokens_mean", probe="entropy", description="mean gen
 
 def story_nll(ctx: ProbeContext, samples: list) -> np.ndarray | None:
     """[N] per-token NLL (nats) of each completion under the base model, which reads the plain prompt (the
-    chat markup removed, as quality/base_nll does); a pretrained base scores its own completions. None when the
-    checkpoint names no base and ``base_model`` is None."""
+    chat markup removed, as quality/base_nll does); a pretrained base scores its own completions. None when no
+    base resolves (``ProbeContext.base_lm(own=True)``)."""
     lm = ctx.base_lm(own=True)
     if lm is None:
         return None
