@@ -389,3 +389,18 @@ def test_base_lm_follows_the_lineage_to_the_pretrained_base(tmp_path):
                        ckpt=ck, out_dir=None, cache=None, prompt_format="chat", loader=lambda path: loaded.append(path))
     ctx.base_lm()
     assert loaded == [str(tmp_path / "base")]
+
+
+def test_a_base_model_that_does_not_load_names_the_base_model_key():
+    """base_model=<bad path>: the one-line error names the key the user set, not only the loader's 'checkpoint='."""
+    from collapselab.probes.base import ProbeContext
+
+    def loader(path):
+        raise UserError(f"checkpoint={path!r}: no such folder")
+
+    ck = Checkpoint(spec="c", path="c", name="c", fingerprint="f", algo="ppo")
+    ctx = ProbeContext(lm=StubLanguageModel(["x"], [0.0, 0.0]),
+                       cfg=compose("evaluate", ["checkpoints=[s]", "logger=none", "base_model=/nope"]),
+                       ckpt=ck, out_dir=None, cache=None, prompt_format="plain", loader=loader)
+    with pytest.raises(UserError, match=r"^base_model='/nope' .*checkpoint='/nope': no such folder"):
+        ctx.base_lm()

@@ -86,7 +86,10 @@ class ProbeContext:
     def load_lm(self, path: str) -> LanguageModel:
         if self.loader is None:
             raise UserError(f"base_model={path!r}: no model loader in this context")
-        return self.loader(path)
+        try:
+            return self.loader(path)
+        except UserError as e:  # name the key the user set (or that auto resolved), not the loader's own
+            raise UserError(f"base_model={path!r} (the model base NLL is scored under): {e}") from None
 
     def base_lm(self, own: bool = False) -> LanguageModel | None:
         """The model that ``quality/base_nll`` and ``entropy/base_nll`` score under: ``base_model``, or for ``auto``
