@@ -274,7 +274,7 @@ def test_conformative_config_composes_with_its_defaults():
 
 
 def test_base_with_another_tokenizer_is_a_one_line_error(tiny_lm, tmp_path):
-    """decoding.base=auto resolves the checkpoint's base_model; a base with another vocabulary is refused,
+    """decoding.base=auto resolves the checkpoint's pretrained base; a base with another vocabulary is refused,
     naming decoding.base, before anything is sampled. A checkpoint without a base under auto is refused too."""
     from collapselab.probes.checkpoints import Checkpoint
     from collapselab.probes.harness import build_decoding, check_decoding_bases
@@ -294,6 +294,27 @@ def test_base_with_another_tokenizer_is_a_one_line_error(tiny_lm, tmp_path):
         check_decoding_bases(cfg, [Checkpoint(spec="y", path="y", name="bare")])
     with pytest.raises(UserError, match="its tokenizer differs"):
         check_same_tokenizer(tiny_lm, other, ["Grace Hopper was"], "other")
+
+
+def test_auto_base_is_the_pretrained_root_not_the_parent(tiny_lm, tmp_path):
+    """Mind the Gap guides an instruct model with its own base: for a PPO checkpoint trained from RS, itself from SFT
+    and SFT from the pretrained base, decoding.base=auto loads the pretrained base (it loaded RS, the parent)."""
+    import json
+
+    from collapselab.layout import META_FILE
+    from collapselab.probes.checkpoints import Checkpoint
+    from collapselab.probes.harness import build_decoding
+
+    for name, parent in {"base": None, "sft": "base", "rs": "sft"}.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.json").write_text("{}")
+        meta = {"algo": "pretrain"} if parent is None else {"algo": name, "base_model": str(tmp_path / parent)}
+        (tmp_path / name / META_FILE).write_text(json.dumps(meta))
+    loaded = []
+    cfg = compose("evaluate", ["checkpoints=[x]", "logger=none", "decoding=conformative"])
+    ck = Checkpoint(spec="x", path="x", name="ppo", algo="ppo", base_model=str(tmp_path / "rs"))
+    dec = build_decoding(cfg, ck, tiny_lm, lambda path: loaded.append(path) or tiny_llama(tiny_lm.tok, seed=1))
+    assert loaded == [str(tmp_path / "base")] and dec.base_path == str(tmp_path / "base")
 
 
 @pytest.mark.parametrize("guided", [False, True])

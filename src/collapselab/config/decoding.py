@@ -33,7 +33,7 @@ class DecodingConfig:
     top_p: float = 1.0  # nucleus: keep the smallest top set with mass >= top_p (1.0 = off)
     min_p: float = 0.0  # keep tokens with p >= min_p * p_max (Nguyen et al. 2024; 0 = off)
     weight: float | None = None  # conformative: w, the base model's share of the mixture, in [0, 1]
-    base: str | None = None  # conformative: checkpoint path or model name; auto = base_model in collapselab.json
+    base: str | None = None  # conformative: checkpoint path or model name; auto = the pretrained root of collapselab.json's base_model
     mix: str | None = None  # conformative: linear ((1-w) p + w p_base) | loglinear (softmax of mixed logits)
     truncation: str | None = None  # conformative: nucleus (top_p) | min_p, on the instruct model's distribution
     layer: int | None = None  # steer: the decoder layer (1..num_hidden_layers) whose residual output gets scale * a

@@ -117,7 +117,8 @@ def build_decoding(cfg: Any, ck: Checkpoint, lm: LanguageModel,
                    load: Callable[[str], LanguageModel]) -> Decoding | None:
     """The checkpoint's ``probes.decoding.Decoding`` (None for the probes' own plain sampling).
 
-    Conformative: ``decoding.base`` (``auto``: the checkpoint's ``base_model``) is resolved as a
+    Conformative: ``decoding.base`` (``auto``: the checkpoint's ``pretrained_base``, the pretrained model at the
+    root of its lineage, as Mind the Gap guides an instruct model with its own base) is resolved as a
     ``checkpoints=`` entry is, loaded with ``load`` (shared with quality's base model) and must use
     the checkpoint's tokenizer (a one-line UserError naming decoding.base otherwise).
     """
@@ -129,7 +130,7 @@ def build_decoding(cfg: Any, ck: Checkpoint, lm: LanguageModel,
     if d.method != "conformative":
         dec = from_config(d)
         return None if dec.cache_key() is None and dec.temperature is None else dec
-    spec = str(ck.base_model if d.base == "auto" else d.base)
+    spec = str(ck.pretrained_base if d.base == "auto" else d.base)
     try:
         found = resolve_checkpoints([spec], _model_resolver(cfg), _known_models())
     except UserError as e:
