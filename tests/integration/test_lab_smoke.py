@@ -47,6 +47,8 @@ def test_smoke_lab_end_to_end_and_reuse(tmp_path):
     # Experiment 3's fluency check: the base scores its own stories, so its row has a base NLL too
     nll = base_metrics[0]["entropy/base_nll"]
     assert nll > 0 and "base NLL, nats/token [95% CI]" in md and fmt(nll) in md
+    # ... and each row says how many stories it averages (the smoke preset's entropy.n_samples=8)
+    assert f"| base | 8 | {fmt(h)}" in md
 
     # the reward model scored the SFT personas in a job of its own; the report only read the file
     scores = json.loads((tmp_path / "out" / "score" / "sft.json").read_text())

@@ -102,13 +102,19 @@ def _ci(metrics: dict[str, Any], h: Headline) -> tuple[float, float] | None:
     return lo, hi
 
 
+def config_number(metrics: dict[str, Any], dotted: str) -> float | None:
+    """A numeric evaluation setting (``dotted``, e.g. ``persona.k_max``) from a metrics file's ``meta.config``, or
+    None when the file does not say."""
+    node: Any = metrics.get("meta", {}).get("config", {})
+    for part in dotted.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return float(node) if isinstance(node, (int, float)) and not isinstance(node, bool) else None
+
+
 def ceiling(metrics: dict[str, Any], h: Headline) -> float | None:
     """The largest value the row's metric could take in this evaluation (``h.ceiling`` read from
     ``meta.config``, e.g. ``persona.k_max``), or None when the row has no ceiling or the file does not say."""
-    node: Any = metrics.get("meta", {}).get("config", {})
-    for part in h.ceiling.split(".") if h.ceiling else ():
-        node = node.get(part) if isinstance(node, dict) else None
-    return float(node) if isinstance(node, (int, float)) and not isinstance(node, bool) else None
+    return config_number(metrics, h.ceiling) if h.ceiling else None
 
 
 def censored(metrics: dict[str, Any], h: Headline, value: float | None) -> str | None:
