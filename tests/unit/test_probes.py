@@ -202,10 +202,31 @@ def test_cache_resumes_a_killed_run_and_reuses_a_finished_one(tmp_path):
     log3 = []
     assert [s.text for s in SampleCache(tmp_path).get(key, 10, _maker(log3), batch_size=4)] == [s.text for s in out]
     assert log3 == []  # a finished set generates nothing
-    assert len(SampleCache(tmp_path).get(key, 12, _maker(log3), batch_size=4)) == 12
-    assert log3 == [(10, 12, batch_seed(7, 10))]  # asking for more extends the cached set
-    log3.clear()
     assert SampleCache(tmp_path).get({**key, "seed": 8}, 2, _maker(log3), batch_size=4) and log3  # new key: new samples
+
+
+def test_a_sample_set_does_not_depend_on_what_was_cached_before(tmp_path):
+    """A set of n samples is drawn in the batches a fresh run draws, whatever set of the same probe was cached first:
+    a smaller set is not extended (its last batch was cut short, so its draws differ) and a larger one is not cut. A
+    batch torn by a kill is drawn again whole, on the same grid."""
+    key = {"probe": "steve", "seed": 3}
+    fresh = []
+    SampleCache(tmp_path / "fresh").get(key, 12, _maker(fresh), batch_size=8)
+    assert fresh == [(0, 8, batch_seed(3, 0)), (8, 12, batch_seed(3, 8))]
+    for first in (5, 20):  # a smaller, then a larger set cached first
+        log = []
+        cache = SampleCache(tmp_path / f"after-{first}")
+        cache.get(key, first, _maker([]), batch_size=8)
+        cache.get(key, 12, _maker(log), batch_size=8)
+        assert log == fresh
+    cache = SampleCache(tmp_path / "torn")
+    partial = cache.path(key, 12).with_suffix(".partial.jsonl")
+    partial.parent.mkdir(parents=True)
+    partial.write_text("".join(json.dumps(Sample(prompt="p", text=f"t{i}", token_ids=[i]).to_json()) + "\n"
+                               for i in range(3)))  # 3 rows of the first batch of 8 were written, then a kill
+    log = []
+    cache.get(key, 12, _maker(log), batch_size=8)
+    assert log == fresh
 
 
 # ------------------------------------------------------------------ config

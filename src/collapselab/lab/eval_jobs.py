@@ -91,13 +91,18 @@ def run_eval(state: Any, role: str, light: bool) -> Result:
 # what an evaluation measures beyond its config: rules in the code that read each checkpoint's metadata. A job key
 # carries them, so changing one re-runs the evaluations (write the new rule's name when a rule changes)
 BASE_NLL_RULE = "pretrained_root"  # base_model=auto: base NLL under the lineage's pretrained base (was: the parent)
+# a cached sample set is named by its size too (probes.cache): its samples no longer depend on a smaller or larger set
+# cached first (was: "prefix", which extended or cut a cached set)
+SAMPLE_SET_RULE = "sized"
 
 
 def job_settings(cfg: Any) -> dict:
     """An evaluation's settings as its job key sees them: the config (``result_settings``) and the code's rules that
     read each checkpoint rather than the config: which checkpoints answer in the chat format (``layout.CHAT_ALGOS``,
-    for ``prompt_format=auto``) and which model ``base_model=auto`` scores base NLL under (``BASE_NLL_RULE``)."""
-    return {**result_settings(cfg), "chat_algos": list(CHAT_ALGOS), "base_nll": BASE_NLL_RULE}
+    for ``prompt_format=auto``), which model ``base_model=auto`` scores base NLL under (``BASE_NLL_RULE``) and how the
+    sample cache names a set (``SAMPLE_SET_RULE``)."""
+    return {**result_settings(cfg), "chat_algos": list(CHAT_ALGOS), "base_nll": BASE_NLL_RULE,
+            "sample_sets": SAMPLE_SET_RULE}
 
 
 def eval_key(state: Any, role: str, light: bool) -> str:

@@ -188,7 +188,7 @@ class ProbeContext:
         key = {
             "probe": name,
             "checkpoint": self.ckpt.fingerprint,
-            # one repeated prompt: the count is left out, so asking for more samples extends the cached set
+            # one repeated prompt is stored once (the cache names a set by its size too)
             "prompts": prompts if len(set(prompts)) > 1 else [prompts[0]],
             "max_new_tokens": max_new_tokens,
             "temperature": temperature,

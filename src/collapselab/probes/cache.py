@@ -4,6 +4,12 @@ Batch ``i`` (samples ``[i*b, (i+1)*b)``) is seeded from the run seed and its sta
 and appended to ``<key>.partial.jsonl`` as soon as it is done; when all are there the file
 is renamed to ``<key>.jsonl``. A killed evaluation rerun with the same config reuses every
 finished batch, and a complete cache means nothing is generated at all.
+
+The set's size ``n`` is part of its file name: a set of n samples is the same whatever was cached
+before. (A batched sampler does not give the first rows of a batch of 200 the draws it gives a batch of
+100, so extending a cached set of 100 to 400, or cutting 400 down to 100, would give other samples than
+a fresh run: the lab's final checkpoints, sampled at 50 stories by the step evaluations and at 400 by
+the final one, got numbers that depended on which job ran first.)
 """
 
 from __future__ import annotations
@@ -27,8 +33,8 @@ class SampleCache:
         self.root = Path(root)
         self.generated = 0  # samples generated (not read from cache) since this object was made
 
-    def path(self, key: dict[str, Any]) -> Path:
-        return self.root / f"{key.get('probe', 'samples')}-{config_hash(key, 16)}.jsonl"
+    def path(self, key: dict[str, Any], n: int) -> Path:
+        return self.root / f"{key.get('probe', 'samples')}-{config_hash({**key, 'n_samples': n}, 16)}.jsonl"
 
     def get(
         self,
@@ -39,17 +45,15 @@ class SampleCache:
         desc: str = "sampling",
     ) -> list[Sample]:
         """``make(start, stop, seed)`` generates samples ``[start, stop)``; cached ones are read back."""
-        final = self.path(key)
+        final = self.path(key, n)
         if final.is_file():
             rows = _read_jsonl(final)
-            if len(rows) >= n:
-                return [Sample.from_json(r) for r in rows[:n]]
+            if len(rows) == n:
+                return [Sample.from_json(r) for r in rows]
         self.root.mkdir(parents=True, exist_ok=True)
         partial = final.with_suffix(".partial.jsonl")
-        if final.is_file():  # more samples asked for than cached: extend the cached prefix
-            os.replace(final, partial)
         rows = _read_jsonl(partial) if partial.is_file() else []
-        rows = rows[:n]
+        rows = rows[: len(rows) - len(rows) % batch_size] if len(rows) < n else rows[:n]  # whole batches only
         _rewrite(partial, rows)  # drops a torn last line left by a kill
         bar = tqdm(total=n, initial=len(rows), desc=desc, leave=False, disable=None)
         with open(partial, "a", encoding="utf-8") as f:
