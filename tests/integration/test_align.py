@@ -381,3 +381,23 @@ def test_rejection_sampling_fine_tunes_on_each_rounds_winners_and_resumes_by_rou
     assert again == first and is_done(again)
     a, b = tensors(final_model(whole)), tensors(final_model(again))
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_dpo_on_pairs_sampled_from_its_start_policy(artifacts, tmp_path):
+    """dpo.pairs_from=start with start=rs: the pairs are sampled from the RS model DPO starts from (a folder of their
+    own, beside the SFT pairs the reward model reads), labelled by the same annotator, and DPO trains on them."""
+    from collapselab.align.pairs import build_pairs, pairs_dir, read_pairs
+    from collapselab.align.rs import rs_run_dir
+
+    common = [*RS, *DPO, "annotator.typicality=1.0", "logger=none", "start=rs", "beta=0.3"]
+    on = cfg_for("dpo", artifacts, *common, "dpo.pairs_from=start")
+    run = train_dpo(on, tmp_path)
+    assert is_done(run)
+    meta = json.loads((final_model(run) / "collapselab.json").read_text())
+    assert meta["base_model"] == str(final_model(rs_run_dir(on)))
+    own, shared = pairs_dir(on, on.dpo_pairs_key()), pairs_dir(on)
+    assert own != shared and (own / "pairs.jsonl").is_file()
+    sft_pairs = read_pairs(build_pairs(on, tmp_path))  # what the reward model and pairs_from=sft train on
+    rs_pairs = read_pairs(own)
+    assert [r["prompt"] for r in rs_pairs] == [r["prompt"] for r in sft_pairs]  # same requests, other answers
+    assert [(r["chosen"], r["rejected"]) for r in rs_pairs] != [(r["chosen"], r["rejected"]) for r in sft_pairs]

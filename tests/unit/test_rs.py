@@ -81,3 +81,19 @@ def test_replay_enters_the_rs_key_only_when_on_and_a_negative_share_is_refused()
     assert compose("rs", ["rs.replay=0.5"]).rs_key()["rs"]["replay"] == 0.5
     with pytest.raises(UserError, match=r"replay=-1.0: must be >= 0"):
         compose("rs", ["rs.replay=-1"])
+
+
+def test_dpo_pairs_from_start_keys_its_own_pairs_and_run_and_the_default_keeps_its_key():
+    import pytest
+
+    from collapselab.errors import UserError
+
+    sft_pairs = compose("dpo", ["start=rs"])
+    on = compose("dpo", ["start=rs", "dpo.pairs_from=start"])
+    from_sft = compose("dpo", ["dpo.pairs_from=start"])  # start=sft: the start policy is SFT, so the SFT pairs
+    assert "pairs_from" not in sft_pairs.run_key()["dpo"] and sft_pairs.dpo_pairs_key() == sft_pairs.pairs_key()
+    assert on.on_policy_pairs() and on.dpo_pairs_key() == {**on.pairs_key(), "policy": on.start_key()}
+    assert on.run_key() != sft_pairs.run_key() and on.run_key()["dpo"]["pairs_from"] == "start"
+    assert not from_sft.on_policy_pairs() and from_sft.dpo_pairs_key() == from_sft.pairs_key()
+    with pytest.raises(UserError, match=r"pairs_from='rs'"):
+        compose("dpo", ["dpo.pairs_from=rs"])

@@ -21,8 +21,8 @@ from collapselab.config.align import PairsStage
 from collapselab.io import atomic_write_text, keyed_dir
 
 
-def pairs_dir(cfg: PairsStage) -> Path:
-    return keyed_dir(cfg.artifacts_dir, "pairs", cfg.pairs_key())
+def pairs_dir(cfg: PairsStage, key: dict[str, Any] | None = None) -> Path:
+    return keyed_dir(cfg.artifacts_dir, "pairs", key or cfg.pairs_key())
 
 
 def read_pairs(folder: Path, split: str | None = None) -> list[dict[str, Any]]:
@@ -88,17 +88,20 @@ def reference_logprobs(cfg: PairsStage, requests: list[str], answers: list[str],
     return [s / n if n else 0.0 for s, n in zip(sums, counts)]
 
 
-def build_pairs(cfg: PairsStage, tracker_dir: Path) -> Path:
-    """Sample and label the pairs (building SFT first if needed); reuse them when already made."""
+def build_pairs(cfg: PairsStage, tracker_dir: Path, policy: Path | None = None,
+                key: dict[str, Any] | None = None) -> Path:
+    """Sample and label the pairs (building SFT first if needed); reuse them when already made. ``policy``: sample
+    from this model instead of SFT (DPO's on-policy pairs), stored under ``key`` (``DPOStage.dpo_pairs_key``)."""
     from collapselab.models import load_causal_lm
     from collapselab.world import alignment_messages, load_world
     from collapselab.world.annotator import Annotator
 
-    folder = pairs_dir(cfg)
+    if (policy is None) != (key is None):
+        raise ValueError("build_pairs: policy and key go together")
+    folder = pairs_dir(cfg, key)
     if (folder / "pairs.jsonl").is_file():
         return folder
-    sft = final_model(train_sft(cfg, tracker_dir, main=False))
-    model, tok = load_causal_lm(sft)
+    model, tok = load_causal_lm(policy if policy is not None else final_model(train_sft(cfg, tracker_dir, main=False)))
     world = load_world(cfg.world, Path(cfg.artifacts_dir))
     prompts = pick_prompts(alignment_messages(world), cfg.pairs.n_prompts, cfg.seed)
     texts = [chat_prompt(tok, p) for p in prompts]

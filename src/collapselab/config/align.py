@@ -196,6 +196,9 @@ class PPOParams:
         return self.total_episodes // self.batch_size
 
 
+PAIRS_FROM = ("sft", "start")  # DPOParams.pairs_from
+
+
 @dataclass
 class DPOParams:
     """LoRA DPO on the annotator-labelled pairs; ``beta`` at the top level is DPO's beta."""
@@ -211,10 +214,16 @@ class DPOParams:
     # "Iterative Reasoning Preference Optimization", weighted on the NLL side as trl's rpo_alpha; trl's "sft"
     # loss beside loss_type): it keeps the chosen answers likely while the margin grows
     sft_weight: float = 0.0
+    # where the preference pairs' answers are sampled: sft (the pairs the reward model is trained on) or start (the
+    # policy DPO starts from, on-policy, as Llama 2 labels samples of the model being trained); with start=sft both
+    # are the SFT pairs. Measured from RS at beta 0.05 (docs/alignment.md, "DPO on pairs sampled from RS"): SFT's
+    # pairs pull RS's narrowed attributes back (nationalities 8 -> 18, 38 at 4 epochs), RS's own keep them (9)
+    pairs_from: str = "sft"
 
     def problems(self) -> list[str]:
         out = positive("learning_rate", self.learning_rate) + positive("epochs", self.epochs)
         out += positive("batch_size", self.batch_size) + positive("max_length", self.max_length)
+        out += choice("pairs_from", self.pairs_from, PAIRS_FROM)
         if isinstance(self.sft_weight, bool) or not isinstance(self.sft_weight, (int, float)) or self.sft_weight < 0:
             out.append(f"sft_weight={self.sft_weight!r}: must be a number >= 0 (0: the plain loss)")
         return out + choice("loss_type", self.loss_type, ("sigmoid", "ipo", "hinge"))
@@ -392,8 +401,19 @@ class DPOStage(_FromPolicy):
     def problems(self) -> list[str]:
         return super().problems() + _finite_beta(self.beta)
 
+    def on_policy_pairs(self) -> bool:
+        """Whether the pairs are sampled from the start policy rather than SFT (``dpo.pairs_from=start`` from RS)."""
+        return self.dpo.pairs_from == "start" and self.start != "sft"
+
+    def dpo_pairs_key(self) -> dict[str, Any]:
+        """The key of DPO's pairs: the shared SFT pairs', or with on-policy pairs that plus the start policy's."""
+        return {**self.pairs_key(), "policy": self.start_key()} if self.on_policy_pairs() else self.pairs_key()
+
     def run_key(self) -> dict[str, Any]:
-        return {**self.pairs_key(), "dpo": as_dict(self.dpo), "beta": self.beta, **self.start_key()}
+        dpo = as_dict(self.dpo)
+        if dpo["pairs_from"] == "sft":  # the default keeps the run keys it always had
+            del dpo["pairs_from"]
+        return {**self.dpo_pairs_key(), "dpo": dpo, "beta": self.beta, **self.start_key()}
 
 
 register_schema("sft", SFTStage)
