@@ -217,7 +217,7 @@ class DPOParams:
     # where the preference pairs' answers are sampled: sft (the pairs the reward model is trained on) or start (the
     # policy DPO starts from, on-policy, as Llama 2 labels samples of the model being trained); with start=sft both
     # are the SFT pairs. Measured from RS at beta 0.05 (docs/alignment.md, "DPO on pairs sampled from RS"): SFT's
-    # pairs pull RS's narrowed attributes back (nationalities 8 -> 18, 38 at 4 epochs), RS's own keep them (9)
+    # pairs pull RS's narrowed attributes back (nationalities 8 -> 18, 38 at 4 epochs), RS's own keep them (7)
     pairs_from: str = "sft"
 
     def problems(self) -> list[str]:
