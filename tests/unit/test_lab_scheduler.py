@@ -388,11 +388,12 @@ def test_a_control_comparison_with_a_run_under_the_parse_floor_is_a_failed_run_n
     assert failed(ok, reference=ok) is None and failed(ok, reference=None) is None
 
 
-def test_the_report_predicts_at_alpha_0_and_at_the_labs_alpha_beside_the_observed(tmp_path):
-    """The hand-made case above, its four SFT samples repeated 5 times, as the report's table: gender
-    TV(SFT, predicted) is |0.5 - 2/(3 + e^2)| = 0.307 at alpha = 0 and |0.5 - (e^-1 + 1)/(e^-1 + 3)| = 0.0938
-    at alpha 0.25; ESS (sum w)^2 / sum w^2 = 5 (3 + e^2)^2 / (3 + e^4) = 9.37 and 5 (e^-1 + 3)^2 / (e^-2 + 3)
-    = 18.09. Only the second reaches 10, so only it is a table row; the first is named in the sentence above it."""
+def test_the_report_predicts_from_the_reward_model_and_from_the_annotators_reward_beside_the_observed(tmp_path):
+    """The hand-made case above, its four SFT samples repeated 5 times, as the report's table. The reward model's
+    scores equal the annotator's quality here, so the reward-model prediction is the alpha = 0 one: gender
+    TV(SFT, predicted) |0.5 - 2/(3 + e^2)| = 0.307, ESS (sum w)^2 / sum w^2 = 5 (3 + e^2)^2 / (3 + e^4) = 9.37, under
+    10, so it is named in the sentence above the table. The annotator's reward adds alpha 0.25 log pi_base:
+    |0.5 - (e^-1 + 1)/(e^-1 + 3)| = 0.0938, ESS 5 (e^-1 + 3)^2 / (e^-2 + 3) = 18.09, a table row."""
     from collapselab.lab.render import Doc
     from collapselab.lab.report import _Figs, _prediction_section
     from collapselab.lab.results import LabResults, LabRun
@@ -403,23 +404,53 @@ def test_the_report_predicts_at_alpha_0_and_at_the_labs_alpha_beside_the_observe
         (folder / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
         return folder
 
+    def report(scores: Path, name: str, alpha: float = 0.0) -> str:
+        run = LabRun(base=p, sft=p, reward=p, runs={}, eval_final=p, eval_steps=p, start_scores=scores,
+                     typicality=alpha)
+        doc = Doc()
+        _prediction_section(doc, res, _Figs(tmp_path / name), run)
+        return doc.markdown()
+
     sft = samples(tmp_path / "sft", ["female", "female", "male", "male"] * 5)
     ppo = samples(tmp_path / "ppo", ["female", "male"])
-    scores = write_scores(tmp_path / "sft.json", [f"persona {i}" for i in range(20)],
-                          np.tile([0.0, 0.0, 1.0, 0.0], 5), ref_logp=np.tile([-2.0, 0.0, -4.0, 0.0], 5),
+    texts, q = [f"persona {i}" for i in range(20)], np.tile([0.0, 0.0, 1.0, 0.0], 5)
+    scores = write_scores(tmp_path / "sft.json", texts, q, ref_logp=np.tile([-2.0, 0.0, -4.0, 0.0], 5), quality=q,
                           typicality_reduce="sum")
     res = LabResults(roles={}, dirs={"sft": sft, "ppo-b0.5": ppo},
                      finals=[{"algo": "ppo", "beta": 0.5, "role": "ppo-b0.5", "metrics": {}}])
     p = tmp_path / "x"
-    run = LabRun(base=p, sft=p, reward=p, runs={}, eval_final=p, eval_steps=p, start_scores=scores, typicality=0.25)
-    doc = Doc()
-    _prediction_section(doc, res, _Figs(tmp_path / "report"), run)
-    md = doc.markdown()
+    md = report(scores, "report", alpha=0.25)
     # observed: one female, one male, as the SFT model: TV(SFT, observed) = 0
-    assert "| gender | ppo-b0.5 | alpha = 0 | " not in md and "1 row whose prediction" in md and "ppo-b0.5 at alpha = 0 (ESS 9.4)." in md
-    assert "| gender | ppo-b0.5 | alpha = 0.25, gamma = 1.5 | 18.1 | 0.0938 | 0 | 0.0938 |" in md
+    assert "| gender | ppo-b0.5 | reward model | " not in md and "1 row whose prediction" in md
+    assert "ppo-b0.5 at reward model (ESS 9.4)." in md
+    assert "| gender | ppo-b0.5 | annotator, alpha = 0.25, gamma = 1.5 | 18.1 | 0.0938 | 0 | 0.0938 |" in md
+    assert "annotator: 1 of 1 agree, 0 disagree beyond sampling noise" in md
     assert "ppo-b0.5 (beta 0.5): gamma = 1.5" in md
-    run = LabRun(base=p, sft=p, reward=p, runs={}, eval_final=p, eval_steps=p, start_scores=scores)
-    doc = Doc()
-    _prediction_section(doc, res, _Figs(tmp_path / "report0"), run)
-    assert "alpha = 0.25" not in doc.markdown() and "| prediction |" not in doc.markdown()
+    # the reward model's scores are the quality itself: it learned none of the typicality term
+    assert "its score is 1 x the annotator's quality plus alpha = 0.000 [0.000, 0.000]" in md
+    # without typicality the annotator's reward is its quality: both predictions weigh alike (ESS 9.37 each)
+    md = report(scores, "report0")
+    assert "alpha = 0.25" not in md and "ppo-b0.5 at annotator, alpha = 0, gamma = 1 (ESS 9.4)" in md
+    assert "What the reward model learned" not in md
+    # a score file from before the annotator's quality was stored: the reward-model prediction alone
+    old = write_scores(tmp_path / "old.json", texts, q, ref_logp=np.tile([-2.0, 0.0, -4.0, 0.0], 5))
+    md = report(old, "report-old", alpha=0.25)
+    assert "holds no annotator quality or log pi_base" not in md and "holds no annotator quality" in md
+    assert "annotator," not in md and "| prediction |" not in md
+
+
+def test_learned_alpha_reads_the_typicality_weight_off_the_reward_models_scores():
+    """R = 2 r + 0.1 log pi + 3 exactly: the reward model weighs log pi at 0.1 / 2 = 0.05 per unit of quality,
+    in every bootstrap resample too; a reward model that does not rank by quality has no such ratio."""
+    from collapselab.lab.predict import learned_alpha
+
+    rng = np.random.default_rng(0)
+    q, lp = rng.normal(size=40), rng.normal(-30, 8, size=40)
+    fit = learned_alpha(2 * q + 0.1 * lp + 3, q, lp)
+    assert fit["alpha"] == pytest.approx(0.05) and fit["quality_coef"] == pytest.approx(2.0) and fit["n"] == 40
+    assert fit["ci_lo"] == pytest.approx(0.05) and fit["ci_hi"] == pytest.approx(0.05)
+    noisy = learned_alpha(2 * q + 0.1 * lp + rng.normal(0, 1, 40), q, lp)
+    assert noisy["ci_lo"] < 0.05 < noisy["ci_hi"] and noisy["ci_hi"] - noisy["ci_lo"] > 0.001
+    assert learned_alpha(-q + 0.1 * lp, q, lp) is None and learned_alpha(q[:3], q[:3], lp[:3]) is None
+    with pytest.raises(ValueError, match="must match"):
+        learned_alpha(q, q[:5], lp)

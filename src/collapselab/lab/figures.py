@@ -104,8 +104,9 @@ def predicted_observed(rows: list[dict], attribute: str, path: Path, alpha_rows:
     """Grouped bars per value of ``attribute``: reference (pi0, the model the runs start from, named ``pi0``),
     KL-optimum prediction and observed, per run.
 
-    ``alpha_rows``: the same rows predicted with the typicality weight alpha (``predict.predicted_vs_observed``
-    with ``alpha`` > 0), drawn as a fourth bar beside the alpha = 0 prediction."""
+    ``alpha_rows``: the same rows predicted from the annotator's own reward r + alpha log pi_base
+    (``predict.predicted_vs_observed`` on its quality scores), drawn as a fourth bar beside the prediction from
+    the reward model (``rows``)."""
     plt = _plt()
     sel = [r for r in rows if r["attribute"] == attribute]
     sel_a = [r for r in alpha_rows if r["attribute"] == attribute] if alpha_rows else [None] * len(sel)
@@ -114,8 +115,8 @@ def predicted_observed(rows: list[dict], attribute: str, path: Path, alpha_rows:
         keys = sorted(set(r["values"]) | set(ra["values"])) if ra else r["values"]
         x = np.arange(len(keys))
         bars = [(r["reference"], "tab:green", f"{pi0} (pi0)"),
-                (r["predicted"], "tab:purple", "predicted pi*" + (" (alpha = 0)" if ra else "")),
-                *([(ra["predicted"], "tab:pink", f"predicted pi* (alpha = {ra['alpha']:g})")] if ra else []),
+                (r["predicted"], "tab:purple", "predicted pi*" + (": reward model" if ra else "")),
+                *([(ra["predicted"], "tab:pink", f"predicted pi*: annotator (alpha = {ra['alpha']:g})")] if ra else []),
                 (r["observed"], "tab:orange", "observed")]
         w = 0.8 / len(bars)
         for i, (shares, colour, label) in enumerate(bars):
@@ -123,7 +124,7 @@ def predicted_observed(rows: list[dict], attribute: str, path: Path, alpha_rows:
         ax.set_xticks(x, keys, rotation=40, ha="right", fontsize=7)
         title = _pred_title(r["run"], r)
         if ra:  # gamma differs per run: it goes in the panel's title, not the shared legend
-            title += "\n" + _pred_title(f"alpha {ra['alpha']:g}, gamma {ra['gamma']:.3g}", ra)
+            title += "\n" + _pred_title(f"annotator: alpha {ra['alpha']:g}, gamma {ra['gamma']:.3g}", ra)
         ax.set_title(title, fontsize=8)
     axes[0][0].set_ylabel(f"share: {attribute}")
     axes[0][0].legend(fontsize=7)

@@ -194,3 +194,34 @@ def tv_noise(codes: np.ndarray, rewards: np.ndarray, beta: float, log_ref: np.nd
         obs = rng.multinomial(n_obs, p) / n_obs
         tvs.append(float(total_variation(mass / mass.sum(), obs)))
     return float(np.percentile(tvs, q)) if tvs else float("nan")
+
+
+def learned_alpha(rewards: np.ndarray, quality: np.ndarray, log_ref: np.ndarray, n_boot: int = 1000,
+                  seed: int = 0) -> dict[str, float] | None:
+    """How much of the annotator's typicality term a reward model learned, read off its scores.
+
+    The annotator prefers by r_quality + alpha log pi_ref (Verbalized Sampling eq. 1); a reward model that
+    learned those labels scores R ~ a r_quality + b log pi_ref + c. The least-squares fit of R on the two
+    terms over the same samples gives the alpha it learned, b / a (in the annotator's units: a = 1 when R is
+    the labels' own reward). Returns {alpha, ci_lo, ci_hi, quality_coef, n} with a 95% percentile bootstrap
+    interval over samples (``n_boot`` resamples, ``seed``), or None for fewer than 4 samples or a fit with
+    a <= 0 (the reward model does not rank by quality, so b / a has no meaning).
+    """
+    r, q, lr = (np.asarray(x, dtype=float) for x in (rewards, quality, log_ref))
+    if not (r.shape == q.shape == lr.shape):
+        raise ValueError(f"learned_alpha: rewards {r.shape}, quality {q.shape}, log_ref {lr.shape} must match")
+    n = len(r)
+    if n < 4:
+        return None
+
+    def fit(idx: np.ndarray) -> tuple[float, float]:
+        coef, *_ = np.linalg.lstsq(np.c_[q[idx], lr[idx], np.ones(len(idx))], r[idx], rcond=None)
+        return float(coef[0]), float(coef[1])
+
+    a, b = fit(np.arange(n))
+    if not a > 0:
+        return None
+    rng = np.random.default_rng(seed)
+    boots = [bb / aa for aa, bb in (fit(rng.integers(0, n, n)) for _ in range(n_boot)) if aa > 0]
+    lo, hi = np.percentile(boots, [2.5, 97.5]) if boots else (float("nan"), float("nan"))
+    return {"alpha": b / a, "ci_lo": float(lo), "ci_hi": float(hi), "quality_coef": a, "n": n}

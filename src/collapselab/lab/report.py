@@ -21,12 +21,12 @@ from collapselab.lab import figures as F
 from collapselab.lab.control import control_section
 from collapselab.lab.mitigate import mitigation_section, steer_section
 from collapselab.lab.paper import PARSE_FLOOR, config_number, side_by_side
-from collapselab.lab.predict import predicted_vs_observed, with_sentiment
+from collapselab.lab.predict import learned_alpha, predicted_vs_observed, with_sentiment
 from collapselab.lab.render import Doc
 from collapselab.lab.render import ci_of as _ci
 from collapselab.lab.render import fmt as _fmt
 from collapselab.lab.results import (LabResults, LabRun, collect, entropy_per_completion, persona_samples,
-                                     read_ref_logp, read_scores)
+                                     read_quality, read_ref_logp, read_scores)
 from collapselab.optimum import gamma
 from collapselab.layout import read_meta
 
@@ -262,51 +262,63 @@ def _prediction_section(doc: Doc, res: LabResults, figs: _Figs, run: LabRun) -> 
         observed[f["role"]] = (float(f["beta"]), with_sentiment([r.get("parsed") for r in rows]))
     rows = predicted_vs_observed(ref_parsed, rewards, observed)
     alpha, rows_a = run.typicality, None
-    log_ref = read_ref_logp(run.start_scores, texts) if alpha > 0 else None
-    if log_ref is not None:  # the same rows with the labels' typicality term added to the weights
-        rows_a = predicted_vs_observed(ref_parsed, rewards, observed, ref_log_ref=log_ref, alpha=alpha)
+    quality, log_ref = read_quality(run.start_scores, texts), read_ref_logp(run.start_scores, texts)
+    if quality is not None and (alpha == 0 or log_ref is not None):  # the labels' own reward
+        rows_a = predicted_vs_observed(ref_parsed, quality, observed, ref_log_ref=log_ref, alpha=alpha)
     doc.p("The KL-regularised optimum pi* = pi0 exp(R/beta)/Z implies each attribute's marginal after alignment "
           f"is pi0(a) E[exp(R/beta) | a] / Z. pi0 is the policy PPO and DPO start from and are held to by the KL term, "
           f"here the {pi0} model (`lab.align_start`); the marginal is estimated from its own persona samples, weighted "
-          "by exp(reward-model score / beta) (ESS: the weights' effective sample size; small ESS = noisy "
-          "prediction). Where observed and predicted differ, the gap is optimisation dynamics or reward-model error: "
-          "the paper's mode collapse proper. DPO's target uses the annotator's Bradley-Terry reward, which the reward "
-          "model estimates, so the same weights serve both. At small beta the weights concentrate on a few samples "
+          "by exp(R / beta) (ESS: the weights' effective sample size; small ESS = noisy prediction). "
+          "At small beta the weights concentrate on a few samples "
           f"(ESS < {MIN_ESS}): those rows give no usable prediction and need more reference samples. "
           "'TV from sampling alone' is the 95th percentile of TV(predicted, observed) when both come from one "
           "distribution (a parametric bootstrap: the reference samples resampled and re-weighted, the observed "
           "marginal redrawn from the prediction at its own sample size); a disagreement at or below it is one "
           "these sample sizes cannot tell from agreement.")
-    if alpha > 0:
-        _typicality_note(doc, run, res, alpha, rows_a is not None, pi0)
+    _reward_note(doc, run, res, alpha, quality is not None, log_ref is not None, pi0)
+    if rows_a is not None and alpha > 0:
+        ok = [i for i, p in enumerate(ref_parsed) if p]
+        fit = learned_alpha(rewards[ok], quality[ok], log_ref[ok])
+        if fit is not None:
+            doc.p(f"What the reward model learned of the labels' typicality: fitted on the {fit['n']} parsed {pi0} "
+                  f"personas, its score is {fit['quality_coef']:.3g} x the annotator's quality plus "
+                  f"alpha = {_f3(fit['alpha'])} [{_f3(fit['ci_lo'])}, {_f3(fit['ci_hi'])}] (95% bootstrap CI) x "
+                  f"log pi_base per unit of quality, against the labels' alpha = {alpha:g} "
+                  "(`predict.learned_alpha`, a least-squares fit of R on the annotator's two terms).")
     if not rows:
         doc.p(f"No {pi0} persona sample parsed (or no aligned run was evaluated): nothing to predict.")
         return
     table, unreliable = [], []
+    counts: dict[str, list[str]] = {}
     for i, r in enumerate(rows):
-        variants = [("alpha = 0", r)]
+        variants = [("reward model", r)]
         if rows_a is not None:
             ra = rows_a[i]
-            variants.append((f"alpha = {alpha:g}, gamma = {ra['gamma']:.3g}", ra))
+            variants.append((f"annotator, alpha = {alpha:g}, gamma = {ra['gamma']:.3g}", ra))
         for label, v in variants:
             if v["ess"] < MIN_ESS:
                 unreliable.append((v["run"], label, v["ess"]))
                 continue
+            verdict = _verdict(v)
+            counts.setdefault(label.split(",")[0], []).append(verdict)
             cells = [v["attribute"], v["run"], *([label] if rows_a is not None else []), f"{v['ess']:.1f}",
                      _fmt(v["tv_ref_pred"]), _fmt(v["tv_ref_obs"]), _fmt(v["tv_pred_obs"]),
-                     _fmt(v.get("tv_noise95")), _verdict(v)]
+                     _fmt(v.get("tv_noise95")), verdict]
             table.append(cells)
     if unreliable:
         doc.p(unreliable_sentence(unreliable))
     if table:
+        doc.p("Rows with ESS >= " + f"{MIN_ESS}: " + "; ".join(
+            f"{name}: {sum(v == 'agree' for v in vs)} of {len(vs)} agree, "
+            f"{sum(v == 'DISAGREE' for v in vs)} disagree beyond sampling noise" for name, vs in counts.items()) + ".")
         doc.table(["attribute", "run", *(["prediction"] if rows_a is not None else []), "ESS", f"TV({pi0}, predicted)",
                    f"TV({pi0}, observed)", "TV(predicted, observed)", "TV from sampling alone (95%)",
                    f"verdict (TV < 0.1, ESS >= {MIN_ESS})"], table)
-    for attr in ("extraversion", "review sentiment", "nationality"):
+    for attr in ("extraversion", "age band", "review sentiment", "nationality"):
         if any(r["attribute"] == attr for r in rows):
             p = F.predicted_observed(rows, attr, figs.path(f"predicted_{attr.replace(' ', '_')}.png"), rows_a,
                                      pi0=run.start_role.upper())
-            what = f"{pi0}, predicted at alpha = 0 and at the lab's alpha, observed" if rows_a else \
+            what = f"{pi0}, predicted from the reward model and from the annotator, observed" if rows_a else \
                 f"{pi0}, predicted, observed"
             doc.figures([(f"figures/{p.name}", f"{attr}: {what}")])
 
@@ -336,26 +348,34 @@ def _verdict(r: dict) -> str:
     return "DISAGREE (within sampling noise)" if noise is not None and gap <= noise else "DISAGREE"
 
 
-def _typicality_note(doc: Doc, run: LabRun, res: LabResults, alpha: float, have_log_ref: bool, pi0: str) -> None:
-    """What the prediction with the labels' typicality bias is, and gamma = 1 + alpha / beta per run."""
-    if not have_log_ref:
-        doc.p(f"The labels carry typicality bias alpha = {alpha:g}, but `{run.start_scores}` holds no log pi_base "
-              f"of the {pi0} personas (written by an older score job): only the alpha = 0 prediction is shown.")
+def _f3(x: float) -> str:
+    return f"{round(x, 3) + 0.0:.3f}"  # + 0.0: no "-0.000"
+
+
+def _reward_note(doc: Doc, run: LabRun, res: LabResults, alpha: float, have_quality: bool, have_log_ref: bool,
+                 pi0: str) -> None:
+    """The two rewards R the prediction weights by, and gamma = 1 + alpha / beta per run."""
+    if not have_quality or (alpha > 0 and not have_log_ref):
+        missing = " or ".join(w for w, have in (("annotator quality", have_quality),
+                                                 ("log pi_base", have_log_ref or alpha == 0)) if not have)
+        doc.p(f"R is the reward model's score. `{run.start_scores}` holds no {missing} of the {pi0} personas "
+              "(written by an older score job): the prediction from the annotator's own reward is not shown.")
         return
     reduce = json.loads(Path(run.start_scores).read_text()).get("typicality_reduce", "sum")
     gammas = ", ".join(f"{f['role']} (beta {float(f['beta']):g}): gamma = {gamma(float(f['beta']), alpha):.3g}"
                        for f in sorted(res.finals, key=lambda f: (f["algo"], float(f["beta"]))))
-    doc.p(f"Typicality: the annotator's labels carry alpha = {alpha:g} (`lab.typicality`), i.e. its score is "
-          "r + alpha log pi_base(answer | request) (Verbalized Sampling eq. 1). The optimum for that reward is "
-          "pi0 exp((R + alpha log pi_base) / beta) / Z; where pi0 and pi_base agree it is pi_base sharpened by "
-          f"gamma = 1 + alpha / beta (their eq. 3). Here pi0 is the {pi0} model and pi_base the pretrained base, so "
-          f"gamma is exact only where the two agree. log pi_base of each {pi0} persona comes from the `score/start` "
-          "job "
-          f"by the annotator's own rule (the request on its own line; log-probabilities {REDUCTIONS.get(reduce, reduce)}, "
-          f"`annotator.typicality_reduce={reduce}`). Each run gets two predictions: alpha = 0 weights by exp(R/beta) alone; alpha adds "
-          "alpha log pi_base. The reward model was trained on the biased labels and may have learned part of the "
-          "typicality term already; the two predictions are the ends of that range (it learned all of it: alpha = 0; "
-          f"none: alpha). gamma = 1 + alpha / beta per run: {gammas}.")
+    typ = (f"r + alpha log pi_base(answer | request) with alpha = {alpha:g} (`lab.typicality`, Verbalized Sampling "
+           f"eq. 1; log pi_base by the annotator's own rule: the request on its own line, log-probabilities "
+           f"{REDUCTIONS.get(reduce, reduce)}, `annotator.typicality_reduce={reduce}`)") if alpha > 0 else "r (alpha = 0)"
+    doc.p("Each run gets two predictions, one per reward R. **Reward model**: R is the reward model's score, the "
+          "reward PPO maximises. **Annotator**: R is the reward of the labels themselves, the annotator's "
+          f"Bradley-Terry score {typ}, r its quality score: the optimum of the objective the preference labels "
+          "encode, which DPO targets directly and the reward model estimates. "
+          f"Where pi0 and pi_base agree it is pi_base sharpened by gamma = 1 + alpha / beta (their eq. 3); here pi0 "
+          f"is the {pi0} model and pi_base the pretrained base, so gamma is exact only where the two agree: "
+          f"{gammas}. Where the reward-model prediction agrees with the observed marginal and the annotator's does "
+          "not, the runs reached the optimum of the reward they were given, and that reward missed part of the "
+          "labels' preference.")
 
 
 def _toy_section(doc: Doc, figs: _Figs, run: LabRun) -> None:

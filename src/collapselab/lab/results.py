@@ -158,18 +158,21 @@ def texts_digest(texts: list[str]) -> str:
 
 
 def write_scores(path: Path, texts: list[str], scores: np.ndarray, ref_logp: np.ndarray | None = None,
-                 **meta: str) -> Path:
+                 quality: np.ndarray | None = None, **meta: str) -> Path:
     """Save [N] reward-model scores of ``texts`` (in order), optionally their [N] log pi_ref under the base
-    (``ref_logp``, the annotator's typicality term), with what made them (``meta``: paths, prompt, rule)."""
+    (``ref_logp``, the annotator's typicality term) and the annotator's [N] quality scores on the Bradley-Terry
+    logit scale (``quality``: score / temperature, without the typicality term), with what made them
+    (``meta``: paths, prompt, rule)."""
     scores = np.asarray(scores, dtype=float)
     if scores.shape != (len(texts),):
         raise ValueError(f"{len(texts)} texts but scores of shape {scores.shape}")
     data = {**meta, "n": len(texts), "texts_sha256": texts_digest(texts), "scores": [float(x) for x in scores]}
-    if ref_logp is not None:
-        ref_logp = np.asarray(ref_logp, dtype=float)
-        if ref_logp.shape != (len(texts),):
-            raise ValueError(f"{len(texts)} texts but ref_logp of shape {ref_logp.shape}")
-        data["ref_logp"] = [float(x) for x in ref_logp]
+    for name, values in (("ref_logp", ref_logp), ("quality", quality)):
+        if values is not None:
+            values = np.asarray(values, dtype=float)
+            if values.shape != (len(texts),):
+                raise ValueError(f"{len(texts)} texts but {name} of shape {values.shape}")
+            data[name] = [float(x) for x in values]
     return atomic_write_json(path, data)
 
 
@@ -185,7 +188,17 @@ def read_scores(path: Path, texts: list[str]) -> np.ndarray:
     return np.asarray(_read_checked(path, texts)["scores"], dtype=float)
 
 
+def _read_optional(path: Path, texts: list[str], name: str) -> np.ndarray | None:
+    data = _read_checked(path, texts)
+    return np.asarray(data[name], dtype=float) if name in data else None
+
+
 def read_ref_logp(path: Path, texts: list[str]) -> np.ndarray | None:
     """[N] log pi_ref(text | request) under the base (``score/start``'s file), None if the file has none."""
-    data = _read_checked(path, texts)
-    return np.asarray(data["ref_logp"], dtype=float) if "ref_logp" in data else None
+    return _read_optional(path, texts, "ref_logp")
+
+
+def read_quality(path: Path, texts: list[str]) -> np.ndarray | None:
+    """[N] annotator quality scores r(answer) of ``texts`` on the Bradley-Terry logit scale, without the
+    typicality term (``score/start``'s file), None if the file has none (written by an older score job)."""
+    return _read_optional(path, texts, "quality")

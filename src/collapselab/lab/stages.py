@@ -225,16 +225,23 @@ def scores_path(state: Any) -> Path:
 
 def _score_key(state: Any) -> str:
     # the reward model's and the base's paths carry their config hashes; the texts, whatever evaluated them;
-    # the reduce rule of log pi_ref (the reward config's annotator node)
+    # the reduce rule of log pi_ref (the reward config's annotator node); QUALITY_RULE: the annotator's own score
     reduce = _align_cfg(state, "reward").annotator.typicality_reduce
     return config_hash([state.results["reward"]["model"], PERSONA_INSTRUCTION, texts_digest(_start_personas(state)),
-                        state.results["base"]["path"], reduce])
+                        state.results["base"]["path"], reduce, QUALITY_RULE])
+
+
+# how the score job computes each persona's annotator quality (the prediction's r_quality): in the key, so a
+# score file written before it (no quality) is made again
+QUALITY_RULE = "Annotator().score(request, answer.strip()) / temperature"
 
 
 def _run_score(state: Any) -> Result:
-    """Reward-model scores of the starting policy's persona samples and their log pi_ref under the base:
-    the weights exp((R + alpha log pi_ref) / beta) of the report's prediction."""
+    """Reward-model scores of the starting policy's persona samples, their log pi_ref under the base and the
+    annotator's quality score: the weights exp(R / beta) and exp((r_quality + alpha log pi_ref) / beta) of the
+    report's two predictions."""
     from collapselab.align.pairs import reference_logprobs  # torch
+    from collapselab.world.annotator import Annotator
 
     texts, reward = _start_personas(state), state.results["reward"]["model"]
     requests = [PERSONA_INSTRUCTION] * len(texts)
@@ -242,7 +249,11 @@ def _run_score(state: Any) -> Result:
     # the annotator's own typicality rule (align.pairs.reference_logprobs: what the base reads before the
     # answer, and the reduce), on the answer stripped as the pairs' answers are, so alpha means the same here
     ref = reference_logprobs(cfg, requests, [t.strip() for t in texts]) if texts else []
+    # r_quality on the labels' Bradley-Terry scale, as the pairs' annotator scores an answer (stripped)
+    annotator = Annotator()
+    quality = [annotator.score(q, t.strip()) / annotator.temperature for q, t in zip(requests, texts, strict=True)]
     path = write_scores(scores_path(state), texts, reward_scores(reward, requests, texts), ref_logp=np.asarray(ref),
+                        quality=np.asarray(quality), quality_rule=QUALITY_RULE,
                         reward_model=str(reward), instruction=PERSONA_INSTRUCTION,
                         base_model=state.results["base"]["path"],
                         typicality_reduce=cfg.annotator.typicality_reduce,
