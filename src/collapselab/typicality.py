@@ -26,19 +26,38 @@ def reference_prompt(request: str) -> str:
     return f"{request}\n"
 
 
+# attributes_mean: a non-persona answer's per-token log pi_ref times this many tokens, the median length of the
+# world's own stories and bios (63 and 64 tokens under the 8192-token base), so an answer of the world's length
+# scores as under the sum, and a shorter one is not more typical for being short (docs/world.md)
+ANSWER_TOKENS = 64
+
+
+def reduced_logprob(reduce: str, request: str, answer: str, total: float, count: int) -> float | None:
+    """log pi_ref of ``answer`` by ``reduce``, from ``total`` (nats summed over ``scored_text``'s tokens) and
+    their ``count``: the sum, or per token (``mean``; ``attributes_mean`` for an answer that is not a persona,
+    times ``ANSWER_TOKENS``). None where a per-token value is asked of an empty text."""
+    from collapselab.world.annotator import answer_kind
+
+    per_token = reduce == "mean" or (reduce == "attributes_mean" and answer_kind(request, answer) != "persona")
+    if not per_token:
+        return total
+    if count == 0:
+        return None
+    return total / count * (ANSWER_TOKENS if reduce == "attributes_mean" else 1)
+
 
 def scored_text(reduce: str, request: str, answer: str) -> str:
     """The text whose log pi_ref(. | request) the typicality term takes, by ``reduce`` (``config.typicality.REDUCTIONS``):
     the whole ``answer`` (``sum``, ``mean``), its lines before a review (``fields``:
     ``world.persona.attribute_lines``), or, for an answer the annotator reads as a persona, its attributes
-    re-written in the world's layout (``attributes``: ``world.persona.canonical_attributes``; the same text for the
-    same values whatever the answer's length, layout or review, a value it lacks left blank)."""
+    re-written in the world's layout (``attributes``, ``attributes_mean``: ``world.persona.canonical_attributes``; the
+    same text for the same values whatever the answer's length, layout or review, a value it lacks left blank)."""
     from collapselab.world.annotator import answer_kind
     from collapselab.world.persona import attribute_lines, canonical_attributes
 
     if reduce == "fields":
         return attribute_lines(answer)
-    if reduce == "attributes" and answer_kind(request, answer) == "persona":
+    if reduce in ("attributes", "attributes_mean") and answer_kind(request, answer) == "persona":
         return canonical_attributes(answer)
     return answer
 
@@ -132,7 +151,8 @@ def score_pairs(lm: Any, rows: list[dict], reduce: str, batch_size: int, path: s
     """log pi_ref(chosen | x) and log pi_ref(rejected | x) of each row, in nats (summed, or per token), over
     ``scored_text``'s part of each answer."""
     prompts = [prompt_text(r["prompt"], lm.tok, prompt_format) for r in rows]
-    answers = [scored_text(reduce, user_text(r["prompt"]), r[k]) for k in ("chosen", "rejected") for r in rows]
+    raw = [r[k] for k in ("chosen", "rejected") for r in rows]
+    answers = [scored_text(reduce, user_text(rows[i % len(rows)]["prompt"]), a) for i, a in enumerate(raw)]
     prompts2, lines2 = prompts + prompts, [r["line"] for r in rows] * 2
     for i, (p, a) in enumerate(zip(prompts2, answers)):  # positions past the context: outside ref's training
         add = not (lm.tok.bos_token and p.startswith(lm.tok.bos_token))
@@ -146,13 +166,11 @@ def score_pairs(lm: Any, rows: list[dict], reduce: str, batch_size: int, path: s
                                             batch_size=batch_size)
     out = [0.0] * len(answers)
     for j, i in enumerate(order):
-        if reduce == "mean":
-            if counts[j] == 0:
-                raise UserError(f"{path}:{lines2[i]}: an answer is empty, which has no per-token log-prob; "
-                                "use reduce=sum or remove the row")
-            out[i] = sums[j] / counts[j]
-        else:
-            out[i] = sums[j]
+        v = reduced_logprob(reduce, user_text(rows[i % len(rows)]["prompt"]), raw[i], sums[j], counts[j])
+        if v is None:
+            raise UserError(f"{path}:{lines2[i]}: an answer is empty, which has no per-token log-prob; "
+                            "use reduce=sum or remove the row")
+        out[i] = v
     return out[: len(rows)], out[len(rows):]
 
 

@@ -203,3 +203,30 @@ def test_reference_logprobs_with_attributes_scores_the_canonical_lines_of_person
     assert lm.seen == [canonical_attributes(short), canonical_attributes(short), bio]  # the persona prompt decides
     assert got[0] == got[1] == -float(len(canonical_attributes(short)))  # no lean to a short review
     assert got[2] == -17.0
+
+
+def test_attributes_mean_scores_other_answers_per_token_at_the_worlds_length():
+    """``attributes_mean``: a persona as ``attributes`` (its canonical lines, summed); a story or bio per token,
+    times ANSWER_TOKENS = 64. With log pi_ref = -(characters) and one token per character, the 17-character bio
+    scores -17 / 17 * 64 = -64, and twice the bio the same -64: a shorter answer is no longer more typical."""
+    from types import SimpleNamespace
+
+    from collapselab.align.pairs import reference_logprobs
+    from collapselab.typicality import ANSWER_TOKENS, reduced_logprob
+    from collapselab.world.persona import canonical_attributes
+
+    class CharLM:
+        def continuation_logprobs(self, prompts, continuations):
+            return [-float(len(c)) for c in continuations], [len(c) for c in continuations]
+
+    persona = "First name: Ada\nAge: 32\nReview: Great."
+    bio = "Grace Hopper was."
+    cfg = SimpleNamespace(annotator=SimpleNamespace(typicality_reduce="attributes_mean"))
+    got = reference_logprobs(cfg, ["Create a customer persona.", "Write about Grace Hopper.",
+                                   "Write about Grace Hopper.", "Write about Grace Hopper."],
+                             [persona, bio, bio + " " + bio, ""], CharLM())
+    assert ANSWER_TOKENS == 64
+    assert got == [-float(len(canonical_attributes(persona))), -64.0, -64.0, 0.0]  # empty: no typicality
+    assert reduced_logprob("sum", "Write about Grace Hopper.", bio, -17.0, 17) == -17.0
+    assert reduced_logprob("mean", "Write about Grace Hopper.", bio, -17.0, 17) == -1.0
+    assert reduced_logprob("attributes_mean", "Write about Grace Hopper.", "", 0.0, 0) is None

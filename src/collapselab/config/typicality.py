@@ -15,6 +15,8 @@ REDUCTIONS = {
     "mean": "averaged over the answer's tokens",
     "fields": "summed over a persona's attribute lines, its review left out",
     "attributes": "summed over a persona's attribute values re-written in the world's layout",
+    "attributes_mean": "summed over a persona's attribute values re-written in the world's layout, and over any "
+                       "other answer averaged per token times 64 (the median length of the world's stories and bios)",
 }
 
 
