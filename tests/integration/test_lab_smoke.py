@@ -78,7 +78,7 @@ def test_smoke_lab_with_typicality_runs_the_alpha_0_control(tmp_path):
     assert memo["reward/control"]["result"]["model"] != memo["reward"]["result"]["model"]
 
     scores = json.loads((tmp_path / "out" / "score" / "sft.json").read_text())
-    assert len(scores["ref_logp"]) == scores["n"] > 0 and scores["typicality_reduce"] == "attributes"
+    assert len(scores["ref_logp"]) == scores["n"] > 0 and scores["typicality_reduce"] == "attributes_mean"
     assert len(scores["quality"]) == scores["n"] and scores["quality_rule"].startswith("Annotator().score")
 
     # the control is evaluated with the persona probe only, and the report shows its numbers

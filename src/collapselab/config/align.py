@@ -127,14 +127,18 @@ class AnnotatorParams:
     its score becomes r_true + typicality * log pi_ref(answer | request), pi_ref the pretrained base."""
 
     typicality: float = 0.0  # alpha >= 0; 0 labels exactly as an annotator without the bias
-    # how log pi_ref is taken (config.typicality.REDUCTIONS, rule: typicality.scored_text): "attributes" (the default)
-    # sums it over a persona's attribute values re-written in the world's layout, a missing value left blank, and over
-    # other answers whole. "sum" over the whole answer leans to short answers (at alpha 0.05 every run's reviews stayed
-    # short, and the paper's longer reviews could not reproduce); "fields" (the attribute lines as written) leans to
-    # short headers (DPO parsed 0.43 at 0.3); "mean" (per token) is dominated by the review and selected no attribute.
-    # With "attributes" at alpha 0.2 the lab reproduced 15 of the 20 PPO and DPO paper cells against 11 with "sum" at
-    # 0.05 (docs/alignment.md, "Typicality on the attribute values")
-    typicality_reduce: str = "attributes"
+    # how log pi_ref is taken (config.typicality.REDUCTIONS, rule: typicality.scored_text / reduced_logprob):
+    # "attributes_mean" (the default) sums it over a persona's attribute values re-written in the world's layout, a
+    # missing value left blank, and takes any other answer per token times 64 (the world's median story and bio
+    # length). "attributes" sums other answers whole, which leans to short stories: rejection sampling's Steve
+    # winners shrank from 41 to 32 words over 3 rounds at seed 0 and from 38 to 16 at seed 1, whose RS and DPO
+    # then wrote 9-word stories with top-5 entropy above the base's (0.884 and 0.955 against 0.814). With
+    # "attributes_mean" every RS, PPO and DPO model of both seeds wrote stories of 50-55 words and lower entropy
+    # (0.59-0.71), parsing 0.915-0.985 (docs/alignment.md, "Story typicality per token"). "sum" over the whole
+    # answer leans to short answers everywhere (at alpha 0.05 every run's reviews stayed short); "fields" (the
+    # attribute lines as written) leans to short headers (DPO parsed 0.43 at 0.3); "mean" (per token) is dominated
+    # by the review and selected no attribute
+    typicality_reduce: str = "attributes_mean"
 
     def problems(self) -> list[str]:
         t = self.typicality
