@@ -25,11 +25,13 @@ import numpy as np
 
 
 def main() -> None:
+    from collapselab.config.typicality import REDUCTIONS
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pairs", required=True, help="a lab pairs.jsonl (conversational rows)")
     ap.add_argument("--base", required=True, help="the pretrained base model folder (pi_ref)")
     ap.add_argument("--alphas", type=float, nargs="+", default=[0.0, 0.01, 0.05])
-    ap.add_argument("--reduce", nargs="+", default=["sum", "mean"], choices=["sum", "mean", "fields", "attributes"])
+    ap.add_argument("--reduce", nargs="+", default=["sum", "mean"], choices=list(REDUCTIONS))
     ap.add_argument("--seed", type=int, default=0, help="the estimator's seed (pair orientation)")
     ap.add_argument("--label-seed", type=int, default=1, help="the relabelling draws (not the pairs stage's 0)")
     ap.add_argument("--out", default=None, help="write the table's rows as JSON here")
@@ -39,7 +41,7 @@ def main() -> None:
     from collapselab.errors import UserError
     from collapselab.models import load_causal_lm
     from collapselab.probes.generation import HFLanguageModel
-    from collapselab.typicality import estimate, reference_prompt, scored_text
+    from collapselab.typicality import estimate, reduced_logprob, reference_prompt, scored_text
     from collapselab.world.annotator import Annotator
 
     rows = [json.loads(line) for line in Path(args.pairs).read_text().splitlines() if line.strip()]
@@ -62,8 +64,10 @@ def main() -> None:
 
     def logp(reduce: str) -> tuple[np.ndarray, np.ndarray]:
         """log pi_ref of each pair's answers by the annotator's own rule (``typicality.scored_text``)."""
-        out = [np.array(s) / np.maximum(n, 1) if reduce == "mean" else np.array(s)
-               for s, n in score("sum" if reduce == "mean" else reduce)]
+        out = []
+        for (sums, counts), xs in zip(score("sum" if reduce == "mean" else reduce), (a, b)):
+            vals = [reduced_logprob(reduce, u, x, t, n) for u, x, t, n in zip(user, xs, sums, counts)]
+            out.append(np.array([0.0 if v is None else v for v in vals]))  # an empty answer: no typicality
         return out[0], out[1]
     plain = Annotator().label_pairs(user, a, b, seed=args.label_seed)
     quality = {(q, x): Annotator().score(q, x) for q, x in zip(user + user, a + b)}

@@ -43,7 +43,10 @@ def train_dpo(cfg: DPOStage, tracker_dir: Path) -> Path:
         return run
     sft = start_policy(cfg, tracker_dir)  # SFT, or RS with start=rs
     # the SFT pairs the reward model learns from, or (dpo.pairs_from=start) pairs sampled from the start policy
-    pairs = build_pairs(cfg, tracker_dir, *((sft, cfg.dpo_pairs_key()) if cfg.on_policy_pairs() else ()))
+    if cfg.on_policy_pairs():
+        pairs = build_pairs(cfg, tracker_dir, policy=sft, key=cfg.dpo_pairs_key())
+    else:
+        pairs = build_pairs(cfg, tracker_dir)
     rows = preference_rows(read_pairs(pairs, "train"))
     dtype = begin_work(cfg)
     model, tok = load_causal_lm(sft, dtype=dtype)
