@@ -152,7 +152,8 @@ def score_pairs(lm: Any, rows: list[dict], reduce: str, batch_size: int, path: s
     ``scored_text``'s part of each answer."""
     prompts = [prompt_text(r["prompt"], lm.tok, prompt_format) for r in rows]
     raw = [r[k] for k in ("chosen", "rejected") for r in rows]
-    answers = [scored_text(reduce, user_text(rows[i % len(rows)]["prompt"]), a) for i, a in enumerate(raw)]
+    requests = [user_text(r["prompt"]) for r in rows] * 2  # each answer's request, in raw's order
+    answers = [scored_text(reduce, q, a) for q, a in zip(requests, raw)]
     prompts2, lines2 = prompts + prompts, [r["line"] for r in rows] * 2
     for i, (p, a) in enumerate(zip(prompts2, answers)):  # positions past the context: outside ref's training
         add = not (lm.tok.bos_token and p.startswith(lm.tok.bos_token))
@@ -166,7 +167,7 @@ def score_pairs(lm: Any, rows: list[dict], reduce: str, batch_size: int, path: s
                                             batch_size=batch_size)
     out = [0.0] * len(answers)
     for j, i in enumerate(order):
-        v = reduced_logprob(reduce, user_text(rows[i % len(rows)]["prompt"]), raw[i], sums[j], counts[j])
+        v = reduced_logprob(reduce, requests[i], raw[i], sums[j], counts[j])
         if v is None:
             raise UserError(f"{path}:{lines2[i]}: an answer is empty, which has no per-token log-prob; "
                             "use reduce=sum or remove the row")

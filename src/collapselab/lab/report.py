@@ -26,7 +26,7 @@ from collapselab.lab.render import Doc
 from collapselab.lab.render import ci_of as _ci
 from collapselab.lab.render import fmt as _fmt
 from collapselab.lab.results import (LabResults, LabRun, collect, entropy_per_completion, persona_samples,
-                                     read_quality, read_ref_logp, read_scores)
+                                     read_score_file)
 from collapselab.optimum import gamma
 from collapselab.layout import read_meta
 
@@ -255,14 +255,15 @@ def _prediction_section(doc: Doc, res: LabResults, figs: _Figs, run: LabRun) -> 
     ref_rows = persona_samples(res.dirs[run.start_role])
     texts = [r["text"] for r in ref_rows]
     ref_parsed = with_sentiment([r.get("parsed") for r in ref_rows])
-    rewards = read_scores(run.start_scores, texts)  # the score/start job's file
+    scored = read_score_file(run.start_scores, texts)  # the score/start job's file
+    rewards = scored["scores"]
     observed = {}
     for f in res.finals:
         rows = persona_samples(res.dirs[f["role"]])
         observed[f["role"]] = (float(f["beta"]), with_sentiment([r.get("parsed") for r in rows]))
     rows = predicted_vs_observed(ref_parsed, rewards, observed)
     alpha, rows_a = run.typicality, None
-    quality, log_ref = read_quality(run.start_scores, texts), read_ref_logp(run.start_scores, texts)
+    quality, log_ref = scored["quality"], scored["ref_logp"]
     if quality is not None and (alpha == 0 or log_ref is not None):  # the labels' own reward
         rows_a = predicted_vs_observed(ref_parsed, quality, observed, ref_log_ref=log_ref, alpha=alpha)
     doc.p("The KL-regularised optimum pi* = pi0 exp(R/beta)/Z implies each attribute's marginal after alignment "
@@ -275,7 +276,7 @@ def _prediction_section(doc: Doc, res: LabResults, figs: _Figs, run: LabRun) -> 
           "distribution (a parametric bootstrap: the reference samples resampled and re-weighted, the observed "
           "marginal redrawn from the prediction at its own sample size); a disagreement at or below it is one "
           "these sample sizes cannot tell from agreement.")
-    _reward_note(doc, run, res, alpha, quality is not None, log_ref is not None, pi0)
+    _reward_note(doc, run, res, alpha, quality is not None, log_ref is not None, pi0, scored["typicality_reduce"])
     if rows_a is not None and alpha > 0:
         ok = [i for i, p in enumerate(ref_parsed) if p]
         fit = learned_alpha(rewards[ok], quality[ok], log_ref[ok])
@@ -353,7 +354,7 @@ def _f3(x: float) -> str:
 
 
 def _reward_note(doc: Doc, run: LabRun, res: LabResults, alpha: float, have_quality: bool, have_log_ref: bool,
-                 pi0: str) -> None:
+                 pi0: str, reduce: str) -> None:
     """The two rewards R the prediction weights by, and gamma = 1 + alpha / beta per run."""
     if not have_quality or (alpha > 0 and not have_log_ref):
         missing = " or ".join(w for w, have in (("annotator quality", have_quality),
@@ -361,7 +362,6 @@ def _reward_note(doc: Doc, run: LabRun, res: LabResults, alpha: float, have_qual
         doc.p(f"R is the reward model's score. `{run.start_scores}` holds no {missing} of the {pi0} personas "
               "(written by an older score job): the prediction from the annotator's own reward is not shown.")
         return
-    reduce = json.loads(Path(run.start_scores).read_text()).get("typicality_reduce", "sum")
     gammas = ", ".join(f"{f['role']} (beta {float(f['beta']):g}): gamma = {gamma(float(f['beta']), alpha):.3g}"
                        for f in sorted(res.finals, key=lambda f: (f["algo"], float(f["beta"]))))
     typ = (f"r + alpha log pi_base(answer | request) with alpha = {alpha:g} (`lab.typicality`, Verbalized Sampling "

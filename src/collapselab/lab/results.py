@@ -183,22 +183,26 @@ def _read_checked(path: Path, texts: list[str]) -> dict:
     return data
 
 
+def read_score_file(path: Path, texts: list[str]) -> dict:
+    """``score/start``'s file for ``texts``, read once: ``scores`` [N] (reward model), ``ref_logp`` and ``quality``
+    [N] or None where the file has none (written by an older score job), and its ``typicality_reduce``;
+    ValueError if the file scored other texts."""
+    data = _read_checked(path, texts)
+    arrays = {k: np.asarray(data[k], dtype=float) if k in data else None for k in ("scores", "ref_logp", "quality")}
+    return {**arrays, "typicality_reduce": data.get("typicality_reduce", "sum")}
+
+
 def read_scores(path: Path, texts: list[str]) -> np.ndarray:
     """[N] reward-model scores (``score/start``'s file) of ``texts``; ValueError if the file scored other texts."""
-    return np.asarray(_read_checked(path, texts)["scores"], dtype=float)
-
-
-def _read_optional(path: Path, texts: list[str], name: str) -> np.ndarray | None:
-    data = _read_checked(path, texts)
-    return np.asarray(data[name], dtype=float) if name in data else None
+    return read_score_file(path, texts)["scores"]
 
 
 def read_ref_logp(path: Path, texts: list[str]) -> np.ndarray | None:
     """[N] log pi_ref(text | request) under the base (``score/start``'s file), None if the file has none."""
-    return _read_optional(path, texts, "ref_logp")
+    return read_score_file(path, texts)["ref_logp"]
 
 
 def read_quality(path: Path, texts: list[str]) -> np.ndarray | None:
     """[N] annotator quality scores r(answer) of ``texts`` on the Bradley-Terry logit scale, without the
     typicality term (``score/start``'s file), None if the file has none (written by an older score job)."""
-    return _read_optional(path, texts, "quality")
+    return read_score_file(path, texts)["quality"]
