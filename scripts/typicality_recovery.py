@@ -4,7 +4,7 @@
         --base artifacts/base/<hash> --alphas 0 0.01 0.05 --reduce sum mean
 
 The answers of each pair are kept; only the labels are redrawn, by the world's annotator with
-``typicality=alpha`` (its Bradley-Terry draw and the pairs stage's log pi_ref rule, ``typicality.scored_text`` for each ``--reduce``), with its own
+``typicality=alpha`` (its Bradley-Terry draw and the pairs stage's log pi_ref rule, ``typicality.scored`` for each ``--reduce``), with its own
 ``--label-seed``: the file's chosen/rejected order was set by the pairs stage's draws, and
 reusing those uniform numbers on that order would tie the new labels to the old picks (labels
 more deterministic than Bradley-Terry: every coefficient came out about twice too large).
@@ -41,7 +41,7 @@ def main() -> None:
     from collapselab.errors import UserError
     from collapselab.models import load_causal_lm
     from collapselab.probes.generation import HFLanguageModel
-    from collapselab.typicality import estimate, reduced_logprob, reference_prompt, scored_text
+    from collapselab.typicality import estimate, reference_prompt, scored
     from collapselab.world.annotator import Annotator
 
     rows = [json.loads(line) for line in Path(args.pairs).read_text().splitlines() if line.strip()]
@@ -51,24 +51,27 @@ def main() -> None:
     model, tok = load_causal_lm(args.base)
     lm = HFLanguageModel(model, tok, name="base")
     prompts = [reference_prompt(u) for u in user]
-    scored: dict[str, tuple] = {}  # the scored text's rule ("sum" and "mean" share the whole answer) -> logp sums, counts
+    sums_of: dict[tuple, tuple] = {}  # scored texts -> their log pi_ref sums and token counts ("sum" and "mean" share)
 
-    def score(rule: str) -> tuple:
-        if rule not in scored:
-            scored[rule] = tuple(lm.continuation_logprobs(prompts, [scored_text(rule, u, x) for u, x in zip(user, xs)])
-                                 for xs in (a, b))
-        return scored[rule]
+    def score(texts: list[str]) -> tuple:
+        if tuple(texts) not in sums_of:
+            sums_of[tuple(texts)] = lm.continuation_logprobs(prompts, texts)
+        return sums_of[tuple(texts)]
 
-    (_, na), (_, nb) = score("sum")
+    _, na = score(a)
+    _, nb = score(b)
     ntok = {x: n for x, n in zip(a + b, list(na) + list(nb))}  # whole answers' tokens, for the length column
 
     def logp(reduce: str) -> tuple[np.ndarray, np.ndarray]:
-        """log pi_ref of each pair's answers by the annotator's own rule (``typicality.scored_text``)."""
+        """log pi_ref of each pair's answers by the annotator's own rule (``typicality.scored``)."""
         out = []
-        for (sums, counts), xs in zip(score("sum" if reduce == "mean" else reduce), (a, b)):
-            vals = [reduced_logprob(reduce, u, x, t, n) for u, x, t, n in zip(user, xs, sums, counts)]
+        for xs in (a, b):
+            rules = [scored(reduce, u, x) for u, x in zip(user, xs)]
+            sums, counts = score([r.text for r in rules])
+            vals = [r.value(t, n) for r, t, n in zip(rules, sums, counts)]
             out.append(np.array([0.0 if v is None else v for v in vals]))  # an empty answer: no typicality
         return out[0], out[1]
+
     plain = Annotator().label_pairs(user, a, b, seed=args.label_seed)
     quality = {(q, x): Annotator().score(q, x) for q, x in zip(user + user, a + b)}
 

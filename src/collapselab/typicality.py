@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,34 +33,39 @@ def reference_prompt(request: str) -> str:
 ANSWER_TOKENS = 64
 
 
-def reduced_logprob(reduce: str, request: str, answer: str, total: float, count: int) -> float | None:
-    """log pi_ref of ``answer`` by ``reduce``, from ``total`` (nats summed over ``scored_text``'s tokens) and
-    their ``count``: the sum, or per token (``mean``; ``attributes_mean`` for an answer that is not a persona,
-    times ``ANSWER_TOKENS``). None where a per-token value is asked of an empty text."""
-    from collapselab.world.annotator import answer_kind
+@dataclass(frozen=True)
+class Scored:
+    """What the typicality term takes of one answer: ``text``, whose log pi_ref(. | request) is summed over its
+    tokens, and ``per_token``: None where that sum is the value, else the value is the mean per token times it."""
 
-    per_token = reduce == "mean" or (reduce == "attributes_mean" and answer_kind(request, answer) != "persona")
-    if not per_token:
-        return total
-    if count == 0:
-        return None
-    return total / count * (ANSWER_TOKENS if reduce == "attributes_mean" else 1)
+    text: str
+    per_token: float | None = None
+
+    def value(self, total: float, count: int) -> float | None:
+        """log pi_ref from ``total`` (nats summed over ``text``'s tokens) and their ``count``; None where a per-token
+        value is asked of an empty text."""
+        if self.per_token is None:
+            return total
+        return None if count == 0 else total / count * self.per_token
 
 
-def scored_text(reduce: str, request: str, answer: str) -> str:
-    """The text whose log pi_ref(. | request) the typicality term takes, by ``reduce`` (``config.typicality.REDUCTIONS``):
-    the whole ``answer`` (``sum``, ``mean``), its lines before a review (``fields``:
-    ``world.persona.attribute_lines``), or, for an answer the annotator reads as a persona, its attributes
-    re-written in the world's layout (``attributes``, ``attributes_mean``: ``world.persona.canonical_attributes``; the
-    same text for the same values whatever the answer's length, layout or review, a value it lacks left blank)."""
+def scored(reduce: str, request: str, answer: str) -> Scored:
+    """The typicality term's rule for one answer, by ``reduce`` (``config.typicality.REDUCTIONS``): the whole
+    ``answer`` summed (``sum``) or per token (``mean``); its lines before a review (``fields``:
+    ``world.persona.attribute_lines``); or, for an answer the annotator reads as a persona, its attributes re-written in
+    the world's layout and summed (``attributes``, ``attributes_mean``: ``world.persona.canonical_attributes``; the same
+    text for the same values whatever the answer's length, layout or review, a value it lacks left blank), any other
+    answer whole, summed (``attributes``) or per token times ``ANSWER_TOKENS`` (``attributes_mean``)."""
     from collapselab.world.annotator import answer_kind
     from collapselab.world.persona import attribute_lines, canonical_attributes
 
     if reduce == "fields":
-        return attribute_lines(answer)
-    if reduce in ("attributes", "attributes_mean") and answer_kind(request, answer) == "persona":
-        return canonical_attributes(answer)
-    return answer
+        return Scored(attribute_lines(answer))
+    if reduce in ("sum", "mean"):
+        return Scored(answer, 1.0 if reduce == "mean" else None)
+    if answer_kind(request, answer) == "persona":
+        return Scored(canonical_attributes(answer))
+    return Scored(answer, float(ANSWER_TOKENS) if reduce == "attributes_mean" else None)
 
 
 def read_pairs(path: str | Path, max_pairs: int | None = None, quality_key: str | None = None) -> list[dict]:
@@ -148,12 +154,13 @@ def user_text(prompt: str | list[dict]) -> str:
 
 def score_pairs(lm: Any, rows: list[dict], reduce: str, batch_size: int, path: str,
                 prompt_format: str = "plain") -> tuple[list[float], list[float]]:
-    """log pi_ref(chosen | x) and log pi_ref(rejected | x) of each row, in nats (summed, or per token), over
-    ``scored_text``'s part of each answer."""
+    """log pi_ref(chosen | x) and log pi_ref(rejected | x) of each row, in nats (summed, or per token), by
+    ``scored``'s rule for each answer."""
     prompts = [prompt_text(r["prompt"], lm.tok, prompt_format) for r in rows]
     raw = [r[k] for k in ("chosen", "rejected") for r in rows]
     requests = [user_text(r["prompt"]) for r in rows] * 2  # each answer's request, in raw's order
-    answers = [scored_text(reduce, q, a) for q, a in zip(requests, raw)]
+    rules = [scored(reduce, q, a) for q, a in zip(requests, raw)]
+    answers = [x.text for x in rules]
     prompts2, lines2 = prompts + prompts, [r["line"] for r in rows] * 2
     for i, (p, a) in enumerate(zip(prompts2, answers)):  # positions past the context: outside ref's training
         add = not (lm.tok.bos_token and p.startswith(lm.tok.bos_token))
@@ -167,7 +174,7 @@ def score_pairs(lm: Any, rows: list[dict], reduce: str, batch_size: int, path: s
                                             batch_size=batch_size)
     out = [0.0] * len(answers)
     for j, i in enumerate(order):
-        v = reduced_logprob(reduce, requests[i], raw[i], sums[j], counts[j])
+        v = rules[i].value(sums[j], counts[j])
         if v is None:
             raise UserError(f"{path}:{lines2[i]}: an answer is empty, which has no per-token log-prob; "
                             "use reduce=sum or remove the row")

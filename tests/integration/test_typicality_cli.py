@@ -106,7 +106,7 @@ def test_scores_condition_on_the_plain_request_or_the_chat_template(tmp_path, ti
 
 def test_the_estimator_scores_the_part_of_each_answer_the_annotators_reduce_scores():
     """reduce=fields / attributes take log pi_ref over the same text as the lab's annotator
-    (``typicality.scored_text``), so alpha planted with them is estimated on like terms."""
+    (``typicality.scored``), so alpha planted with them is estimated on like terms."""
     from collapselab.typicality import score_pairs
     from collapselab.world.persona import canonical_attributes
 

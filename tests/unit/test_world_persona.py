@@ -212,7 +212,7 @@ def test_attributes_mean_scores_other_answers_per_token_at_the_worlds_length():
     from types import SimpleNamespace
 
     from collapselab.align.pairs import reference_logprobs
-    from collapselab.typicality import ANSWER_TOKENS, reduced_logprob
+    from collapselab.typicality import ANSWER_TOKENS, scored
     from collapselab.world.persona import canonical_attributes
 
     class CharLM:
@@ -227,6 +227,11 @@ def test_attributes_mean_scores_other_answers_per_token_at_the_worlds_length():
                              [persona, bio, bio + " " + bio, ""], CharLM())
     assert ANSWER_TOKENS == 64
     assert got == [-float(len(canonical_attributes(persona))), -64.0, -64.0, 0.0]  # empty: no typicality
-    assert reduced_logprob("sum", "Write about Grace Hopper.", bio, -17.0, 17) == -17.0
-    assert reduced_logprob("mean", "Write about Grace Hopper.", bio, -17.0, 17) == -1.0
-    assert reduced_logprob("attributes_mean", "Write about Grace Hopper.", "", 0.0, 0) is None
+    q = "Write about Grace Hopper."
+    assert scored("sum", q, bio).value(-17.0, 17) == -17.0
+    assert scored("mean", q, bio).value(-17.0, 17) == -1.0
+    assert scored("attributes", q, bio).value(-17.0, 17) == -17.0  # not a persona: the whole bio, summed
+    assert scored("attributes_mean", q, "").value(0.0, 0) is None
+    # a persona under the persona rules: its canonical attribute lines, summed whatever the reduce says of stories
+    assert scored("attributes_mean", "Create a customer persona.", persona).text == canonical_attributes(persona)
+    assert scored("attributes_mean", "Create a customer persona.", persona).value(-30.0, 15) == -30.0

@@ -73,17 +73,15 @@ def reference_lm(cfg: PairsStage) -> Any:
 
 def reference_logprobs(cfg: PairsStage, requests: list[str], answers: list[str], lm: Any = None) -> list[float]:
     """log pi_ref(answer | request) under the pretrained base, in nats, conditioned as
-    ``typicality.reference_prompt`` says and taken over ``typicality.scored_text``'s part of the answer, by
-    ``annotator.typicality_reduce`` (``typicality.reduced_logprob``; the estimator, eval/typicality.py, scores the
-    same way): summed, or per token. ``lm``: ``reference_lm(cfg)``, loaded once by a caller that scores several times
+    ``typicality.reference_prompt`` says and taken by ``typicality.scored``'s rule for
+    ``annotator.typicality_reduce`` (the estimator, eval/typicality.py, scores the same way): summed, or per token. ``lm``: ``reference_lm(cfg)``, loaded once by a caller that scores several times
     (None: loaded here)."""
-    from collapselab.typicality import reduced_logprob, reference_prompt, scored_text
+    from collapselab.typicality import reference_prompt, scored
 
     lm = lm if lm is not None else reference_lm(cfg)
-    reduce = cfg.annotator.typicality_reduce
-    scored = [scored_text(reduce, r, a) for r, a in zip(requests, answers, strict=True)]
-    sums, counts = lm.continuation_logprobs([reference_prompt(r) for r in requests], scored)
-    out = [reduced_logprob(reduce, r, a, s, n) for r, a, s, n in zip(requests, answers, sums, counts, strict=True)]
+    rules = [scored(cfg.annotator.typicality_reduce, r, a) for r, a in zip(requests, answers, strict=True)]
+    sums, counts = lm.continuation_logprobs([reference_prompt(r) for r in requests], [x.text for x in rules])
+    out = [x.value(s, n) for x, s, n in zip(rules, sums, counts, strict=True)]
     return [0.0 if v is None else v for v in out]  # an empty answer: no per-token value, no typicality
 
 

@@ -127,7 +127,7 @@ class AnnotatorParams:
     its score becomes r_true + typicality * log pi_ref(answer | request), pi_ref the pretrained base."""
 
     typicality: float = 0.0  # alpha >= 0; 0 labels exactly as an annotator without the bias
-    # how log pi_ref is taken (config.typicality.REDUCTIONS, rule: typicality.scored_text / reduced_logprob):
+    # how log pi_ref is taken (config.typicality.REDUCTIONS, rule: typicality.scored):
     # "attributes_mean" (the default) sums it over a persona's attribute values re-written in the world's layout, a
     # missing value left blank, and takes any other answer per token times 64 (the world's median story and bio
     # length). "attributes" sums other answers whole, which leans to short stories: rejection sampling's Steve

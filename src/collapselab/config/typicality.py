@@ -9,7 +9,7 @@ from collapselab.config.app import register_schema
 from collapselab.config.common import choice, positive
 
 # How log pi_ref is taken over an answer: the annotator's term (``annotator.typicality_reduce``) and the
-# estimator (``reduce``) share these, and ``collapselab.typicality.scored_text`` is the one rule behind them.
+# estimator (``reduce``) share these, and ``collapselab.typicality.scored`` is the one rule behind them.
 REDUCTIONS = {
     "sum": "summed over the answer's tokens",
     "mean": "averaged over the answer's tokens",
