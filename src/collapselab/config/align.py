@@ -242,7 +242,7 @@ class RSParams:
     # 4: Llama 2's own count (rejection sampling for RLHF-V1 to V4, PPO on top for V5). Measured in the lab at two
     # seeds (docs/alignment.md, "Four rounds of rejection sampling"): against 3 rounds, the attribute cells the
     # issue requires (top-5 entropy, MBTI types, nationalities, age sd) reproduce for PPO and DPO at both seeds
-    # (8 and 8 of 8, against 7 and 5), PPO + DPO 14 and 16 of 20 paper cells (against 14 and 12); ~1 min a round
+    # (8 and 8 of 8, against 7 and 6), PPO + DPO 14 and 16 of 20 paper cells (against 14 and 12); ~1 min a round
     rounds: int = 4
     n_prompts: int = 256  # prompts per round, drawn afresh from the world's instructions each round
     n_samples: int = 8  # N of best-of-N
