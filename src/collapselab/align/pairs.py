@@ -74,8 +74,8 @@ def reference_lm(cfg: PairsStage) -> Any:
 def reference_logprobs(cfg: PairsStage, requests: list[str], answers: list[str], lm: Any = None) -> list[float]:
     """log pi_ref(answer | request) under the pretrained base, in nats, conditioned as
     ``typicality.reference_prompt`` says and taken by ``typicality.scored``'s rule for
-    ``annotator.typicality_reduce`` (the estimator, eval/typicality.py, scores the same way): summed, or per token. ``lm``: ``reference_lm(cfg)``, loaded once by a caller that scores several times
-    (None: loaded here)."""
+    ``annotator.typicality_reduce`` (the estimator, eval/typicality.py, scores the same way): summed, or per
+    token. ``lm``: ``reference_lm(cfg)``, loaded once by a caller that scores several times (None: loaded here)."""
     from collapselab.typicality import reference_prompt, scored
 
     lm = lm if lm is not None else reference_lm(cfg)
