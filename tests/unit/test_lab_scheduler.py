@@ -10,7 +10,7 @@ import pytest
 from collapselab.config import compose
 from collapselab.errors import UserError
 from collapselab.lab.pipeline import LabState, _select, estimate_left
-from collapselab.lab.results import AlignedRun, collect, read_scores, write_scores
+from collapselab.lab.results import AlignedRun, collect, read_score_file, write_scores
 from collapselab.lab.stages import build_jobs, lab_run
 
 
@@ -153,10 +153,10 @@ def test_the_score_job_is_keyed_by_the_reward_model_and_the_samples_it_scores(tm
 
 def test_scores_are_read_back_only_for_the_samples_they_scored(tmp_path):
     path = write_scores(tmp_path / "sft.json", ["a", "b"], np.array([0.5, -1.0]), reward_model="rm")
-    assert read_scores(path, ["a", "b"]).tolist() == [0.5, -1.0]
+    assert read_score_file(path, ["a", "b"])["scores"].tolist() == [0.5, -1.0]
     assert json.loads(path.read_text())["reward_model"] == "rm"
     with pytest.raises(ValueError, match="not these 2 samples"):
-        read_scores(path, ["b", "a"])
+        read_score_file(path, ["b", "a"])
     with pytest.raises(ValueError, match="2 texts"):
         write_scores(tmp_path / "bad.json", ["a", "b"], np.array([1.0]))
 
@@ -353,12 +353,10 @@ def test_the_tv_that_sampling_alone_reaches_is_zero_for_a_point_mass_and_1_96_sd
 
 
 def test_log_pi_ref_is_stored_beside_the_scores_and_read_back_for_the_same_samples(tmp_path):
-    from collapselab.lab.results import read_ref_logp
-
     path = write_scores(tmp_path / "sft.json", ["a", "b"], np.array([0.5, -1.0]), ref_logp=np.array([-3.0, -7.5]),
                         typicality_reduce="sum")
-    assert read_ref_logp(path, ["a", "b"]).tolist() == [-3.0, -7.5]
-    assert read_ref_logp(write_scores(tmp_path / "old.json", ["a"], np.array([0.0])), ["a"]) is None
+    assert read_score_file(path, ["a", "b"])["ref_logp"].tolist() == [-3.0, -7.5]
+    assert read_score_file(write_scores(tmp_path / "old.json", ["a"], np.array([0.0])), ["a"])["ref_logp"] is None
     with pytest.raises(ValueError, match="ref_logp"):
         write_scores(tmp_path / "bad.json", ["a", "b"], np.array([1.0, 2.0]), ref_logp=np.array([1.0]))
 

@@ -191,18 +191,3 @@ def read_score_file(path: Path, texts: list[str]) -> dict:
     arrays = {k: np.asarray(data[k], dtype=float) if k in data else None for k in ("scores", "ref_logp", "quality")}
     return {**arrays, "typicality_reduce": data.get("typicality_reduce", "sum")}
 
-
-def read_scores(path: Path, texts: list[str]) -> np.ndarray:
-    """[N] reward-model scores (``score/start``'s file) of ``texts``; ValueError if the file scored other texts."""
-    return read_score_file(path, texts)["scores"]
-
-
-def read_ref_logp(path: Path, texts: list[str]) -> np.ndarray | None:
-    """[N] log pi_ref(text | request) under the base (``score/start``'s file), None if the file has none."""
-    return read_score_file(path, texts)["ref_logp"]
-
-
-def read_quality(path: Path, texts: list[str]) -> np.ndarray | None:
-    """[N] annotator quality scores r(answer) of ``texts`` on the Bradley-Terry logit scale, without the
-    typicality term (``score/start``'s file), None if the file has none (written by an older score job)."""
-    return read_score_file(path, texts)["quality"]
