@@ -190,4 +190,3 @@ def read_score_file(path: Path, texts: list[str]) -> dict:
     data = _read_checked(path, texts)
     arrays = {k: np.asarray(data[k], dtype=float) if k in data else None for k in ("scores", "ref_logp", "quality")}
     return {**arrays, "typicality_reduce": data.get("typicality_reduce", "sum")}
-
