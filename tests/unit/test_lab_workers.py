@@ -47,3 +47,39 @@ def test_workers_die_when_the_lab_process_is_killed(tmp_path):
     while _alive(worker) and time.time() < deadline:
         time.sleep(0.05)
     assert not _alive(worker), "the worker outlived the killed lab"
+
+
+WORKER_POOLS = """
+import concurrent.futures as cf, multiprocessing
+
+def pools():
+    import numpy, torch  # numpy's BLAS is loaded before the job starts, as in a lab worker
+    from threadpoolctl import threadpool_info
+    from collapselab.lab.pipeline import job_threads
+
+    def blas():
+        return sorted(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
+
+    before = blas()
+    with job_threads(1):
+        inside = (blas(), torch.get_num_threads())
+    return before, inside, blas()
+
+if __name__ == "__main__":
+    from collapselab.lab.pipeline import _worker_init
+    pool = cf.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init)
+    print(pool.submit(pools).result())
+"""
+
+
+def test_job_threads_holds_every_loaded_pool_to_the_jobs_cores(tmp_path):
+    """In a lab worker numpy's BLAS is loaded before OMP_NUM_THREADS is set; job_threads(1) brings it to one
+    thread for the job (with torch's) and gives it back afterwards."""
+    script = tmp_path / "pools.py"  # a file: spawn workers re-import __main__ to find pools()
+    script.write_text(WORKER_POOLS)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "OPENBLAS_NUM_THREADS": "2"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    before, (inside, torch_threads), after = eval(out.stdout.strip().splitlines()[-1])
+    assert inside and all(n == 1 for n in inside) and torch_threads == 1
+    assert max(before) == 2 and after == before

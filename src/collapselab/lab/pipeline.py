@@ -20,11 +20,13 @@ last checkpoint, evaluation from its sample cache). Each job's output goes to
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import multiprocessing
 import os
 import sys
 import time
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +119,20 @@ def _die_with_parent() -> None:
         pass
 
 
+@contextlib.contextmanager
+def job_threads(threads: int) -> Iterator[None]:
+    """A job's native thread pools at the ``threads`` cores the scheduler gave it: torch's, and the BLAS
+    and OpenMP pools already loaded (numpy's OpenBLAS is, before ``_worker_init``'s OMP_NUM_THREADS can
+    reach it; pools loaded later read that variable). Measured on 2 cores: two jobs whose numpy BLAS kept
+    2 threads each ran the review-k search 2.3x slower (scripts/bench_threads.py)."""
+    import torch  # after _worker_init has set OMP_NUM_THREADS
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(threads)
+    with threadpool_limits(limits=threads):
+        yield
+
+
 def run_job(cfg: Any, name: str, results: dict[str, Any], threads: int) -> tuple[dict, list[str], float]:
     """Run job ``name`` with its dependencies' ``results``; its output goes to its log file."""
     state = LabState(cfg, Path(cfg.out_dir))
@@ -126,11 +142,8 @@ def run_job(cfg: Any, name: str, results: dict[str, Any], threads: int) -> tuple
     log = _log_path(state.out_dir, name)
     log.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    with open(log, "a", buffering=1) as fh, _redirect(fh):
+    with open(log, "a", buffering=1) as fh, _redirect(fh), job_threads(threads):
         print(f"== {name} started {time.strftime('%Y-%m-%d %H:%M:%S')}", flush=True)
-        import torch  # after _worker_init has set OMP_NUM_THREADS
-
-        torch.set_num_threads(threads)
         try:
             result, outputs = job.run(state)
         except BaseException:
