@@ -1,0 +1,21 @@
+"""The report's stage-time tables: the report's own stage, still running as the page is written, is left out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from collapselab.lab.render import Doc
+from collapselab.lab.report import _times_section
+from collapselab.lab.results import LabRun
+
+
+def test_the_stage_table_leaves_out_the_report_still_being_written(tmp_path: Path):
+    run = LabRun(base=tmp_path, sft=tmp_path, reward=tmp_path, runs={}, eval_final=tmp_path, eval_steps=tmp_path,
+                 start_scores=tmp_path, stage_times={"base": 293.3, "toy": 14.8, "report": 0.0},
+                 job_times={"base": 293.3, "toy": 0.0}, last_job_times={"base": 293.3, "toy": 14.8})
+    doc = Doc()
+    _times_section(doc, run)
+    (_, (stage_header, stage_rows)), (_, (job_header, job_rows)) = [b for b in doc.blocks if b[0] == "table"]
+    assert stage_header == ["stage", "wall seconds"]
+    assert stage_rows == [["base", "293.3"], ["toy", "14.8"]]
+    assert job_rows == [["base", "293.3", "293.3"], ["toy", "0.0", "14.8"]]
