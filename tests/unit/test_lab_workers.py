@@ -83,3 +83,26 @@ def test_job_threads_holds_every_loaded_pool_to_the_jobs_cores(tmp_path):
     before, (inside, torch_threads), after = eval(out.stdout.strip().splitlines()[-1])
     assert inside and all(n == 1 for n in inside) and torch_threads == 1
     assert max(before) == 2 and after == before
+
+
+DATASETS_BARS = """
+import concurrent.futures as cf, multiprocessing
+
+def bars_disabled():
+    from datasets.utils.tqdm import are_progress_bars_disabled
+    return are_progress_bars_disabled()
+
+if __name__ == "__main__":
+    from collapselab.lab.pipeline import _worker_init
+    pool = cf.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init)
+    print(pool.submit(bars_disabled).result())
+"""
+
+
+def test_a_lab_worker_writes_no_datasets_progress_bars_into_its_log(tmp_path):
+    script = tmp_path / "bars.py"
+    script.write_text(DATASETS_BARS)
+    env = {k: v for k, v in os.environ.items() if k != "HF_DATASETS_DISABLE_PROGRESS_BARS"}
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "True"

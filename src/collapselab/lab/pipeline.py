@@ -102,6 +102,9 @@ def _log_path(out_dir: Path, job: str) -> Path:
 
 def _worker_init() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # before torch is imported in this process
+    # a job's output is its log file: datasets' map bars ("Tokenizing train dataset", 4 per trl trainer) only
+    # filled it with carriage returns (36 in an RS log); read when datasets is first imported, after this
+    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
     _die_with_parent()
 
 
