@@ -261,7 +261,7 @@ def run_lab(cfg: Any) -> dict[str, Any]:
 
     def run_local(name: str) -> None:
         started[name] = time.perf_counter()
-        state.times = _stage_walls(jobs, started, ended | {name: time.perf_counter()})
+        state.times = _stage_walls(jobs, started, ended)  # the stages done so far: this job's own has no wall yet
         result, outputs = jobs[name].run(state)
         finish(name, result, outputs, time.perf_counter() - started[name], False)
         print(f"  done  {name} in {_fmt(state.job_times[name])}  {status()}", flush=True)

@@ -420,7 +420,7 @@ def _times_section(doc: Doc, run: LabRun) -> None:
           "end) overlaps other stages'; a reused job took 0 s here, and the last column gives the seconds it took "
           "when it last did its work (`stage_times.json`). The report's own stage is still running as this page is "
           "written, so it is not listed; `stage_times.json` has it once the lab ends.")
-    doc.table(["stage", "wall seconds"], [[k, f"{v:.1f}"] for k, v in run.stage_times.items() if k != "report"])
+    doc.table(["stage", "wall seconds"], [[k, f"{v:.1f}"] for k, v in run.stage_times.items()])
     last = run.last_job_times
     doc.table(["job", "seconds", "seconds when it last ran"],
               [[k, f"{v:.1f}", f"{last[k]:.1f}" if k in last else ""] for k, v in run.job_times.items()])
