@@ -98,4 +98,7 @@ def main(n: int = 1000) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1000)
+    arg = sys.argv[1] if len(sys.argv) > 1 else "1000"
+    if not arg.isdigit() or int(arg) < 100:
+        sys.exit(f"bench_threads: N_SENTENCES={arg!r}: must be an integer >= 100 (k = 2..20 needs that many sentences to choose among)")
+    main(int(arg))
