@@ -49,6 +49,13 @@ def test_smoke_lab_end_to_end_and_reuse(tmp_path):
     assert nll > 0 and "base NLL, nats/token [95% CI]" in md and fmt(nll) in md
     # ... and each row says how many stories it averages (the smoke preset's entropy.n_samples=8)
     assert f"| base | 8 | {fmt(h)}" in md
+    # ... and the paper table is also written as data, the same numbers and verdicts (scripts/across_seeds.py reads it)
+    paper = json.loads((tmp_path / "report" / "verdicts.json").read_text())
+    row = next(r for r in paper["paper"] if r["key"] == "entropy/top5_bits_mean")
+    assert row["base"] == h and row["base_ci"] == [base_metrics[0]["entropy/top5_bits_mean_ci_lo"],
+                                                   base_metrics[0]["entropy/top5_bits_mean_ci_hi"]]
+    assert {"sft", "rs"} <= set(row["aligned"]) and all(f"**{c['verdict']}**" in md for c in row["aligned"].values())
+    assert paper["lab"] == "smoke" and 0 <= paper["parse_rate"]["sft"] <= 1 and paper["mechanism"] == []
 
     # the reward model scored the SFT personas in a job of its own; the report only read the file
     scores = json.loads((tmp_path / "out" / "score" / "sft.json").read_text())

@@ -112,8 +112,11 @@ def test_the_mechanism_table_compares_control_and_aligned_with_the_base_too(tmp_
                  eval_final=p, eval_steps=p, start_scores=p, typicality=0.2,
                  controls={("ppo", 0.02): AlignedRun("ppo", 0.02, "control-ppo-b0.02", p, p)})
     doc = Doc()
-    control_section(doc, res, run, control_on=True)
+    data = control_section(doc, res, run, control_on=True)
     header, rows = [b[1] for b in doc.blocks if b[0] == "table"][1]
+    # the same comparisons come back as data (the report's verdicts.json), one dict per run and measure
+    assert [[d["run"], d["measure"], *list(d.values())[3:]] for d in data] == rows
+    assert data[0]["key"] == "persona/mbti_coverage" and data[0]["alpha_vs_base"] == "lower"
     assert header[-2:] == ["control vs base", "alpha 0.2 vs base"]
     by_measure = {r[1]: r[2:] for r in rows}
     # MBTI: alpha 0.2's [9, 11] touches the control's [11, 14], so only the base shows the difference

@@ -160,19 +160,20 @@ def run_label(algo: str, beta: float | None) -> str:
     return algo.upper() if beta is None else f"{algo.upper()} beta {beta:g}"
 
 
-def control_section(doc: Doc, res: LabResults, run: LabRun, control_on: bool) -> None:
-    """Base, SFT, aligned at alpha and the alpha = 0 control, side by side on the persona attributes."""
+def control_section(doc: Doc, res: LabResults, run: LabRun, control_on: bool) -> list[dict]:
+    """Base, SFT, aligned at alpha and the alpha = 0 control, side by side on the persona attributes. Returns the
+    second table's comparisons as data (one dict per run and measure; [] without a control)."""
     doc.h(2, "Typicality: aligned at alpha vs the alpha = 0 control")
     alpha = run.typicality
     if alpha == 0:
         doc.p("No control run: the annotator's typicality alpha is 0 (`lab.typicality`), so the aligned runs above "
               "are the alpha = 0 condition themselves.")
-        return
+        return []
     if not run.controls:
         why = "`lab.control=false`" if not control_on else "the PPO and DPO beta lists are empty"
         doc.p(f"No control run ({why}): the labels carry typicality alpha = {alpha:g}, and nothing here separates "
               "its effect from the optimisation's.")
-        return
+        return []
     cols: list[tuple[str, dict | None]] = [("base", res.roles.get("base")), ("SFT", res.roles.get("sft"))]
     pairs = []
     no_sel = run.controls.get(("rs-self", None))  # the RS control's null: fine-tuning on its own samples, no pick
@@ -196,13 +197,16 @@ def control_section(doc: Doc, res: LabResults, run: LabRun, control_on: bool) ->
           "95% intervals (from each checkpoint's metrics.json):")
     doc.table(["measure", *[c for c, _ in cols]],
               [[label, *[fmt(*_value(m, key, scale)) for _, m in cols]] for label, key, scale in CONTROL_METRICS])
-    rows, sft, base = [], res.roles.get("sft"), res.roles.get("base")
+    rows, data, sft, base = [], [], res.roles.get("sft"), res.roles.get("base")
     for name, m_main, m_ctl, m_none in pairs:
         for label, key, _ in CONTROL_METRICS[1:]:
             own = "n/a" if m_none is None else against(m_none, sft, key)
-            rows.append([name, label, *([own] if no_sel else []), against(m_ctl, sft, key),
-                         failed(m_main, m_ctl) or move(m_main, m_ctl, key),
-                         against(m_ctl, base, key, "base"), against(m_main, base, key, "base")])
+            cells = {"control_vs_sft": against(m_ctl, sft, key), "alpha_vs_control": failed(m_main, m_ctl) or move(
+                m_main, m_ctl, key), "control_vs_base": against(m_ctl, base, key, "base"),
+                "alpha_vs_base": against(m_main, base, key, "base")}
+            rows.append([name, label, *([own] if no_sel else []), *cells.values()])
+            data.append({"run": name, "measure": label, "key": key, **({"no_selection_vs_sft": own} if no_sel else {}),
+                         **cells})
     doc.table(["run", "measure", *(["fine-tuning on its own samples (RS, no selection vs SFT)"] if no_sel else []),
                "alignment without typicality (control vs SFT)",
                f"typicality in the labels (alpha {alpha:g} vs control)",
@@ -225,3 +229,4 @@ def control_section(doc: Doc, res: LabResults, run: LabRun, control_on: bool) ->
           "intervals on the attributes the annotator ignores (\"no clear change\") beside an aligned run at "
           f"alpha {alpha:g} that leaves them (\"lower\"); a control that falls too narrowed them without the bias.")
     labels_table(doc, run)
+    return data

@@ -182,3 +182,22 @@ def side_by_side(base: dict[str, Any], aligned: dict[str, dict[str, Any]]) -> li
             row["aligned"][label] = {"value": a, "ci": _ci(m, h), "verdict": v}
         rows.append(row)
     return rows
+
+
+def rows_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``side_by_side``'s rows as plain data, what ``report/verdicts.json`` holds under "paper": per row its metric
+    ``key``, what it shows, the paper's values and direction, the base value and interval, and per aligned column
+    its value, interval and verdict (intervals as [lo, hi] or None)."""
+
+    def pair(ci: tuple[float, float] | None) -> list[float] | None:
+        return None if ci is None else [float(ci[0]), float(ci[1])]
+
+    out = []
+    for row in rows:
+        h: Headline = row["headline"]
+        out.append({"key": h.key, "what": h.what, "experiment": h.experiment, "direction": h.direction,
+                    "paper_base": h.paper_base, "paper_aligned": h.paper_aligned,
+                    "base": row["base"], "base_ci": pair(row["base_ci"]),
+                    "aligned": {label: {"value": c["value"], "ci": pair(c["ci"]), "verdict": c["verdict"]}
+                                for label, c in row["aligned"].items()}})
+    return out

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from collapselab.config.typicality import REDUCTIONS
-from collapselab.io import atomic_write_text
+from collapselab.io import atomic_write_json, atomic_write_text
 from collapselab.lab import figures as F
 from collapselab.lab.control import control_section
 from collapselab.lab.mitigate import mitigation_section, steer_section
-from collapselab.lab.paper import PARSE_FLOOR, config_number, side_by_side
+from collapselab.lab.paper import PARSE_FLOOR, config_number, rows_json, side_by_side
 from collapselab.lab.predict import learned_alpha, predicted_vs_observed, with_sentiment
 from collapselab.lab.render import Doc
 from collapselab.lab.render import ci_of as _ci
@@ -89,16 +89,23 @@ def build_report(run: LabRun, cfg: Any) -> Path:
           f"metrics files under `{cfg.out_dir}`; none is typed in. The tiny world is not Llama-2: "
           f"{_model_size(run)} on a generated corpus, aligned against a simulated annotator whose quality score "
           "ignores who a customer is" + (" (its typicality term does not)" if run.typicality > 0 else "") + ". What can transfer is the direction of each effect, not its size.")
-    _paper_section(doc, res, roles, run.typicality)
+    paper = _paper_section(doc, res, roles, run.typicality)
     _experiment_sections(doc, res, figs, roles)
     _beta_section(doc, res, figs, run)
     _prediction_section(doc, res, figs, run)
-    control_section(doc, res, run, bool(cfg.lab.control))
+    mechanism = control_section(doc, res, run, bool(cfg.lab.control))
     doc.figures(mitigation_section(doc, res, run, figs.dir))
     steer_section(doc, run)
     _toy_section(doc, figs, run)
     _times_section(doc, run)
     md, page = doc.markdown(), doc.html("collapselab report")
+    # the verdicts as data, for tools that read several labs (scripts/across_seeds.py: one lab per seed): the paper
+    # table's rows and the control's comparisons (``mechanism``)
+    atomic_write_json(report_dir / "verdicts.json", {
+        "lab": cfg.lab.name, "out_dir": str(cfg.out_dir), "align": [str(o) for o in cfg.lab.align],
+        "typicality": run.typicality, "parse_floor": PARSE_FLOOR,
+        "parse_rate": {r: res.roles[r].get("persona/parse_rate") for r in roles if r in res.roles},
+        "paper": paper, "mechanism": mechanism})
     atomic_write_text(report_dir / "report.md", md)
     return atomic_write_text(report_dir / "index.html", page)
 
@@ -109,7 +116,8 @@ def _model_size(run: LabRun) -> str:
     return f"a {n / 1e6:.2f}M-parameter model" if n else "a small model"
 
 
-def _paper_section(doc: Doc, res: LabResults, roles: list[str], typicality: float = 0.0) -> None:
+def _paper_section(doc: Doc, res: LabResults, roles: list[str], typicality: float = 0.0) -> list[dict]:
+    """The paper table and its reading; returns its rows as data (``paper.rows_json``)."""
     doc.h(2, "Side by side with the paper")
     base = res.roles.get("base", {})
     aligned = {r: res.roles[r] for r in roles if r not in ("base",)}
@@ -159,6 +167,7 @@ def _paper_section(doc: Doc, res: LabResults, roles: list[str], typicality: floa
              "it need not reproduce." if typicality > 0 else
              "Attributes the annotator ignores (gender, nationality) can only move through their coupling with what "
              "it rewards, so they need not reproduce."))
+    return rows_json(rows)
 
 
 def _experiment_sections(doc: Doc, res: LabResults, figs: _Figs, roles: list[str]) -> None:
