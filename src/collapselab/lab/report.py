@@ -167,6 +167,11 @@ def _paper_section(doc: Doc, res: LabResults, roles: list[str], typicality: floa
              "it need not reproduce." if typicality > 0 else
              "Attributes the annotator ignores (gender, nationality) can only move through their coupling with what "
              "it rewards, so they need not reproduce."))
+    doc.p("Each column is one training run, and its intervals are over its samples, not over training runs: a cell "
+          "can turn on the seed, most of all the lowest sentiment, a minimum over single reviews. This report's "
+          "verdicts are also in `verdicts.json` beside it; `python scripts/across_seeds.py` sets the verdicts of labs "
+          "run at other seeds (`'lab.align=[\"seed=1\"]'`) beside these and counts, cell by cell, in how many the "
+          "paper's direction holds.")
     return rows_json(rows)
 
 
