@@ -55,6 +55,7 @@ def test_across_counts_each_cell_over_the_labs():
     md = markdown(res)
     assert "| MBTI types among personas (of 16) | r - r (2 of 3) | . . r (1 of 1) |" in md
     assert "| s1 | (defaults) | 1 of 10 | 1 of 10 |" in md
+    assert "| gender imbalance \\|female share - 0.5\\| |" in md  # a "|" in a measure's name is escaped
 
 
 def test_short_marks():

@@ -32,6 +32,21 @@ def test_estimate_left_list_schedules_pending_jobs_after_their_dependencies():
     assert estimate_left(jobs, {"a", "b", "c"}, {}, expected, workers=2) == 0.0
 
 
+def test_estimate_left_replays_the_schedulers_policy():
+    """Listed a, b (after a), long: the scheduler starts the ready jobs longest chain first, so long (30 s) and a
+    (10 s) run at 0 and b at 10, done at 30 (a list schedule in listed order ran long after a: 40). A job that
+    takes every core runs alone: base (10 s) first, then x and y (5 s each) side by side, 15 s (10 without it).
+    A local job (the report) takes no worker and starts when its dependencies are done."""
+    jobs = _jobs(a=[], b=["a"], long=[])
+    assert estimate_left(jobs, set(), {}, {"a": 10.0, "b": 10.0, "long": 30.0}, workers=2) == pytest.approx(30.0)
+    jobs = {"base": SimpleNamespace(deps=(), all_cores=True), "x": SimpleNamespace(deps=()),
+            "y": SimpleNamespace(deps=()), "report": SimpleNamespace(deps=("x", "y"), local=True)}
+    expected = {"base": 10.0, "x": 5.0, "y": 5.0, "report": 1.0}
+    assert estimate_left(jobs, set(), {}, expected, workers=2) == pytest.approx(16.0)
+    jobs["base"].all_cores = False
+    assert estimate_left(jobs, set(), {}, expected, workers=2) == pytest.approx(11.0)
+
+
 def test_estimate_left_never_negative_for_an_overdue_job():
     jobs = _jobs(a=[])
     assert estimate_left(jobs, set(), {"a": 50.0}, {"a": 10.0}, workers=2) == pytest.approx(0.5)

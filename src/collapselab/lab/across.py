@@ -146,7 +146,7 @@ def markdown(result: dict[str, Any], mechanism: list[dict[str, Any]] | None = No
             c = row["cells"][role]
             marks = " ".join("." if v is None else short(v) for v in c["verdicts"])
             cells.append(f"{marks} ({c['k']} of {c['n']})" if c["n"] else marks)
-        lines.append("| " + " | ".join([row["what"]] + cells) + " |")
+        lines.append("| " + " | ".join([row["what"].replace("|", "\\|")] + cells) + " |")  # "|female share - 0.5|"
     lines += ["", "| lab | alignment overrides | PPO + DPO cells reproduced | all aligned cells | parse rates |",
               "|---|---|---|---|---|"]
     for t in result["totals"]:
