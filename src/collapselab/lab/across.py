@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from collapselab.errors import UserError
+from collapselab.lab.paper import is_aligned
 
 SHORT = {"reproduces": "r", "no clear change": "-", "opposite": "opp", "no interval": "?", "n/a": "n/a"}
 LEGEND = ("r reproduces, - no clear change, opp opposite, cens censored at k_max, f failed run (parse below the "
@@ -52,11 +53,6 @@ def read_verdicts(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def is_alignment(role: str) -> bool:
-    """The columns the report counts: every aligned run (PPO, DPO, rejection sampling), not SFT."""
-    return role != "sft"
-
-
 def across(labs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     """Cell-by-cell verdicts of several labs' paper tables.
 
@@ -68,24 +64,17 @@ def across(labs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     """
     if not labs:
         raise UserError("no labs given: name at least one lab report folder")
-    roles: list[str] = []
-    keys: list[str] = []
-    what: dict[str, str] = {}
-    for _, table in labs:
-        for row in table["paper"]:
-            if row["key"] not in what:
-                keys.append(row["key"])
-                what[row["key"]] = row["what"]
-            roles += [r for r in row["aligned"] if is_alignment(r) and r not in roles]
+    by_key = [{row["key"]: row for row in table["paper"]} for _, table in labs]  # each lab's rows by metric key
+    what: dict[str, str] = {}  # metric key -> what the row shows, keys in order of first appearance
+    for rows in by_key:
+        for key, row in rows.items():
+            what.setdefault(key, row["what"])
+    roles = list(dict.fromkeys(r for rows in by_key for row in rows.values() for r in row["aligned"] if is_aligned(r)))
     rows = []
-    for key in keys:
+    for key in what:
         cells = {}
         for role in roles:
-            vs = []
-            for _, table in labs:
-                row = next((r for r in table["paper"] if r["key"] == key), None)
-                cell = row["aligned"].get(role) if row else None
-                vs.append(cell["verdict"] if cell else None)
+            vs = [(lab[key]["aligned"].get(role) or {}).get("verdict") if key in lab else None for lab in by_key]
             have = [v for v in vs if v is not None]
             cells[role] = {"verdicts": vs, "k": sum(v == "reproduces" for v in have), "n": len(have)}
         rows.append({"key": key, "what": what[key], "cells": cells})
@@ -93,7 +82,7 @@ def across(labs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     for label, table in labs:
         pd = [c["verdict"] for row in table["paper"] for r, c in row["aligned"].items()
               if r.startswith(("ppo-", "dpo-"))]
-        al = [c["verdict"] for row in table["paper"] for r, c in row["aligned"].items() if is_alignment(r)]
+        al = [c["verdict"] for row in table["paper"] for r, c in row["aligned"].items() if is_aligned(r)]
         totals.append({"label": label, "align": table.get("align", []),
                        "ppo_dpo": (sum(v == "reproduces" for v in pd), len(pd)),
                        "aligned": (sum(v == "reproduces" for v in al), len(al)),
@@ -119,14 +108,9 @@ def mechanism_mark(c: dict[str, str] | None) -> str:
 def mechanism_across(labs: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
     """Per run and measure of the control's comparisons (in order of first appearance): each lab's
     ``mechanism_mark`` and ``k`` / ``n``: labs where it is "yes" / labs that have the row."""
-    order: list[tuple[str, str]] = []
-    by_lab = []
-    for _, table in labs:
-        rows = {(r["run"], r["measure"]): r for r in table.get("mechanism") or []}
-        order += [k for k in rows if k not in order]
-        by_lab.append(rows)
+    by_lab = [{(r["run"], r["measure"]): r for r in table.get("mechanism") or []} for _, table in labs]
     out = []
-    for run, measure in order:
+    for run, measure in dict.fromkeys(k for rows in by_lab for k in rows):  # in order of first appearance
         marks = [mechanism_mark(rows.get((run, measure))) for rows in by_lab]
         out.append({"run": run, "measure": measure, "marks": marks, "k": marks.count("yes"),
                     "n": sum(m != "." for m in marks)})

@@ -184,6 +184,11 @@ def side_by_side(base: dict[str, Any], aligned: dict[str, dict[str, Any]]) -> li
     return rows
 
 
+def is_aligned(label: str) -> bool:
+    """A column the paper table counts: every aligned run (PPO, DPO, rejection sampling); SFT is shown, not counted."""
+    return label != "sft"
+
+
 def rows_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``side_by_side``'s rows as plain data, what ``report/verdicts.json`` holds under "paper": per row its metric
     ``key``, what it shows, the paper's values and direction, the base value and interval, and per aligned column

@@ -182,6 +182,19 @@ class _redirect:
 # --------------------------------------------------------------------------- time left
 
 
+def _waits_on(jobs: dict[str, Any], job: Any) -> list[str]:
+    """The jobs of this run that ``job`` starts after: its dependencies and its ``after`` jobs."""
+    return [d for d in (*job.deps, *getattr(job, "after", ())) if d in jobs]
+
+
+def _admits(jobs: dict[str, Any], job: Any, running: list[str], workers: int) -> bool:
+    """Whether a worker may start ready ``job`` beside the ``running`` ones: a worker is free, no running job holds
+    every core, and a job that takes every core (``all_cores``) starts only on an idle machine."""
+    if len(running) >= workers or any(getattr(jobs[n], "all_cores", False) for n in running):
+        return False
+    return not (getattr(job, "all_cores", False) and running)
+
+
 def estimate_left(jobs: dict[str, Any], done: set[str], running: dict[str, float], expected: dict[str, float],
                   workers: int) -> float:
     """Seconds until every job is done: the scheduler's own policy replayed on the expected job times.
@@ -193,9 +206,6 @@ def estimate_left(jobs: dict[str, Any], done: set[str], running: dict[str, float
     in the jobs' listed order, the earlier estimate, put 52:51 on the default lab that ran in 44:21, its own job
     times given.
     """
-    def deps(job: Any) -> list[str]:
-        return [d for d in (*job.deps, *getattr(job, "after", ())) if d in jobs]
-
     finish = {n: 0.0 for n in done}
     busy = {n: max(expected[n] - s, 0.05 * expected[n]) for n, s in running.items()}  # worker jobs' end times
     finish.update(busy)
@@ -207,13 +217,11 @@ def estimate_left(jobs: dict[str, Any], done: set[str], running: dict[str, float
         active = [n for n, end in busy.items() if end > t]
         for name in list(pending):
             job = jobs[name]
-            if not all(d in finish and finish[d] <= t for d in deps(job)):
+            if not all(d in finish and finish[d] <= t for d in _waits_on(jobs, job)):
                 continue
             if getattr(job, "local", False):
                 finish[name] = t + expected[name]
-            elif len(active) < workers and not any(getattr(jobs[a], "all_cores", False) for a in active):
-                if getattr(job, "all_cores", False) and active:
-                    continue
+            elif _admits(jobs, job, active, workers):
                 finish[name] = busy[name] = t + expected[name]
                 active.append(name)
             else:
@@ -299,7 +307,7 @@ def run_lab(cfg: Any) -> dict[str, Any]:
         while len(done) < len(jobs):
             progressed = False
             ready = [n for n, j in jobs.items() if n not in done and n not in started
-                     and all(d in done for d in (*j.deps, *j.after) if d in jobs)]
+                     and all(d in done for d in _waits_on(jobs, j))]
             rank = _critical_path(jobs, expected)
             for name in sorted(ready, key=lambda n: -rank[n]):  # the longest chain to the end goes first
                 job = jobs[name]
@@ -315,9 +323,7 @@ def run_lab(cfg: Any) -> dict[str, Any]:
                 elif job.local:  # cheap, last: in this process, while the workers finish what they run
                     run_local(name)
                     progressed = True
-                elif len(futures) < workers and not any(jobs[n].all_cores for n in futures.values()):
-                    if job.all_cores and futures:
-                        continue  # a job that takes every core starts alone (two would make its threads spin)
+                elif _admits(jobs, job, list(futures.values()), workers):  # an all-core job starts alone
                     threads = cores if job.all_cores else max(1, cores // workers)
                     deps = {d: state.results[d] for d in _closure(jobs, name) if d in state.results}
                     futures[pool.submit(run_job, cfg, name, deps, threads)] = name

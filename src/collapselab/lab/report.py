@@ -20,7 +20,7 @@ from collapselab.io import atomic_write_json, atomic_write_text
 from collapselab.lab import figures as F
 from collapselab.lab.control import control_section
 from collapselab.lab.mitigate import mitigation_section, steer_section
-from collapselab.lab.paper import PARSE_FLOOR, config_number, rows_json, side_by_side
+from collapselab.lab.paper import PARSE_FLOOR, config_number, is_aligned, rows_json, side_by_side
 from collapselab.lab.predict import learned_alpha, predicted_vs_observed, with_sentiment
 from collapselab.lab.render import Doc
 from collapselab.lab.render import ci_of as _ci
@@ -134,15 +134,15 @@ def _paper_section(doc: Doc, res: LabResults, roles: list[str], typicality: floa
             cells.append(f"{_fmt(a['value'], a['ci'])}: **{a['verdict']}**")
         table.append(cells)
     doc.table(header, table)
-    verdicts = [row["aligned"][r]["verdict"] for row in rows for r in aligned if r != "sft"]
+    verdicts = [row["aligned"][r]["verdict"] for row in rows for r in aligned if is_aligned(r)]
     n_rep = sum(v == "reproduces" for v in verdicts)
     n_none = sum(v == "no interval" for v in verdicts)
     n_failed = sum(v.startswith("failed run") for v in verdicts)
     n_censored = sum(v.startswith("censored") for v in verdicts)
     review_censored = any(row["headline"].key == "persona/review_kmeans_k" and row["aligned"][r]["verdict"].startswith(
-        "censored") for row in rows for r in aligned if r != "sft")
+        "censored") for row in rows for r in aligned if is_aligned(r))
     per_col = "; ".join(f"{r}: {sum(row['aligned'][r]['verdict'] == 'reproduces' for row in rows)} of {len(rows)}"
-                        for r in aligned if r != "sft")
+                        for r in aligned if is_aligned(r))
     doc.p(f"Across the aligned columns (PPO and DPO at their smallest beta, and rejection sampling when the lab ran "
           f"it), {n_rep} of {len(verdicts)} cells move the way the paper reports ({per_col}). A cell "
           "**reproduces** only when its 95% interval lies wholly beyond the base interval in the paper's direction; a move inside overlapping intervals is \"no clear change\", and "
