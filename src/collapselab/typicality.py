@@ -28,7 +28,7 @@ def reference_prompt(request: str) -> str:
 
 
 # attributes_mean: a non-persona answer's per-token log pi_ref times this many tokens, the median length of the
-# world's own stories and bios (63 and 64 tokens under the 8192- and the 12288-token base alike), so an answer of the world's length
+# world's own stories and bios (63 and 64 tokens under the 8192-token base), so an answer of the world's length
 # scores as under the sum, and a shorter one is not more typical for being short (docs/world.md)
 ANSWER_TOKENS = 64
 

@@ -120,16 +120,16 @@ def test_every_model_config_validates(name):
         assert cfg.dtype == "bfloat16" and cfg.chat_template == "llama2"
 
 
-def test_tiny_model_has_about_2_4m_parameters():
+def test_tiny_model_has_about_1_9m_parameters():
     from collapselab.models import build_tiny_model, n_params
 
-    big = train_tokenizer(TEXTS, vocab_size=320)  # the corpus is too small to fill 12288 tokens
+    big = train_tokenizer(TEXTS, vocab_size=320)  # the corpus is too small to fill 8192 tokens
     cfg = model_config("tiny")
-    # with the full 12288-token vocabulary: 12288*128 tied embedding + 4 layers of (4*128^2 + 3*128*384) + norms
-    expected = 12288 * 128 + 4 * (4 * 128 * 128 + 3 * 128 * 384 + 2 * 128) + 128
-    assert expected == 2_425_984
+    # with the full 8192-token vocabulary: 8192*128 tied embedding + 4 layers of (4*128^2 + 3*128*384) + norms
+    expected = 8192 * 128 + 4 * (4 * 128 * 128 + 3 * 128 * 384 + 2 * 128) + 128
+    assert expected == 1_901_696
     model = build_tiny_model(cfg, big)
-    assert n_params(model) == expected - (12288 - len(big)) * 128
+    assert n_params(model) == expected - (8192 - len(big)) * 128
 
 
 @pytest.mark.parametrize(

@@ -36,11 +36,7 @@ class ModelConfig:
     num_heads: int = 4
     num_kv_heads: int = 4
     intermediate_size: int = 384
-    # BPE vocabulary trained on the world, special tokens included. 12288: its SFT model parsed 0.92 / 0.935 /
-    # 0.905 / 0.895 of 200 chat personas at steps 400 / 450 / 500 / 875, against 0.87 / 0.925 / 0.88 / 0.805 at
-    # 8192 and 0.805 / 0.855 / 0.875 / 0.87 at 16384 (one pretraining run each: docs/alignment.md, "A 12288-token
-    # vocabulary")
-    vocab_size: int = 12288
+    vocab_size: int = 8192  # BPE vocabulary trained on the world, special tokens included
     max_position_embeddings: int = 256
     pretrain_steps: int = 1000  # optimizer steps the tiny base is pretrained for (pretrain.yaml `steps`)
     dtype: str = "float32"  # float32 | bfloat16 | float16
