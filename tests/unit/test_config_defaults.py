@@ -66,7 +66,25 @@ EXPECTED = [
                  "pairs.n_prompts": 1024}),
     ("pretrain", [], {"steps": 1000, "seq_len": 256, "save_every": 200}),
     ("pretrain", ["model=tiny_test"], {"steps": 30}),  # steps follow model.pretrain_steps
+    ("pretrain", ["model.pretrain_seed=3"], {"seed": 3}),  # and the seed model.pretrain_seed
 ]
+
+
+def test_the_pretrain_seed_picks_the_base_every_stage_starts_from(tmp_path):
+    """model.pretrain_seed names another base (its own folder) and every aligned artifact key follows it;
+    at 0 the keys are those the lab had before the knob existed (no pretrain_seed in them)."""
+    from collapselab.io import config_hash
+    from collapselab.models.loading import pretrain_config
+    from collapselab.models.pretrain import base_dir
+
+    base = ["logger=none", f"artifacts_dir={tmp_path}"]
+    sft0, sft3 = compose("sft", base), compose("sft", [*base, "model.pretrain_seed=3"])
+    assert "pretrain_seed" not in sft0.upstream()["model"] and sft3.upstream()["model"]["pretrain_seed"] == 3
+    assert config_hash(sft0.sft_key()) != config_hash(sft3.sft_key())
+    p0, p3 = (pretrain_config(c.model, c.world, tmp_path) for c in (sft0, sft3))
+    assert (p0.seed, p3.seed) == (0, 3) and base_dir(p0) != base_dir(p3)
+    # an explicit pretraining seed still wins over the model's, as steps= does over pretrain_steps
+    assert pretrain_config(sft3.model, sft3.world, tmp_path, ["seed=5"]).seed == 5
 
 
 @pytest.mark.parametrize("name,overrides,expected", EXPECTED, ids=[" ".join([n, *o]) for n, o, _ in EXPECTED])

@@ -308,6 +308,8 @@ class StageConfig:
     def upstream(self) -> dict[str, Any]:
         """The settings every stage's output depends on (hashed into artifact keys)."""
         model = {k: v for k, v in as_dict(self.model).items() if k != "gradient_checkpointing"}  # speed only
+        if not model.get("pretrain_seed"):  # the seed-0 base keeps the artifact keys it always had
+            model.pop("pretrain_seed", None)
         return {"model": model, "world": as_dict(self.world), "seed": self.seed}
 
 

@@ -39,6 +39,9 @@ class ModelConfig:
     vocab_size: int = 8192  # BPE vocabulary trained on the world, special tokens included
     max_position_embeddings: int = 256
     pretrain_steps: int = 1000  # optimizer steps the tiny base is pretrained for (pretrain.yaml `steps`)
+    # seed of the tiny base's pretraining (pretrain.yaml `seed`): another seed, another base of the same config,
+    # which every later stage then starts from (a lab per base: lab.model=[pretrain_seed=N]; docs/alignment.md)
+    pretrain_seed: int = 0
     dtype: str = "float32"  # float32 | bfloat16 | float16
     # LoRA (alignment stages)
     lora_r: int = 16
@@ -69,6 +72,8 @@ class ModelConfig:
             out.append("name_or_path='': must be null (the tiny model) or a folder / hub name")
         for k in ("hidden_size", "num_layers", "num_heads", "num_kv_heads", "intermediate_size", "pretrain_steps"):
             out += positive(k, getattr(self, k))
+        if not isinstance(self.pretrain_seed, int) or isinstance(self.pretrain_seed, bool) or self.pretrain_seed < 0:
+            out.append(f"pretrain_seed={self.pretrain_seed!r}: must be an integer >= 0")
         if self.num_heads > 0 and self.hidden_size % self.num_heads:
             out.append(f"num_heads={self.num_heads}: must divide hidden_size={self.hidden_size}")
         if self.num_kv_heads > 0 and self.num_heads % self.num_kv_heads:

@@ -26,7 +26,7 @@ def pretrain_config(model_cfg: ModelConfig, world_cfg: Any, artifacts_dir: str |
                     overrides: list[str] | None = None) -> Any:
     """The ``PretrainConfig`` that builds ``model_cfg``'s base: configs/pretrain.yaml + ``overrides``,
     with this model, world and artifacts folder. ``steps`` and ``seq_len`` follow the model config
-    (``pretrain_steps``, ``max_position_embeddings``) unless overridden."""
+    (``pretrain_steps``, ``max_position_embeddings``) and so does ``seed`` (``pretrain_seed``) unless overridden."""
     overrides = list(overrides or [])
     cfg = compose("pretrain", overrides)
     given = {o.split("=", 1)[0].lstrip("+~") for o in overrides}
@@ -35,6 +35,8 @@ def pretrain_config(model_cfg: ModelConfig, world_cfg: Any, artifacts_dir: str |
         cfg.steps = model_cfg.pretrain_steps
     if "seq_len" not in given:
         cfg.seq_len = model_cfg.max_position_embeddings
+    if "seed" not in given:
+        cfg.seed = model_cfg.pretrain_seed
     if "logger" not in given and not any(k.startswith("logger.") for k in given):
         # built on demand inside another stage: the loss curve stays in collapselab.json and
         # base/<hash>.log/history.jsonl; no second W&B run inside the caller's
