@@ -40,7 +40,7 @@ class ModelConfig:
     max_position_embeddings: int = 256
     pretrain_steps: int = 1000  # optimizer steps the tiny base is pretrained for (pretrain.yaml `steps`)
     # seed of the tiny base's pretraining (pretrain.yaml `seed`): another seed, another base of the same config,
-    # which every later stage then starts from (a lab per base: lab.model=[pretrain_seed=N]; docs/alignment.md)
+    # which every later stage then starts from (a lab per base: lab.model=[model.pretrain_seed=N]; docs/alignment.md)
     pretrain_seed: int = 0
     dtype: str = "float32"  # float32 | bfloat16 | float16
     # LoRA (alignment stages)
