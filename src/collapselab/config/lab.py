@@ -20,7 +20,7 @@ STAGES = ("world", "base", "sft", "reward", "ppo", "dpo", "rs", "evaluate", "mit
 
 @dataclass
 class LabPreset:
-    """Sizes of one lab run: ``lab=default`` (~65 min on 2 cores, ~40 on a faster CPU) or ``lab=smoke`` (< 2 min)."""
+    """Sizes of one lab run: ``lab=default`` (~45 min on 2 cores, README) or ``lab=smoke`` (< 2 min)."""
 
     name: str = "default"
     model: list[str] = field(default_factory=list)  # model overrides for every model stage (model=tiny_test, model.*=...)
