@@ -43,6 +43,7 @@ def test_across_counts_each_cell_over_the_labs():
     lab1 = table({"sft": metrics(1.0, 16), "ppo-b0.02": metrics(0.5, 10)})
     lab2 = table({"ppo-b0.02": metrics(0.6, 15)})
     lab3 = table({"ppo-b0.02": metrics(0.5, 10), "dpo-b0.05": metrics(0.7, 12)})
+    lab3.update(model=["model.pretrain_seed=1"], align=["seed=2"])  # another base and alignment seed
     res = across([("s0", lab1), ("s1", lab2), ("s2", lab3)])
     assert res["roles"] == ["ppo-b0.02", "dpo-b0.05"]
     cells = {r["key"]: r["cells"] for r in res["rows"]}
@@ -55,6 +56,7 @@ def test_across_counts_each_cell_over_the_labs():
     md = markdown(res)
     assert "| MBTI types among personas (of 16) | r - r (2 of 3) | . . r (1 of 1) |" in md
     assert "| s1 | (defaults) | 1 of 10 | 1 of 10 |" in md
+    assert "| s2 | model.pretrain_seed=1 seed=2 | 4 of 20 | 4 of 20 |" in md
     assert "| gender imbalance \\|female share - 0.5\\| |" in md  # a "|" in a measure's name is escaped
 
 

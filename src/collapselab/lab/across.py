@@ -83,7 +83,8 @@ def across(labs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
         pd = [c["verdict"] for row in table["paper"] for r, c in row["aligned"].items()
               if r.startswith(("ppo-", "dpo-"))]
         al = [c["verdict"] for row in table["paper"] for r, c in row["aligned"].items() if is_aligned(r)]
-        totals.append({"label": label, "align": table.get("align", []),
+        # the model overrides first (another base, model.pretrain_seed), then the alignment ones (lab.align)
+        totals.append({"label": label, "overrides": [*table.get("model", []), *table.get("align", [])],
                        "ppo_dpo": (sum(v == "reproduces" for v in pd), len(pd)),
                        "aligned": (sum(v == "reproduces" for v in al), len(al)),
                        "parse_rate": table.get("parse_rate", {})})
@@ -131,11 +132,11 @@ def markdown(result: dict[str, Any], mechanism: list[dict[str, Any]] | None = No
             marks = " ".join("." if v is None else short(v) for v in c["verdicts"])
             cells.append(f"{marks} ({c['k']} of {c['n']})" if c["n"] else marks)
         lines.append("| " + " | ".join([row["what"].replace("|", "\\|")] + cells) + " |")  # "|female share - 0.5|"
-    lines += ["", "| lab | alignment overrides | PPO + DPO cells reproduced | all aligned cells | parse rates |",
+    lines += ["", "| lab | overrides (lab.model, lab.align) | PPO + DPO cells reproduced | all aligned cells | parse rates |",
               "|---|---|---|---|---|"]
     for t in result["totals"]:
         parse = ", ".join(f"{r} {v:.3g}" for r, v in t["parse_rate"].items() if v is not None and r != "base")
-        overrides = " ".join(t["align"]) or "(defaults)"
+        overrides = " ".join(t["overrides"]) or "(defaults)"
         lines.append(f"| {t['label']} | {overrides} | {t['ppo_dpo'][0]} of {t['ppo_dpo'][1]} "
                      f"| {t['aligned'][0]} of {t['aligned'][1]} | {parse} |")
     if mechanism:

@@ -102,7 +102,8 @@ def build_report(run: LabRun, cfg: Any) -> Path:
     # the verdicts as data, for tools that read several labs (scripts/across_seeds.py: one lab per seed): the paper
     # table's rows and the control's comparisons (``mechanism``)
     atomic_write_json(report_dir / "verdicts.json", {
-        "lab": cfg.lab.name, "out_dir": str(cfg.out_dir), "align": [str(o) for o in cfg.lab.align],
+        "lab": cfg.lab.name, "out_dir": str(cfg.out_dir), "model": [str(o) for o in cfg.lab.model],
+        "align": [str(o) for o in cfg.lab.align],
         "typicality": run.typicality, "parse_floor": PARSE_FLOOR,
         "parse_rate": {r: res.roles[r].get("persona/parse_rate") for r in roles if r in res.roles},
         "paper": paper, "mechanism": mechanism})
