@@ -72,7 +72,7 @@ class ModelConfig:
             out.append("name_or_path='': must be null (the tiny model) or a folder / hub name")
         for k in ("hidden_size", "num_layers", "num_heads", "num_kv_heads", "intermediate_size", "pretrain_steps"):
             out += positive(k, getattr(self, k))
-        if not isinstance(self.pretrain_seed, int) or isinstance(self.pretrain_seed, bool) or self.pretrain_seed < 0:
+        if self.pretrain_seed < 0:  # an int: the structured config refuses anything else
             out.append(f"pretrain_seed={self.pretrain_seed!r}: must be an integer >= 0")
         if self.num_heads > 0 and self.hidden_size % self.num_heads:
             out.append(f"num_heads={self.num_heads}: must divide hidden_size={self.hidden_size}")
