@@ -56,6 +56,12 @@ def test_smoke_lab_end_to_end_and_reuse(tmp_path):
                                                    base_metrics[0]["entropy/top5_bits_mean_ci_hi"]]
     assert {"sft", "rs"} <= set(row["aligned"]) and all(f"**{c['verdict']}**" in md for c in row["aligned"].values())
     assert paper["lab"] == "smoke" and 0 <= paper["parse_rate"]["sft"] <= 1 and paper["mechanism"] == []
+    # the world's own documents, scored by the same metrics, are a column before the lab's base (world -> base ->
+    # aligned): the numbers of truth.json's "documents"
+    world = paper["world_documents"]
+    truth = json.loads(next((tmp_path / "artifacts" / "world").glob("*/truth.json")).read_text())
+    assert world == truth["documents"] and f"| world ({world['n']} documents) |" in md
+    assert fmt(world["semantic/tfidf_cos_mean"]) in md and "needs a model" in md
 
     # the reward model scored the SFT personas in a job of its own; the report only read the file
     scores = json.loads((tmp_path / "out" / "score" / "sft.json").read_text())

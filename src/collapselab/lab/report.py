@@ -20,7 +20,7 @@ from collapselab.io import atomic_write_json, atomic_write_text
 from collapselab.lab import figures as F
 from collapselab.lab.control import control_section
 from collapselab.lab.mitigate import mitigation_section, steer_section
-from collapselab.lab.paper import PARSE_FLOOR, config_number, is_aligned, rows_json, side_by_side
+from collapselab.lab.paper import PARSE_FLOOR, config_number, is_aligned, lab_value, rows_json, side_by_side
 from collapselab.lab.predict import learned_alpha, predicted_vs_observed, with_sentiment
 from collapselab.lab.render import Doc
 from collapselab.lab.render import ci_of as _ci
@@ -89,7 +89,8 @@ def build_report(run: LabRun, cfg: Any) -> Path:
           f"metrics files under `{cfg.out_dir}`; none is typed in. The tiny world is not Llama-2: "
           f"{_model_size(run)} on a generated corpus, aligned against a simulated annotator whose quality score "
           "ignores who a customer is" + (" (its typicality term does not)" if run.typicality > 0 else "") + ". What can transfer is the direction of each effect, not its size.")
-    paper = _paper_section(doc, res, roles, run.typicality)
+    world = _world_documents(run)
+    paper = _paper_section(doc, res, roles, run.typicality, world)
     _experiment_sections(doc, res, figs, roles)
     _beta_section(doc, res, figs, run)
     _prediction_section(doc, res, figs, run)
@@ -106,7 +107,7 @@ def build_report(run: LabRun, cfg: Any) -> Path:
         "align": [str(o) for o in cfg.lab.align],
         "typicality": run.typicality, "parse_floor": PARSE_FLOOR,
         "parse_rate": {r: res.roles[r].get("persona/parse_rate") for r in roles if r in res.roles},
-        "paper": paper, "mechanism": mechanism})
+        "paper": paper, "world_documents": world, "mechanism": mechanism})
     atomic_write_text(report_dir / "report.md", md)
     return atomic_write_text(report_dir / "index.html", page)
 
@@ -117,19 +118,39 @@ def _model_size(run: LabRun) -> str:
     return f"a {n / 1e6:.2f}M-parameter model" if n else "a small model"
 
 
-def _paper_section(doc: Doc, res: LabResults, roles: list[str], typicality: float = 0.0) -> list[dict]:
-    """The paper table and its reading; returns its rows as data (``paper.rows_json``)."""
+def _world_documents(run: LabRun) -> dict | None:
+    """The harness's metrics on the world's own documents (``truth.json``'s ``documents``), or None."""
+    if run.world is None or not (run.world / "truth.json").exists():
+        return None
+    docs = json.loads((run.world / "truth.json").read_text()).get("documents")
+    if docs is None and (run.world / "config.json").exists():  # a world built before truth.json had them
+        from types import SimpleNamespace
+
+        from collapselab.world import document_stats  # the same function and random stream as a build's
+
+        docs = document_stats(SimpleNamespace(**json.loads((run.world / "config.json").read_text())))
+    return docs
+
+
+def _paper_section(doc: Doc, res: LabResults, roles: list[str], typicality: float = 0.0,
+                   world: dict | None = None) -> list[dict]:
+    """The paper table and its reading; returns its rows as data (``paper.rows_json``). ``world``: the same
+    metrics on the world's own documents (``world.documents``), shown as a column before the lab's base."""
     doc.h(2, "Side by side with the paper")
     base = res.roles.get("base", {})
     aligned = {r: res.roles[r] for r in roles if r not in ("base",)}
     rows = side_by_side(base, aligned)
-    header = ["experiment", "measure", "paper base", "paper aligned", "lab base [95% CI]"]
-    header += [f"lab {r} [95% CI]" for r in aligned]
+    header = ["experiment", "measure", "paper base", "paper aligned"]
+    header += [f"world ({world['n']} documents)"] if world else []
+    header += ["lab base [95% CI]"] + [f"lab {r} [95% CI]" for r in aligned]
     table = []
     for row in rows:
         h = row["headline"]
-        cells = [h.experiment, h.what + (f" ({h.note})" if h.note else ""), h.paper_base, h.paper_aligned,
-                 _fmt(row["base"], row["base_ci"])]
+        cells = [h.experiment, h.what + (f" ({h.note})" if h.note else ""), h.paper_base, h.paper_aligned]
+        if world:
+            v = lab_value(world, h)
+            cells.append(_fmt(v) if v is not None else "needs a model" if h.key.startswith("entropy/") else "-")
+        cells.append(_fmt(row["base"], row["base_ci"]))
         for r in aligned:
             a = row["aligned"][r]
             cells.append(f"{_fmt(a['value'], a['ci'])}: **{a['verdict']}**")

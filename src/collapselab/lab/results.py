@@ -54,6 +54,7 @@ class LabRun:
     toy_bandit: Path | None = None  # folder with bandit.json and its figures
     steer: Path | None = None  # the SFT model's creativity directions and steer.json (eval/steer.py's output)
     compare: Path | None = None  # compare's folder (compare.md; written while the report is)
+    world: Path | None = None  # the world's folder (truth.json: its own documents' metrics, the world column)
     stage_times: dict[str, float] = field(default_factory=dict)  # this run's wall seconds per stage
     job_times: dict[str, float] = field(default_factory=dict)  # seconds per job (0 for a reused one)
     last_job_times: dict[str, float] = field(default_factory=dict)  # seconds per job the last time it did its work

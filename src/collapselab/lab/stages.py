@@ -300,7 +300,8 @@ def lab_run(state: Any) -> LabRun:
         toy_jeepiti=Path(toy["jeepiti"]) if "jeepiti" in toy else None,
         toy_bandit=Path(toy["bandit"]) if "bandit" in toy else None,
         steer=Path(r["steer/sft"]["dir"]) if "steer/sft" in r else None,
-        compare=compare_dir(state), stage_times=dict(state.times), job_times=dict(state.job_times),
+        compare=compare_dir(state), world=Path(r["world"]["path"]) if "world" in r else None,
+        stage_times=dict(state.times), job_times=dict(state.job_times),
         last_job_times={**state.last_job_times, **{k: v for k, v in state.job_times.items() if v > 0}})
 
 

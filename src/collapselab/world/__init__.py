@@ -10,6 +10,7 @@ from collapselab.world import prompts
 from collapselab.world.annotator import Annotator
 from collapselab.world.bio import fact_accuracy
 from collapselab.world.build import alignment_messages, build_world, load_truth, load_world, world_dir
+from collapselab.world.documents import document_stats
 from collapselab.world.persona import format_persona, parse_persona
 from collapselab.world.truth import ground_truth
 
@@ -17,6 +18,7 @@ __all__ = [
     "Annotator",
     "alignment_messages",
     "build_world",
+    "document_stats",
     "fact_accuracy",
     "format_persona",
     "ground_truth",

@@ -29,6 +29,7 @@ from collapselab.world.verbalized import make_verbalized_instructions
 from collapselab.world.persona import format_persona, generate_personas
 from collapselab.world.population import reseed_fakers
 from collapselab.world.steve import write_steve
+from collapselab.world.documents import document_stats
 from collapselab.world.truth import ground_truth
 
 PERSONA_COLUMNS = ("first_name", "last_name", "gender", "age", "nationality", "ethnicity", "mbti", "sentiment",
@@ -97,7 +98,13 @@ def load_world(cfg, artifacts_dir: str | Path):
 
 
 def load_truth(cfg, artifacts_dir: str | Path) -> dict:
-    """``truth.json`` of the world ``cfg`` (built first if missing)."""
+    """``truth.json`` of the world ``cfg`` (built first if missing).
+
+    A world built before ``truth.json`` had its ``documents`` entry gets it computed here (the same function
+    and random stream, so the same numbers as a fresh build's), without rebuilding the world."""
     import json
 
-    return json.loads((build_world(cfg, artifacts_dir) / "truth.json").read_text())
+    truth = json.loads((build_world(cfg, artifacts_dir) / "truth.json").read_text())
+    if "documents" not in truth:
+        truth["documents"] = document_stats(cfg)
+    return truth

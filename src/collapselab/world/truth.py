@@ -20,6 +20,7 @@ from collapselab.world.population import (
     nationality_p, reseed_fakers,
 )
 from collapselab.world.annotator import Annotator
+from collapselab.world.documents import document_stats
 from collapselab.world.persona import format_persona
 from collapselab.world.prompts import PERSONA_INSTRUCTION
 from collapselab.world.reviews import profane_p
@@ -109,7 +110,8 @@ def ground_truth(cfg) -> dict:
     mbti, mbti_letters), ``sentiment_class`` (all, and per grouping E/I, T/F, age_band, nationality,
     gender: P(class | group)), ``positive_share`` / ``negative_share`` (same groupings), ``profane_share``,
     ``sampled`` (VADER means, review lengths, annotator reward means, ``kl_optimum``: per beta and
-    grouping, the attribute shares the KL-regularised optimum predicts after alignment), ``coupling``.
+    grouping, the attribute shares the KL-regularised optimum predicts after alignment), ``coupling``,
+    ``documents`` (the evaluation harness's metrics on fresh world documents, ``world.documents``).
     """
     key = tuple(getattr(cfg, k) for k in ("seed", "coupling", "profanity_rate", "truth_samples"))
     return json.loads(_ground_truth_json(key))
@@ -158,4 +160,5 @@ def _compute(cfg) -> dict:
         "negative_share": neg,
         "profane_share": float(sum(classes["all"][c] * profane_p(i, cfg.profanity_rate) for i, c in enumerate(CLASSES))),
         "sampled": _sampled(cfg),
+        "documents": document_stats(cfg),
     }
