@@ -14,9 +14,8 @@ from collapselab.config.common import LoggerConfig, between, positive
 # The generators' version, part of every artifact key (the world node is hashed into each one), so
 # a world, base or run made by older generators is never reused. 1: whole template sentences,
 # independent MBTI letters, normal ages; 2: word-level grammars, MBTI at population frequencies,
-# a right-skewed age distribution (docs/world.md); 3: founder stories with more word-level choices (optional
-# openers, adverbs and adjectives, more synonyms), so the base is less certain per token.
-WORLD_VERSION = 3
+# a right-skewed age distribution (docs/world.md).
+WORLD_VERSION = 2
 
 
 @dataclass
