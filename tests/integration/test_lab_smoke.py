@@ -61,7 +61,7 @@ def test_smoke_lab_end_to_end_and_reuse(tmp_path):
     world = paper["world_documents"]
     truth = json.loads(next((tmp_path / "artifacts" / "world").glob("*/truth.json")).read_text())
     assert world == truth["documents"] and f"| world ({world['n']} documents) |" in md
-    assert fmt(world["semantic/tfidf_cos_mean"]) in md and "needs a model" in md
+    assert fmt(world["semantic/tfidf_cos_mean"]) in md and "needs a model" in md and "world -> base -> aligned" in md
 
     # the reward model scored the SFT personas in a job of its own; the report only read the file
     scores = json.loads((tmp_path / "out" / "score" / "sft.json").read_text())

@@ -189,6 +189,11 @@ def _paper_section(doc: Doc, res: LabResults, roles: list[str], typicality: floa
              "it need not reproduce." if typicality > 0 else
              "Attributes the annotator ignores (gender, nationality) can only move through their coupling with what "
              "it rewards, so they need not reproduce."))
+    if world:
+        doc.p(f"The world column is the same measure on {world['n']} of the world's own documents of each kind (fresh "
+              "draws of its generators, `truth.json`), so a row reads world -> base -> aligned: how much of the world's "
+              "variety the base learned, and how much alignment then removed. A dash: the measure needs embeddings "
+              "(cluster k); top-5 entropy needs a model's next-token distribution.")
     doc.p("Each column is one training run, and its intervals are over its samples, not over training runs: a cell "
           "can turn on the seed, most of all the lowest sentiment, a minimum over single reviews. This report's "
           "verdicts are also in `verdicts.json` beside it; `python scripts/across_seeds.py` sets the verdicts of labs "
