@@ -122,14 +122,9 @@ def _world_documents(run: LabRun) -> dict | None:
     """The harness's metrics on the world's own documents (``truth.json``'s ``documents``), or None."""
     if run.world is None or not (run.world / "truth.json").exists():
         return None
-    docs = json.loads((run.world / "truth.json").read_text()).get("documents")
-    if docs is None and (run.world / "config.json").exists():  # a world built before truth.json had them
-        from types import SimpleNamespace
+    from collapselab.world.build import read_truth
 
-        from collapselab.world import document_stats  # the same function and random stream as a build's
-
-        docs = document_stats(SimpleNamespace(**json.loads((run.world / "config.json").read_text())))
-    return docs
+    return read_truth(run.world)["documents"]
 
 
 def _paper_section(doc: Doc, res: LabResults, roles: list[str], typicality: float = 0.0,

@@ -23,13 +23,13 @@ import numpy as np
 from collapselab.config import as_dict
 from collapselab.io import atomic_dir, atomic_write_json, check_writable, keyed_dir
 from collapselab.world.bio import write_bio
+from collapselab.world.documents import document_stats
 from collapselab.world.contrast import make_contrast_instructions
 from collapselab.world.instructions import KINDS, make_instructions
 from collapselab.world.verbalized import make_verbalized_instructions
 from collapselab.world.persona import format_persona, generate_personas
 from collapselab.world.population import reseed_fakers
 from collapselab.world.steve import write_steve
-from collapselab.world.documents import document_stats
 from collapselab.world.truth import ground_truth
 
 PERSONA_COLUMNS = ("first_name", "last_name", "gender", "age", "nationality", "ethnicity", "mbti", "sentiment",
@@ -97,14 +97,22 @@ def load_world(cfg, artifacts_dir: str | Path):
     return datasets.load_from_disk(str(build_world(cfg, artifacts_dir) / "dataset"))
 
 
-def load_truth(cfg, artifacts_dir: str | Path) -> dict:
-    """``truth.json`` of the world ``cfg`` (built first if missing).
+def read_truth(folder: str | Path) -> dict:
+    """``truth.json`` of the built world in ``folder``.
 
-    A world built before ``truth.json`` had its ``documents`` entry gets it computed here (the same function
-    and random stream, so the same numbers as a fresh build's), without rebuilding the world."""
+    A world built before ``truth.json`` had its ``documents`` entry gets it computed here from the folder's
+    ``config.json`` (the same function and random stream, so the same numbers as a fresh build's), without
+    rebuilding the world."""
     import json
+    from types import SimpleNamespace
 
-    truth = json.loads((build_world(cfg, artifacts_dir) / "truth.json").read_text())
+    folder = Path(folder)
+    truth = json.loads((folder / "truth.json").read_text())
     if "documents" not in truth:
-        truth["documents"] = document_stats(cfg)
+        truth["documents"] = document_stats(SimpleNamespace(**json.loads((folder / "config.json").read_text())))
     return truth
+
+
+def load_truth(cfg, artifacts_dir: str | Path) -> dict:
+    """``truth.json`` of the world ``cfg`` (built first if missing; ``read_truth``)."""
+    return read_truth(build_world(cfg, artifacts_dir))
