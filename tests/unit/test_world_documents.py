@@ -51,3 +51,25 @@ def test_truth_json_carries_them_and_an_older_world_gets_them_on_load(tmp_path):
 def test_too_few_documents_is_an_error():
     with pytest.raises(ValueError, match="n=1"):
         document_stats(tiny_test_world(), n=1)
+
+
+def test_make_world_prints_and_keeps_them(tmp_path, capsys):
+    """The build's summary (printed, and summary.json) carries the same numbers as truth.json, for a world built
+    before the field too."""
+    from collapselab.config.world import MakeWorldConfig
+    from collapselab.world.make import make_world
+
+    cfg = MakeWorldConfig(world=tiny_test_world(n_personas=40, n_bios=10, n_steve=10, n_instructions=9,
+                                                truth_samples=100), artifacts_dir=str(tmp_path / "a"))
+    summary = make_world(cfg, tmp_path / "out")
+    d = document_stats(cfg.world)
+    assert {k.removeprefix("world/documents/"): v for k, v in summary.items() if k.startswith("world/documents/")} == d
+    assert json.loads((tmp_path / "out" / "summary.json").read_text())["world/documents/persona/age_sd"] == d["persona/age_sd"]
+    printed = capsys.readouterr().out
+    assert ("200 fresh documents of each kind" in printed and f"{d['persona/n_nationalities']:.0f} nationalities, age sd "
+            f"{d['persona/age_sd']:.1f}" in printed)
+    truth = tmp_path / "a" / "world" / summary["world/path"].rsplit("/", 1)[1] / "truth.json"
+    old = json.loads(truth.read_text())
+    del old["documents"]
+    truth.write_text(json.dumps(old))
+    assert make_world(cfg, tmp_path / "out2")["world/documents/steve/words_mean"] == d["steve/words_mean"]

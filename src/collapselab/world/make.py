@@ -8,7 +8,7 @@ from pathlib import Path
 
 from collapselab.config import as_dict
 from collapselab.io import atomic_write_json, check_writable
-from collapselab.world.build import build_world, world_dir
+from collapselab.world.build import build_world, read_truth, world_dir
 from collapselab.world.summary import format_summary, summarize
 
 
@@ -27,7 +27,7 @@ def make_world(cfg, out_dir: str | Path) -> dict:
     if existed:
         seconds = json.loads((path / "config.json").read_text()).get("seconds", seconds)
     dd = datasets.load_from_disk(str(path / "dataset"))
-    truth = json.loads((path / "truth.json").read_text())
+    truth = read_truth(path)
     summary = summarize(dd, truth)
     summary["world/build_seconds"] = round(seconds, 2)
     summary["world/path"] = str(path)

@@ -45,6 +45,8 @@ def summarize(dd, truth: dict) -> dict:
     for beta, groupings in truth["sampled"]["kl_optimum"].items():  # what full alignment at beta would do
         out[f"world/kl_optimum_E_share/beta_{beta}"] = groupings["E/I"].get("E", 0.0)
         out[f"world/kl_optimum_60plus_share/beta_{beta}"] = groupings["age_band"].get("60+", 0.0)
+    # the harness's own metrics on fresh world documents (world.documents; the report's world column)
+    out.update({f"world/documents/{k}": v for k, v in truth.get("documents", {}).items()})
     out["world/E_share"] = truth["attributes"]["mbti_letters"]["E"]
     out["world/60plus_share"] = truth["attributes"]["age_band"]["60+"]
     return out
@@ -75,6 +77,15 @@ def format_summary(summary: dict, coupling: float, seconds: float | None = None)
         for g, row in groups.items():
             lines.append(f"  {grouping:<9s} {g:<6s} {row['n']:>5d}  {row['positive_share']:.3f} ({row['positive_share_true']:.3f})  "
                          f"{row['vader_mean']:+.3f}")
+    d = {k.removeprefix("world/documents/"): v for k, v in f.items() if k.startswith("world/documents/")}
+    if d:
+        lines.append(
+            f"{d['n']:.0f} fresh documents of each kind, scored as the probes score models (the report's world column): "
+            f"{16 * d['persona/mbti_coverage']:.0f}/16 MBTI, {d['persona/n_nationalities']:.0f} nationalities, age sd "
+            f"{d['persona/age_sd']:.1f}, female {d['persona/female_share']:.3f}, review chars {d['persona/review_chars_mean']:.0f}, "
+            f"lowest sentiment {d['persona/sentiment_min']:+.3f}; bios TF-IDF {d['semantic/tfidf_cos_mean']:.3f}; "
+            f"stories TF-IDF {d['steve/tfidf_cos_mean']:.3f}, distinct-2 {d['steve/distinct_2']:.3f}, "
+            f"{d['steve/words_mean']:.1f} words")
     betas = sorted(float(k.rsplit("_", 1)[1]) for k in f if k.startswith("world/kl_optimum_E_share/"))
     lines.append(f"KL optimum (annotator reward, pi0(a) E[exp(R/beta)|a] / Z): extravert share {f['world/E_share']:.2f} -> "
                  + ", ".join(f"{f[f'world/kl_optimum_E_share/beta_{b}']:.2f} (beta {b})" for b in betas)
