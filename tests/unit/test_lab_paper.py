@@ -94,6 +94,25 @@ def test_a_checkpoint_below_the_parse_floor_gets_no_verdict_on_its_persona_rows(
     assert c["verdict"] == "reproduces"
 
 
+def test_a_base_below_the_parse_floor_voids_the_persona_verdicts_against_it():
+    """The same sound aligned checkpoint (parse 0.9, MBTI 6/16 [4, 8]) against a base that parses 0.83: the base's
+    16 types [15, 16] describe a model that cannot write the format, so the MBTI cell is "failed run (base parse
+    0.83 < 0.85)" and the row says the base failed; entropy, not a persona row, keeps its verdict. The aligned
+    checkpoint's own failure is named first when both fail."""
+    base = {**metrics(MBTI.key, 1.0, 15 / 16, 1.0), **metrics(ENTROPY.key, 1.5, 1.4, 1.6), "persona/parse_rate": 0.83}
+    sound = {**metrics(MBTI.key, 6 / 16, 4 / 16, 8 / 16), **metrics(ENTROPY.key, 1.0, 0.9, 1.1),
+             "persona/parse_rate": 0.9}
+    row, c = cell(base, sound, MBTI.key)
+    assert c["verdict"] == "failed run (base parse 0.83 < 0.85)"
+    assert row["base_failed"] == "failed run (parse 0.83 < 0.85)"
+    row, c = cell(base, sound, ENTROPY.key)
+    assert c["verdict"] == "reproduces" and row["base_failed"] is None
+    _, c = cell(base, {**sound, "persona/parse_rate": 0.5}, MBTI.key)
+    assert c["verdict"] == "failed run (parse 0.50 < 0.85)"
+    row, c = cell({**base, "persona/parse_rate": 0.85}, sound, MBTI.key)
+    assert c["verdict"] == "reproduces" and row["base_failed"] is None
+
+
 def test_a_k_at_the_search_ceiling_is_censored():
     """Review k by silhouette, searched up to persona.k_max = 10: base 10 [8, 10] and aligned 10 [10, 10]
     overlap, but the aligned k is only "10 or more", so the cell is censored rather than "no clear change".

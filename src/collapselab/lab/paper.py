@@ -156,11 +156,16 @@ def verdict(base: float | None, aligned: float | None, h: Headline,
 PARSE_FLOOR = 0.85
 
 
-def failed_run(m: dict[str, Any], h: Headline) -> str | None:
-    """"failed run (parse 0.43 < 0.85)" for a persona row of a checkpoint below ``PARSE_FLOOR``, else None."""
-    parse = m.get("persona/parse_rate")
-    if h.key.startswith("persona/") and parse is not None and parse < PARSE_FLOOR:
-        return f"failed run (parse {parse:.2f} < {PARSE_FLOOR})"
+def failed_run(m: dict[str, Any], h: Headline, base: dict[str, Any] | None = None) -> str | None:
+    """"failed run (parse 0.43 < 0.85)" for a persona row of a checkpoint below ``PARSE_FLOOR``, "failed run (base
+    parse 0.83 < 0.85)" for one compared with a ``base`` below it (a verdict against a broken base says nothing
+    either), else None."""
+    if not h.key.startswith("persona/"):
+        return None
+    for who, metrics in (("", m), ("base ", base or {})):
+        parse = metrics.get("persona/parse_rate")
+        if parse is not None and parse < PARSE_FLOOR:
+            return f"failed run ({who}parse {parse:.2f} < {PARSE_FLOOR})"
     return None
 
 
@@ -168,15 +173,16 @@ def side_by_side(base: dict[str, Any], aligned: dict[str, dict[str, Any]]) -> li
     """Rows of the paper-vs-lab table: ``aligned`` maps a column label (e.g. "PPO b=0.005") to metrics.
 
     A persona row of a column that parses fewer than ``PARSE_FLOOR`` of its personas gets the verdict
-    "failed run (...)" instead of a direction: its attribute counts describe a broken model. A k row whose
+    "failed run (...)" instead of a direction: its attribute counts describe a broken model; so does every
+    column's persona row when the base parses fewer (the row's ``base_failed`` says so). A k row whose
     aligned value sits at the search's ``k_max`` gets "censored (k_max ...)" unless it reproduces."""
     rows = []
     for h in HEADLINES:
         b = lab_value(base, h)
-        row = {"headline": h, "base": b, "base_ci": _ci(base, h), "aligned": {}}
+        row = {"headline": h, "base": b, "base_ci": _ci(base, h), "base_failed": failed_run(base, h), "aligned": {}}
         for label, m in aligned.items():
             a = lab_value(m, h)
-            v = failed_run(m, h) or verdict(b, a, h, row["base_ci"], _ci(m, h))
+            v = failed_run(m, h, base) or verdict(b, a, h, row["base_ci"], _ci(m, h))
             if v in ("no clear change", "opposite"):  # at the ceiling these say nothing; a move the paper's way stands
                 v = censored(m, h, a) or v
             row["aligned"][label] = {"value": a, "ci": _ci(m, h), "verdict": v}
@@ -191,7 +197,8 @@ def is_aligned(label: str) -> bool:
 
 def rows_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``side_by_side``'s rows as plain data, what ``report/verdicts.json`` holds under "paper": per row its metric
-    ``key``, what it shows, the paper's values and direction, the base value and interval, and per aligned column
+    ``key``, what it shows, the paper's values and direction, the base value and interval (and ``base_failed``: the
+    base's own "failed run (...)" on a persona row when it parses under the floor, else None), and per aligned column
     its value, interval and verdict (intervals as [lo, hi] or None)."""
 
     def pair(ci: tuple[float, float] | None) -> list[float] | None:
@@ -202,7 +209,7 @@ def rows_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         h: Headline = row["headline"]
         out.append({"key": h.key, "what": h.what, "experiment": h.experiment, "direction": h.direction,
                     "paper_base": h.paper_base, "paper_aligned": h.paper_aligned,
-                    "base": row["base"], "base_ci": pair(row["base_ci"]),
+                    "base": row["base"], "base_ci": pair(row["base_ci"]), "base_failed": row["base_failed"],
                     "aligned": {label: {"value": c["value"], "ci": pair(c["ci"]), "verdict": c["verdict"]}
                                 for label, c in row["aligned"].items()}})
     return out

@@ -145,7 +145,7 @@ def _paper_section(doc: Doc, res: LabResults, roles: list[str], typicality: floa
         if world:
             v = lab_value(world, h)
             cells.append(_fmt(v) if v is not None else "needs a model" if h.key.startswith("entropy/") else "-")
-        cells.append(_fmt(row["base"], row["base_ci"]))
+        cells.append(_fmt(row["base"], row["base_ci"]) + (f": **{row['base_failed']}**" if row["base_failed"] else ""))
         for r in aligned:
             a = row["aligned"][r]
             cells.append(f"{_fmt(a['value'], a['ci'])}: **{a['verdict']}**")
@@ -171,8 +171,8 @@ def _paper_section(doc: Doc, res: LabResults, roles: list[str], typicality: floa
           "interval starts at the observed minimum (a resample's minimum is never lower). "
           + (f"{n_none} cell(s) come from metrics files without intervals and get no verdict. " if n_none else "")
           + (f"{n_failed} persona cell(s) belong to checkpoints that parse fewer than {PARSE_FLOOR:.0%} of their "
-             "personas: a model that cannot write the format is a failed run, and its attribute counts get no "
-             "verdict. " if n_failed else "")
+             "personas, or are compared with a base that does: a model that cannot write the format is a failed run, "
+             "and its attribute counts get no verdict. " if n_failed else "")
           + (f"{n_censored} cluster cell(s) are censored: k is the silhouette's best among 2..k_max, and theirs is "
              "k_max itself, so their own optimum may lie higher and an unchanged k says nothing (search further with "
              "persona.k_max / semantic.k_max). " if n_censored else "")
