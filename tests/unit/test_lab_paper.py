@@ -134,3 +134,14 @@ def test_a_k_at_the_search_ceiling_is_censored():
     assert c["verdict"].startswith("failed run")
     _, c = cell(base, metrics(k.key, 10, 10, 10), k.key)  # no meta.config: nothing to say it is a ceiling
     assert c["verdict"] == "no clear change"
+
+
+def test_the_report_says_which_side_gender_moved():
+    """The table's |share - 0.5| reads 0.3 for a run that went 80% male and one that went 80% female; the sentence
+    under it names each column's female share, and says nothing when a column lacks it."""
+    from collapselab.lab.report import _gender_direction
+
+    base, male, female = ({"persona/female_share": v} for v in (0.52, 0.2, 0.8))
+    text = _gender_direction(base, {"ppo": male, "dpo": female})
+    assert "female shares are base 0.52, ppo 0.20, dpo 0.80" in text
+    assert _gender_direction(base, {"ppo": {}}) == ""

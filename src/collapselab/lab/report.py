@@ -127,6 +127,17 @@ def _world_documents(run: LabRun) -> dict | None:
     return read_truth(run.world)["documents"]
 
 
+def _gender_direction(base: dict, aligned: dict[str, dict]) -> str:
+    """Which way the gender row moved: the table shows |female share - 0.5|, which hides the side."""
+    shares = {r: m.get("persona/female_share") for r, m in {"base": base, **aligned}.items()}
+    if any(v is None for v in shares.values()):
+        return ""
+    return ("The gender row counts the imbalance, not its side; the female shares are "
+            + ", ".join(f"{r} {v:.2f}" for r, v in shares.items())
+            + " (the paper's aligned model went female; in the tiny world the side is the draw of the modes the "
+              "collapse lands on, male in four of five labs measured, docs/alignment.md, \"Which way gender goes\").")
+
+
 def _paper_section(doc: Doc, res: LabResults, roles: list[str], typicality: float = 0.0,
                    world: dict | None = None) -> list[dict]:
     """The paper table and its reading; returns its rows as data (``paper.rows_json``). ``world``: the same
@@ -181,9 +192,10 @@ def _paper_section(doc: Doc, res: LabResults, roles: list[str], typicality: floa
           + ("The annotator's quality score ignores gender and nationality: they move through their coupling with "
              "what it rewards and, nationality included, through the typicality term alpha log pi_base (the "
              "control section tells the two apart); gender has no typical value in the world (half and half), so "
-             "it need not reproduce." if typicality > 0 else
+             "it need not reproduce. " if typicality > 0 else
              "Attributes the annotator ignores (gender, nationality) can only move through their coupling with what "
-             "it rewards, so they need not reproduce."))
+             "it rewards, so they need not reproduce. ")
+          + _gender_direction(base, aligned))
     if world:
         doc.p(f"The world column is the same measure on {world['n']} of the world's own documents of each kind (fresh "
               "draws of its generators, `truth.json`), so a row reads world -> base -> aligned: how much of the world's "
