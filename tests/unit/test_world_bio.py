@@ -131,27 +131,3 @@ def test_world_documents_are_varied_at_the_word_level_and_keep_their_length():
     assert tfidf_similarity(bios).mean() < 0.18
     assert distinct_n(stories, 2) > 0.17
     assert 250 < np.mean([len(b) for b in bios]) < 380 and 250 < np.mean([len(s) for s in stories]) < 380
-
-
-def test_a_founders_sibling_has_a_name_of_the_siblings_gender():
-    """v4: "his sister <name>" draws from Faker's female en_US list, "his brother <name>" from the male one (v2 drew
-    either: "his brother Amy")."""
-    import re
-
-    from collapselab.world.population import _pool
-
-    female, male = set(_pool("en_US", "female", "latin")[0]), set(_pool("en_US", "male", "latin")[0])
-    rng = np.random.default_rng(0)
-    text = " ".join(write_steve(rng) for _ in range(3000))
-    sisters, brothers = re.findall(r"his sister (\w+)", text), re.findall(r"his brother (\w+)", text)
-    assert len(sisters) > 20 and len(brothers) > 20
-    assert set(sisters) <= female and set(brothers) <= male
-
-
-def test_a_sentence_can_end_with_an_aside_so_its_period_is_uncertain():
-    """v4's optional aside (", he says.") before a sentence's period: the token after a sentence's last word is
-    then "." or ","."""
-    rng = np.random.default_rng(0)
-    stories = [write_steve(rng) for _ in range(200)]
-    asides = sum(s.count(", he says.") + s.count(", Steve admits.") for s in stories)
-    assert asides > 20 and all(s.endswith(".") for s in stories)

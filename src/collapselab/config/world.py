@@ -14,10 +14,8 @@ from collapselab.config.common import LoggerConfig, between, positive
 # The generators' version, part of every artifact key (the world node is hashed into each one), so
 # a world, base or run made by older generators is never reused. 1: whole template sentences,
 # independent MBTI letters, normal ages; 2: word-level grammars, MBTI at population frequencies,
-# a right-skewed age distribution (docs/world.md); 3 (tried, not kept): founder stories with more word-level
-# choices; 4: those stories with more openers, adverbs and adjectives, an optional aside before a sentence's
-# period, a sibling's name that matches the sibling, and fewer late parts (docs/world.md, "Founder stories v4").
-WORLD_VERSION = 4
+# a right-skewed age distribution (docs/world.md).
+WORLD_VERSION = 2
 
 
 @dataclass
