@@ -135,7 +135,7 @@ def _gender_direction(base: dict, aligned: dict[str, dict]) -> str:
     return ("The gender row counts the imbalance, not its side; the female shares are "
             + ", ".join(f"{r} {v:.2f}" for r, v in shares.items())
             + " (the paper's aligned model went female; in the tiny world the side is the draw of the modes the "
-              "collapse lands on, male in four of five labs measured, docs/alignment.md, \"Which way gender goes\").")
+              "collapse lands on, docs/alignment.md, \"Which way gender goes\").")
 
 
 def _paper_section(doc: Doc, res: LabResults, roles: list[str], typicality: float = 0.0,
