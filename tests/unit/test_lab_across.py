@@ -62,7 +62,8 @@ def test_across_counts_each_cell_over_the_labs():
 
 def test_short_marks():
     assert [short(v) for v in ("reproduces", "no clear change", "opposite", "failed run (parse 0.81 < 0.85)",
-                               "censored (k_max 20)", "no interval")] == ["r", "-", "opp", "f", "cens", "?"]
+                               "failed run (base parse 0.8 < 0.85)", "censored (k_max 20)", "no interval")] == [
+        "r", "-", "opp", "f", "bf", "cens", "?"]
 
 
 def test_mechanism_marks_and_counts():

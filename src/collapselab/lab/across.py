@@ -23,11 +23,14 @@ from collapselab.lab.paper import is_aligned
 
 SHORT = {"reproduces": "r", "no clear change": "-", "opposite": "opp", "no interval": "?", "n/a": "n/a"}
 LEGEND = ("r reproduces, - no clear change, opp opposite, cens censored at k_max, f failed run (parse below the "
-          "floor), ? no interval")
+          "floor), bf the base's parse below the floor (no verdict for any column), ? no interval")
 
 
 def short(verdict: str) -> str:
-    """A verdict as one short mark: "reproduces" -> "r", "failed run (parse 0.81 < 0.85)" -> "f", ..."""
+    """A verdict as one short mark: "reproduces" -> "r", "failed run (parse 0.81 < 0.85)" -> "f",
+    "failed run (base parse 0.8 < 0.85)" -> "bf" (the column may be sound; its reference is not), ..."""
+    if verdict.startswith("failed run (base"):
+        return "bf"
     if verdict.startswith("failed run"):
         return "f"
     if verdict.startswith("censored"):
