@@ -29,6 +29,8 @@ def test_smoke_lab_end_to_end_and_reuse(tmp_path):
     # rejection sampling is a column of the paper table; each mitigation a row of "Getting diversity back"
     assert "lab rs [95% CI]" in md and "## Getting diversity back" in md
     assert "| conformative-w0.5 |" in md and "| temperature-1.3 |" in md
+    # what the KL beta did: the final runs read against the optimum's order and against the model they start from
+    assert "| measure | algorithm | base | start: " in md and "order over beta |" in md
     base_dir = next((tmp_path / "artifacts" / "base").glob("*/collapselab.json")).parent
     n = json.loads((base_dir / "collapselab.json").read_text())["n_params"]
     assert f"a {n / 1e6:.2f}M-parameter model" in md  # the model size is read from the base, not typed in

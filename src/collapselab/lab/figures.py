@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-COLOURS = {"ppo": "tab:red", "dpo": "tab:blue", "sft": "tab:green", "base": "black"}
+COLOURS = {"ppo": "tab:red", "dpo": "tab:blue", "sft": "tab:green", "base": "black", "rs": "tab:orange"}
 
 
 def _plt():

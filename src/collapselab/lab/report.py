@@ -18,6 +18,7 @@ from typing import Any
 from collapselab.config.typicality import REDUCTIONS
 from collapselab.io import atomic_write_json, atomic_write_text
 from collapselab.lab import figures as F
+from collapselab.lab.beta import AS_PREDICTED, NOT_SEPARATED, OPPOSITE, beta_rows
 from collapselab.lab.control import control_section
 from collapselab.lab.mitigate import mitigation_section, steer_section
 from collapselab.lab.paper import PARSE_FLOOR, config_number, is_aligned, lab_value, rows_json, side_by_side
@@ -27,6 +28,7 @@ from collapselab.lab.render import ci_of as _ci
 from collapselab.lab.render import fmt as _fmt
 from collapselab.lab.results import (LabResults, LabRun, collect, entropy_per_completion, persona_samples,
                                      read_score_file)
+from collapselab.metrics import METRICS
 from collapselab.optimum import gamma
 from collapselab.layout import read_meta
 
@@ -267,7 +269,8 @@ def _experiment_sections(doc: Doc, res: LabResults, figs: _Figs, roles: list[str
 
 
 def _beta_section(doc: Doc, res: LabResults, figs: _Figs, run: LabRun) -> None:
-    refs = {r: res.roles[r] for r in ("base", "sft") if r in res.roles}
+    start = run.start_role if run.start_role in res.roles else None
+    refs = {r: res.roles[r] for r in ("base", "sft", start) if r in res.roles}
     finals = [{**f, "metrics": f["metrics"]} for f in res.finals]
     optimum = None
     bandit = run.toy_bandit / "bandit.json" if run.toy_bandit else None
@@ -277,10 +280,14 @@ def _beta_section(doc: Doc, res: LabResults, figs: _Figs, run: LabRun) -> None:
     if finals:
         p = F.diversity_vs(finals, DIVERSITY_KEYS, "beta", {k: v for k, v in refs.items()},
                            figs.path("diversity_vs_beta.png"), log_x=True, optimum=optimum)
-        doc.figures([(f"figures/{p.name}", "final checkpoint of each run; dotted: the bandit's closed-form optimum")])
-    doc.p("Smaller beta lets the policy move further from the model it starts from (SFT or RS, `lab.align_start`); "
-          "the KL-regularised optimum "
-          "pi0 exp(R/beta)/Z predicts less diversity as beta shrinks (the dotted line shows it for the toy bandit).")
+        doc.figures([(f"figures/{p.name}", "final checkpoint of each run; dashed: base, SFT and the start model; "
+                      "dotted: the bandit's closed-form optimum")])
+    pi0 = _START_NAMES.get(run.start_role, run.start_role)
+    doc.p(f"Smaller beta lets the policy move further from the model it starts from and is held to, here the {pi0} "
+          "model (`lab.align_start`); the KL-regularised optimum pi0 exp(R/beta)/Z is pi0 at large beta and "
+          "concentrates on the reward's best answers as beta shrinks, so it predicts less diversity at smaller beta, "
+          "from pi0's level down (the dotted line shows it for the toy bandit). What the runs did:")
+    _beta_table(doc, finals, res.roles.get("base"), res.roles.get(start) if start else None, pi0)
     doc.h(2, "Diversity against training step")
     if res.steps:
         p = F.diversity_vs(res.steps, STEP_KEYS, "step", refs, figs.path("diversity_vs_step.png"))
@@ -292,6 +299,36 @@ def _beta_section(doc: Doc, res: LabResults, figs: _Figs, run: LabRun) -> None:
 
 
 _START_NAMES = {"sft": "SFT", "rs": "rejection-sampling (RS)"}
+
+
+def _beta_table(doc: Doc, finals: list[dict], base: dict | None, start: dict | None, pi0: str) -> None:
+    """The final runs by beta against the optimum's order and against the start model (lab/beta.py)."""
+    keys = [*DIVERSITY_KEYS, "persona/attribute_entropy_mean"]
+    rows = beta_rows(finals, start, keys, {k: METRICS[k].more_diverse for k in keys})
+    if not rows:
+        return
+    betas = sorted({b for r in rows for b, *_ in r["runs"]})
+    table = []
+    for r in rows:
+        cells = {b: f"{_fmt(v, ci)} ({vs})" for b, v, ci, vs in r["runs"]}
+        table.append([r["key"], r["algo"].upper(), _fmt(base.get(r["key"]), _ci(base, r["key"])) if base else "n/a",
+                      _fmt(*r["start"]) if r["start"] else "n/a", *[cells.get(b, "") for b in betas], r["order"]])
+    doc.table(["measure", "algorithm", "base", f"start: {pi0}", *[f"beta {b:g}" for b in betas], "order over beta"],
+              table)
+    n = len(rows)
+    count = {o: sum(r["order"] == o for r in rows) for o in (AS_PREDICTED, OPPOSITE, NOT_SEPARATED)}
+    runs = [x for r in rows for x in r["runs"]]
+    below = sum(vs == "less diverse" for *_, vs in runs)
+    doc.p(f"Each run's cell says where its 95% interval sits against the {pi0} model's (less / more diverse, or no "
+          f"clear change when they overlap); the last column reads the runs of one algorithm from small to large beta: "
+          f"'{AS_PREDICTED}' when every neighbouring pair's intervals separate with the smaller beta less diverse, "
+          f"'{OPPOSITE}' when they all separate the other way, '{NOT_SEPARATED}' when none does. Of these {n} rows, "
+          f"{count[AS_PREDICTED]} follow the optimum's order, {count[OPPOSITE]} the opposite one and "
+          f"{count[NOT_SEPARATED]} do not separate (the rest separate for some betas only); {below} of {len(runs)} "
+          f"run cells are less diverse than the {pi0} model. "
+          "Where the runs do not separate by beta, beta is not the knob that moved them in this lab: what they lost "
+          "against the base they lost before or regardless of it (read their start column against the base line "
+          "of the figure).")
 
 
 def _prediction_section(doc: Doc, res: LabResults, figs: _Figs, run: LabRun) -> None:

@@ -1,0 +1,50 @@
+"""What the KL beta did (lab/beta.py): the final runs by beta against the optimum's order and the start model."""
+
+from collapselab.lab.beta import (AS_PREDICTED, MIXED, NOT_SEPARATED, ONE_BETA, OPPOSITE, against_start, beta_rows,
+                                  order_over_beta)
+
+
+def test_the_optimum_order_is_less_diversity_at_smaller_beta_with_separated_intervals():
+    # entropy-like (higher = more diverse): 0.3 [0.25, 0.35] at beta 0.01 < 0.5 [0.45, 0.55] at 0.1 < 0.8 at 1
+    rising = [(1.0, 0.8, (0.7, 0.9)), (0.01, 0.3, (0.25, 0.35)), (0.1, 0.5, (0.45, 0.55))]  # any input order
+    assert order_over_beta(rising, more_diverse=True) == AS_PREDICTED
+    assert order_over_beta(rising, more_diverse=False) == OPPOSITE  # similarity-like: higher = less diverse
+    falling = [(0.01, 0.8, (0.7, 0.9)), (0.1, 0.5, (0.45, 0.55)), (1.0, 0.3, (0.25, 0.35))]
+    assert order_over_beta(falling, more_diverse=True) == OPPOSITE
+    # 0.5 [0.45, 0.55] and 0.52 [0.5, 0.6] overlap: no pair separates
+    assert order_over_beta([(0.01, 0.5, (0.45, 0.55)), (0.1, 0.52, (0.5, 0.6))], True) == NOT_SEPARATED
+    # one pair separates as predicted, the other overlaps
+    partly = [(0.01, 0.3, (0.25, 0.35)), (0.1, 0.5, (0.45, 0.55)), (1.0, 0.52, (0.5, 0.6))]
+    assert order_over_beta(partly, True) == f"{AS_PREDICTED} for some betas"
+    # up, then down
+    assert order_over_beta([(0.01, 0.3, (0.25, 0.35)), (0.1, 0.5, (0.45, 0.55)), (1.0, 0.2, (0.1, 0.3))],
+                           True) == MIXED
+    assert order_over_beta([(0.1, 0.5, (0.45, 0.55))], True) == ONE_BETA
+    assert order_over_beta([(0.1, 0.5, (0.45, 0.55)), (1.0, 0.6, None)], True) == ONE_BETA  # no interval, no order
+
+
+def test_a_run_against_the_start_model():
+    assert against_start((0.1, 0.2), (0.3, 0.4), more_diverse=True) == "less diverse"
+    assert against_start((0.1, 0.2), (0.3, 0.4), more_diverse=False) == "more diverse"  # lower similarity
+    assert against_start((0.5, 0.6), (0.3, 0.4), more_diverse=True) == "more diverse"
+    assert against_start((0.35, 0.6), (0.3, 0.4), more_diverse=True) == "no clear change"
+    assert against_start(None, (0.3, 0.4), more_diverse=True) == "no interval"
+
+
+def _m(key: str, v: float, lo: float, hi: float) -> dict:
+    return {key: v, f"{key}_ci_lo": lo, f"{key}_ci_hi": hi}
+
+
+def test_rows_per_measure_and_algorithm_from_the_final_runs():
+    k = "entropy/top5_bits_mean"
+    finals = [{"algo": "ppo", "beta": 0.5, "metrics": _m(k, 0.52, 0.51, 0.53)},
+              {"algo": "ppo", "beta": 0.02, "metrics": _m(k, 0.57, 0.56, 0.58)},
+              {"algo": "dpo", "beta": 0.05, "metrics": {}}]  # a run without the key is left out
+    start = _m(k, 0.51, 0.50, 0.52)
+    rows = beta_rows(finals, start, [k], {k: True})
+    assert len(rows) == 1
+    (row,) = rows
+    assert row["algo"] == "ppo" and row["start"] == (0.51, (0.50, 0.52))
+    assert row["runs"] == [(0.02, 0.57, (0.56, 0.58), "more diverse"), (0.5, 0.52, (0.51, 0.53), "no clear change")]
+    assert row["order"] == OPPOSITE  # 0.57 [0.56, 0.58] at beta 0.02 above 0.52 [0.51, 0.53] at 0.5
+    assert beta_rows(finals, None, [k], {k: True})[0]["runs"][0][3] == "no interval"
