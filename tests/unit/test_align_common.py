@@ -183,6 +183,33 @@ def test_persona_chats_are_repeated_in_the_sft_data():
     assert len(sft_dataset(world, None, seed=0)) == 4
 
 
+def test_the_contrast_phase_draws_its_other_half_from_the_chosen_pool():
+    """``sft.contrast_other``: with more contrast chats than others, every other chat of the pool is drawn, so
+    the phase's rows show the pool: uniform (each non-contrast chat once), first_phase (persona chats twice),
+    instructions (the same without the verbalized-sampling chats)."""
+    from datasets import Dataset, DatasetDict
+
+    from collapselab.align.sft import contrast_mix
+
+    def chat(q: str) -> list[dict]:
+        return [{"role": "user", "content": q}, {"role": "assistant", "content": q.upper()}]
+
+    kinds = {"u": "persona-unusual", "o": "persona-ordinary", "p": "persona", "b": "bio", "s": "steve",
+             "v": "persona-vs"}
+    names = [f"u{i}" for i in range(6)] + [f"o{i}" for i in range(6)] + ["p1", "p2", "b1", "s1", "v1", "v2"]
+    world = DatasetDict({"instructions": Dataset.from_list([{"messages": chat(n), "kind": kinds[n[0]]}
+                                                            for n in names])})
+
+    def others(**kw) -> list[str]:
+        rows = [r["prompt"][0]["content"] for r in contrast_mix(world, 0, **kw)]
+        assert sorted(r for r in rows if r[0] in "uo") == sorted(names[:12])  # every contrast chat, once
+        return sorted(r for r in rows if r[0] not in "uo")
+
+    assert others() == ["b1", "p1", "p2", "s1", "v1", "v2"]
+    assert others(other="first_phase", persona_repeats=2) == ["b1", "p1", "p1", "p2", "p2", "s1", "v1", "v2"]
+    assert others(other="instructions", persona_repeats=2) == ["b1", "p1", "p1", "p2", "p2", "s1"]
+
+
 def test_adapter_base_is_made_absolute_so_checkpoints_load_from_anywhere(tmp_path, monkeypatch):
     from collapselab.align.common import absolute_path, patch_adapter_base
 

@@ -68,16 +68,24 @@ def sft_dataset(world: Any, max_examples: int | None, seed: int, persona_repeats
     return ds.select(range(min(max_examples, len(ds)))) if max_examples is not None else ds
 
 
-def contrast_mix(world: Any, seed: int) -> Any:
+def contrast_mix(world: Any, seed: int, other: str = "uniform", persona_repeats: int = 1) -> Any:
     """The second phase's data: every contrast chat (``world.contrast.CONTRAST_KINDS``) and as many other
-    chats drawn at random (``seed``), shuffled; None if the world has no contrast chats."""
+    chats drawn at random (``seed``), shuffled; None if the world has no contrast chats. ``other``: "uniform"
+    draws them from the non-contrast chats, "first_phase" from the first phase's mix (each persona chat
+    ``persona_repeats`` times, so the second phase keeps the first's share of persona answers),
+    "instructions" from that mix without the verbalized-sampling chats (persona, bio and Steve chats)."""
     from datasets import Dataset
 
     from collapselab.world.contrast import CONTRAST_KINDS
 
+    from collapselab.world.instructions import KINDS
+
     rows = chat_rows(world)
     contrast = [row for kind, row in rows if kind in CONTRAST_KINDS]
-    other = [row for kind, row in rows if kind not in CONTRAST_KINDS]
+    repeats = 1 if other == "uniform" else persona_repeats
+    keep = KINDS if other == "instructions" else None
+    other = [row for kind, row in rows if kind not in CONTRAST_KINDS and (keep is None or kind in keep)
+             for _ in range(repeats if kind == "persona" else 1)]
     if not contrast:
         return None
     return Dataset.from_list(contrast + draw_rows(other, len(contrast), seed)).shuffle(seed=seed)
@@ -174,7 +182,8 @@ def train_sft(cfg: SFTStage, tracker_dir: Path, *, main: bool = True) -> Path:
         def diversity(m: Any) -> dict[str, float]:
             return quick_diversity(m, tok, cfg.diversity_prompts, cfg.diversity_new_tokens, cfg.seed)
 
-        phase2 = contrast_mix(world, cfg.seed) if cfg.sft.contrast_phase_lr > 0 else None
+        phase2 = (contrast_mix(world, cfg.seed, cfg.sft.contrast_other, cfg.sft.persona_repeats)
+                  if cfg.sft.contrast_phase_lr > 0 else None)
         if cfg.sft.contrast_phase_lr > 0 and phase2 is None:
             print("sft: the world has no contrast chats (world.n_contrast=0): no second phase")
         t0 = time.time()
