@@ -290,7 +290,9 @@ def _beta_section(doc: Doc, res: LabResults, figs: _Figs, run: LabRun) -> None:
     _beta_table(doc, finals, res.roles.get("base"), res.roles.get(start) if start else None, pi0)
     doc.h(2, "Diversity against training step")
     if res.steps:
-        p = F.diversity_vs(res.steps, STEP_KEYS, "step", refs, figs.path("diversity_vs_step.png"))
+        # base and SFT as before; the start model is drawn where the runs are read against it (beta, quality)
+        step_refs = {r: m for r, m in refs.items() if r in ("base", "sft")}
+        p = F.diversity_vs(res.steps, STEP_KEYS, "step", step_refs, figs.path("diversity_vs_step.png"))
         doc.figures([(f"figures/{p.name}", "every checkpoint of every run (light probe set)")])
     doc.h(2, "Diversity against quality")
     if finals:
