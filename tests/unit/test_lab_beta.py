@@ -48,3 +48,15 @@ def test_rows_per_measure_and_algorithm_from_the_final_runs():
     assert row["runs"] == [(0.02, 0.57, (0.56, 0.58), "more diverse"), (0.5, 0.52, (0.51, 0.53), "no clear change")]
     assert row["order"] == OPPOSITE  # 0.57 [0.56, 0.58] at beta 0.02 above 0.52 [0.51, 0.53] at 0.5
     assert beta_rows(finals, None, [k], {k: True})[0]["runs"][0][3] == "no interval"
+
+
+def test_the_step_figure_draws_one_line_per_run_and_the_beta_figure_one_per_algorithm():
+    from collapselab.lab.figures import lines
+
+    pts = [{"algo": "ppo", "beta": b, "step": s, "metrics": {}} for b in (0.5, 0.02) for s in (16, 32)]
+    pts.append({"algo": "dpo", "beta": 0.05, "step": 10, "metrics": {}})
+    by_step = lines(pts, "ppo", "step")
+    assert [label for label, _ in by_step] == ["PPO b0.02", "PPO b0.5"]
+    assert all({p["beta"] for p in run} == {b} and len(run) == 2 for (_, run), b in zip(by_step, (0.02, 0.5)))
+    assert [(label, len(run)) for label, run in lines(pts, "ppo", "beta")] == [("PPO", 4)]
+    assert lines(pts, "rs", "step") == [] and lines(pts, "rs", "beta") == []

@@ -39,21 +39,33 @@ def _series(points: list[dict], key: str, x: str) -> tuple[np.ndarray, np.ndarra
     return xs, ys, lo, hi
 
 
+def lines(points: list[dict], algo: str, x: str) -> list[tuple[str, list[dict]]]:
+    """The lines of ``algo``'s points: over beta one line for the algorithm ("PPO"); over steps one line per
+    run, i.e. per beta ("PPO b0.02"), in order of beta, so a line never jumps between runs."""
+    mine = [p for p in points if p["algo"] == algo]
+    if x == "beta":
+        return [(algo.upper(), mine)] if mine else []
+    betas = sorted({p["beta"] for p in mine if p.get("beta") is not None})
+    return [(f"{algo.upper()} b{b:g}", [p for p in mine if p.get("beta") == b]) for b in betas]
+
+
 def diversity_vs(points: list[dict], keys: list[str], x: str, refs: dict[str, dict], path: Path,
                  log_x: bool = False, optimum: dict | None = None) -> Path:
-    """One panel per metric: a line per algorithm over ``x`` (beta or step) with 95% CI bands;
+    """One panel per metric: a line per algorithm over beta, or per run (algorithm and beta) over steps, with 95% CI bands;
     dashed horizontals for the reference checkpoints (base, SFT). ``optimum``: the bandit's
     closed-form entropy-vs-beta curve, drawn on a twin axis in the first panel."""
     plt = _plt()
     fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.4), squeeze=False)
+    styles = ["o-", "s--", "^:", "d-."]
     for ax, key in zip(axes[0], keys, strict=True):
         for algo in ("ppo", "dpo"):
-            xs, ys, lo, hi = _series([p for p in points if p["algo"] == algo], key, x)
-            if len(xs) == 0:
-                continue
-            ax.plot(xs, ys, "o-", color=COLOURS[algo], label=algo.upper())
-            if np.isfinite(lo).any():
-                ax.fill_between(xs, lo, hi, color=COLOURS[algo], alpha=0.18)
+            for i, (label, run) in enumerate(lines(points, algo, x)):
+                xs, ys, lo, hi = _series(run, key, x)
+                if len(xs) == 0:
+                    continue
+                ax.plot(xs, ys, styles[i % len(styles)], color=COLOURS[algo], label=label)
+                if np.isfinite(lo).any():
+                    ax.fill_between(xs, lo, hi, color=COLOURS[algo], alpha=0.18)
         for name, m in refs.items():
             if m.get(key) is not None:
                 ax.axhline(m[key], ls="--", color=COLOURS.get(name, "grey"), lw=1, label=name)

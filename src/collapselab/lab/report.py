@@ -35,6 +35,7 @@ from collapselab.layout import read_meta
 DIVERSITY_KEYS = ["entropy/top5_bits_mean", "semantic/tfidf_cos_mean", "persona/mbti_coverage",
                   "persona/n_nationalities", "lexical/distinct_2"]
 STEP_KEYS = ["entropy/top5_bits_mean", "lexical/distinct_2"]
+STEP_REF_KEYS = ["entropy/top5_bits_mean"]  # a mean over samples: comparable across sample sizes
 MIN_ESS = 10  # below this effective sample size the exp(R/beta)-weighted estimate is not a prediction
 
 
@@ -290,10 +291,13 @@ def _beta_section(doc: Doc, res: LabResults, figs: _Figs, run: LabRun) -> None:
     _beta_table(doc, finals, res.roles.get("base"), res.roles.get(start) if start else None, pi0)
     doc.h(2, "Diversity against training step")
     if res.steps:
-        # base and SFT as before; the start model is drawn where the runs are read against it (beta, quality)
-        step_refs = {r: m for r, m in refs.items() if r in ("base", "sft")}
+        # reference lines (base, SFT) only for a per-sample mean: the steps' light probe set samples fewer texts than
+        # the final evaluations, and distinct-2, pooled over all texts, falls as texts are added (not comparable)
+        step_refs = {r: {k: m[k] for k in STEP_REF_KEYS if k in m} for r, m in refs.items() if r in ("base", "sft")}
         p = F.diversity_vs(res.steps, STEP_KEYS, "step", step_refs, figs.path("diversity_vs_step.png"))
-        doc.figures([(f"figures/{p.name}", "every checkpoint of every run (light probe set)")])
+        doc.figures([(f"figures/{p.name}", "every checkpoint of every run (light probe set); dashed: base and SFT "
+                      "for the mean entropy only, since distinct-2 pooled over the final evaluations' larger sample "
+                      "is not comparable")])
     doc.h(2, "Diversity against quality")
     if finals:
         p = F.frontier(finals, refs, "quality/reward_mean", "entropy/top5_bits_mean", figs.path("frontier.png"))
