@@ -55,18 +55,15 @@ def test_logger_none_writes_local_only(tmp_path):
     assert (tmp_path / "history.jsonl").exists()
 
 
-def test_atomic_writes_get_the_mode_a_plain_write_would(tmp_path):
-    """mkstemp / mkdtemp make 0600 / 0700; the renamed file and folder follow the umask like open() and mkdir()."""
-    import os
-
+def test_atomic_writes_get_the_mode_a_plain_write_would(tmp_path, monkeypatch):
+    """mkstemp / mkdtemp make 0600 / 0700; the renamed file and folder follow the umask like open() and mkdir()
+    (the process's umask, read once at import; set here to 022)."""
+    from collapselab import io
     from collapselab.io import atomic_dir, atomic_write_text
 
-    old = os.umask(0o022)
-    try:
-        f = atomic_write_text(tmp_path / "a.json", "{}")
-        with atomic_dir(tmp_path / "d") as d:
-            (d / "x").write_text("1")
-    finally:
-        os.umask(old)
+    monkeypatch.setattr(io, "_UMASK", 0o022)
+    f = atomic_write_text(tmp_path / "a.json", "{}")
+    with atomic_dir(tmp_path / "d") as d:
+        (d / "x").write_text("1")
     assert f.stat().st_mode & 0o777 == 0o644
     assert (tmp_path / "d").stat().st_mode & 0o777 == 0o755

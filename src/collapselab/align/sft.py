@@ -77,18 +77,17 @@ def contrast_mix(world: Any, seed: int, other: str = "uniform", persona_repeats:
     from datasets import Dataset
 
     from collapselab.world.contrast import CONTRAST_KINDS
-
     from collapselab.world.instructions import KINDS
 
     rows = chat_rows(world)
     contrast = [row for kind, row in rows if kind in CONTRAST_KINDS]
     repeats = 1 if other == "uniform" else persona_repeats
     keep = KINDS if other == "instructions" else None
-    other = [row for kind, row in rows if kind not in CONTRAST_KINDS and (keep is None or kind in keep)
-             for _ in range(repeats if kind == "persona" else 1)]
+    pool = [row for kind, row in rows if kind not in CONTRAST_KINDS and (keep is None or kind in keep)
+            for _ in range(repeats if kind == "persona" else 1)]
     if not contrast:
         return None
-    return Dataset.from_list(contrast + draw_rows(other, len(contrast), seed)).shuffle(seed=seed)
+    return Dataset.from_list(contrast + draw_rows(pool, len(contrast), seed)).shuffle(seed=seed)
 
 
 def draw_rows(rows: list[Any], n: int, seed: int) -> list[Any]:

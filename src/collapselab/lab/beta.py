@@ -69,9 +69,10 @@ def beta_rows(finals: list[dict[str, Any]], start: dict[str, Any] | None, keys: 
                 continue
             up = more_diverse[key]
             start_ci = ci_of(start, key) if start else None
+            points = [(b, m[key], ci_of(m, key)) for b, m in runs]
             rows.append({
                 "key": key, "algo": algo,
                 "start": (start.get(key), start_ci) if start else None,
-                "runs": [(b, m[key], ci_of(m, key), against_start(ci_of(m, key), start_ci, up)) for b, m in runs],
-                "order": order_over_beta([(b, m[key], ci_of(m, key)) for b, m in runs], up)})
+                "runs": [(b, v, ci, against_start(ci, start_ci, up)) for b, v, ci in points],
+                "order": order_over_beta(points, up)})
     return rows

@@ -279,7 +279,7 @@ def _beta_section(doc: Doc, res: LabResults, figs: _Figs, run: LabRun) -> None:
         optimum = json.loads(bandit.read_text())["optimum_curve"]
     doc.h(2, "Diversity against KL beta")
     if finals:
-        p = F.diversity_vs(finals, DIVERSITY_KEYS, "beta", {k: v for k, v in refs.items()},
+        p = F.diversity_vs(finals, DIVERSITY_KEYS, "beta", refs,
                            figs.path("diversity_vs_beta.png"), log_x=True, optimum=optimum)
         doc.figures([(f"figures/{p.name}", "final checkpoint of each run; dashed: base, SFT and the start model; "
                       "dotted: the bandit's closed-form optimum")])
