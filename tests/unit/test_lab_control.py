@@ -133,3 +133,18 @@ def test_predictions_without_enough_effective_samples_are_named_in_one_sentence(
                                 ("dpo-b0.05", "alpha = 0.2, gamma = 5", 1.0)])
     assert text.startswith("Not in the table: 3 rows whose prediction rests on fewer than 10 effective samples")
     assert text.endswith("dpo-b0.05 at alpha = 0.2, gamma = 5 (ESS 1.0); ppo-b0.02 at alpha = 0 (ESS 1.0-1.4).")
+
+
+def test_a_table_of_voided_comparisons_says_how_many_and_each_checkpoints_parse_rate():
+    """Two comparisons, one voided by the floor: the sentence counts 1 of 2 and lists the parse rates it read
+    (a checkpoint without a parse rate is left out); nothing voided, no sentence."""
+    from collapselab.lab.control import void_note
+
+    data = [{"run": "PPO beta 0.02", "measure": "nationalities", "key": "persona/n_nationalities",
+             "control_vs_sft": "failed run (SFT parse 0.81 < 0.85)", "alpha_vs_control": "lower"}]
+    cols = [("base", {"persona/parse_rate": 0.895}), ("SFT", {"persona/parse_rate": 0.805}), ("control", None)]
+    note = void_note(data, cols)
+    assert note.startswith("1 of 2 comparisons above are void: a checkpoint they read parses under the 0.85 floor.")
+    assert "Parse rates: base 0.895; SFT 0.805." in note
+    data[0]["control_vs_sft"] = "no clear change"
+    assert void_note(data, cols) is None

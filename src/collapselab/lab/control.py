@@ -228,5 +228,24 @@ def control_section(doc: Doc, res: LabResults, run: LabRun, control_on: bool) ->
           "base, the paper table's reference: the mechanism shows there as a control that stays within the base's "
           "intervals on the attributes the annotator ignores (\"no clear change\") beside an aligned run at "
           f"alpha {alpha:g} that leaves them (\"lower\"); a control that falls too narrowed them without the bias.")
+    void = void_note(data, cols)
+    if void:
+        doc.p(void)
     labels_table(doc, run)
     return data
+
+
+def void_note(data: list[dict], checkpoints: list[tuple[str, dict | None]]) -> str | None:
+    """One sentence for a reader of a table full of "failed run": how many comparisons the parse floor voids
+    and each checkpoint's parse rate, or None when it voids none."""
+    cells = [v for d in data for k, v in d.items() if k not in ("run", "measure", "key")]
+    n_void = sum(str(v).startswith("failed run") for v in cells)
+    if not n_void:
+        return None
+    rates = [f"{name} {m['persona/parse_rate']:.3g}" for name, m in checkpoints
+             if m and m.get("persona/parse_rate") is not None]
+    return (f"{n_void} of {len(cells)} comparisons above are void: a checkpoint they read parses under the "
+            f"{PARSE_FLOOR:.2f} floor. Parse rates: {'; '.join(rates)}. Why the alpha = 0 controls parse about as "
+            "the SFT model does while the runs at alpha > 0 parse better, and the mechanism measured at 1000 "
+            "personas per checkpoint: docs/alignment.md, \"Why the controls' selection does not lift their parse "
+            "rate\" and \"The mechanism at 1000 personas per checkpoint\".")
