@@ -22,9 +22,10 @@ def test_gap_closed_is_the_share_of_the_base_to_aligned_distance_recovered():
     assert gap_closed(0.7, 0.65, 0.65) is None and gap_closed(None, 0.6, 0.7) is None
 
 
-def _m(tfidf, ent, parse, reward):
-    return {"semantic/tfidf_cos_mean": tfidf, "persona/attribute_entropy_mean": ent, "persona/parse_rate": parse,
-            "quality/reward_mean": reward}
+def _m(tfidf, ent, parse, reward, annotator=None):
+    out = {"semantic/tfidf_cos_mean": tfidf, "persona/attribute_entropy_mean": ent, "persona/parse_rate": parse,
+           "quality/reward_mean": reward}
+    return out if annotator is None else {**out, "quality/annotator_mean": annotator}
 
 
 def test_the_target_needs_half_of_both_gaps_a_sound_parse_rate_and_the_reward_within_ten_percent():
@@ -36,6 +37,17 @@ def test_the_target_needs_half_of_both_gaps_a_sound_parse_rate_and_the_reward_wi
     assert not meets_target(_m(0.17, 0.75, 0.9, 1.79), aligned, base)  # reward 10.5% lower
     # a negative aligned reward: within 10% of its size
     assert meets_target(_m(0.17, 0.75, 0.9, -1.1), _m(0.20, 0.65, 0.9, -1.0), base)
+
+
+def test_the_target_on_the_annotators_score_holds_that_score_within_ten_percent_instead_of_the_reward():
+    """A rule that closes both gaps: its reward model's score falls 20% (2.0 -> 1.6) while the annotator's own score
+    holds (3.5 -> 3.6): it misses the target on the reward and meets it on the annotator's score; the other way round
+    (3.5 -> 3.1, 11% lower) it meets neither."""
+    base, aligned = _m(0.14, 0.85, 0.9, 0.3, 2.4), _m(0.20, 0.65, 0.9, 2.0, 3.5)
+    rule = _m(0.17, 0.75, 0.9, 1.6, 3.6)
+    assert not meets_target(rule, aligned, base) and meets_target(rule, aligned, base, "quality/annotator_mean")
+    assert not meets_target(_m(0.17, 0.75, 0.9, 1.6, 3.1), aligned, base, "quality/annotator_mean")
+    assert not meets_target(_m(0.17, 0.75, 0.9, 2.0), aligned, base, "quality/annotator_mean")  # no score: no
 
 
 def _state(tmp_path, *extra):
@@ -118,7 +130,8 @@ def test_the_section_tabulates_each_rule_beside_base_and_aligned_and_draws_the_f
     row = next(line for line in md.splitlines() if line.startswith("| minp-T1.5"))
     assert "| 0.5 |" in row and "**yes**" in row  # both gaps half closed, parse and reward sound
     # no samples.jsonl here: the gap has no interval (with samples it gets one: the test below)
-    assert "1 of 1 rules meet the target: minp-T1.5." in md
+    assert ("1 of 1 rules meet the target (minp-T1.5); judged by the annotator's score instead of the reward "
+            "model's, 0 of 1.") in md  # no annotator score in these metrics: that column says no
     assert figs and (tmp_path / "figs" / "mitigation_frontier.png").is_file()
 
 
@@ -140,8 +153,8 @@ def test_each_mitigated_role_gets_its_own_table_gaps_and_frontier(tmp_path):
     figs = mitigation_section(doc, res, run, tmp_path / "figs")
     md = doc.markdown()
     assert "### On ppo-b0.05" in md and "### On dpo-b0.1" in md
-    assert "On `ppo-b0.05`, 1 of 1 rules meet the target: minp." in md
-    assert "On `dpo-b0.1`, 0 of 1 rules meet the target." in md
+    assert "On `ppo-b0.05`, 1 of 1 rules meet the target (minp);" in md
+    assert "On `dpo-b0.1`, 0 of 1 rules meet the target;" in md
     dpo_rows = md.split("### On dpo-b0.1")[1]
     assert "| 0.5 | 0.08 |" in next(line for line in dpo_rows.splitlines() if line.startswith("| minp"))
     assert [f for f, _ in figs] == ["figures/mitigation_frontier_ppo-b0.05.png", "figures/mitigation_frontier_dpo-b0.1.png"]
@@ -163,7 +176,7 @@ def test_a_verbalized_row_shows_only_what_its_persona_prompt_changes(tmp_path):
     md = doc.markdown()
     row = next(line for line in md.splitlines() if line.startswith("| vs"))
     # TF-IDF "(plain prompt)", attribute entropy 0.7, gap TF-IDF blank, gap attr. (0.70 - 0.55) / 0.30 = 0.5
-    assert row.startswith("| vs | (plain prompt) | 0.7 |  | 0.5 | (plain prompt) |") and row.endswith("| no |")
+    assert row.startswith("| vs | (plain prompt) | 0.7 |  | 0.5 | (plain prompt) |") and row.endswith("| no | no |")
     assert "those columns would only repeat the aligned row" in md
 
 

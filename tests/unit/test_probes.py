@@ -362,6 +362,27 @@ def test_quality_scores_bios_only_under_verbalized_sampling():
     assert len(_texts(ctx("chat"))[0]) == 2 and len(_texts(ctx("verbalized"))[0]) == 1
 
 
+def test_quality_gives_the_annotators_score_without_typicality_by_hand():
+    """Two bios, scored as the annotator scores a "Tell me about Grace Hopper." answer. VADER's lexicon rates
+    "grace" 1.8, so both texts have compound 1.8 / sqrt(1.8^2 + 15) = 0.42146. "Grace Hopper was born in 1906."
+    (6 words, one true fact): 2 x 0.42146 + 1 x 6/60 + 0.3 x 1 = 1.24292. " Grace Hopper was here" (4 words,
+    no fact, no final stop; the leading space is stripped): 2 x 0.42146 + 4/60 - 0.3 = 0.60958. Mean 0.92625."""
+    import math
+    from types import SimpleNamespace
+
+    from collapselab.probes.quality import quality_probe
+
+    samples = [SimpleNamespace(prompt="Grace Hopper was", text=" born in 1906."),
+               SimpleNamespace(prompt="Grace Hopper was", text=" here")]
+    ctx = SimpleNamespace(cfg=SimpleNamespace(probes=["semantic", "quality"], reward_model=None, n_boot=200, seed=0),
+                          prompt_format="plain", samples=lambda name: samples, visible=lambda prompt, text: prompt + text,
+                          base_lm=lambda: None)
+    m = quality_probe(ctx).metrics
+    v = 1.8 / math.sqrt(1.8**2 + 15)
+    assert m["quality/annotator_mean"] == pytest.approx(((2 * v + 0.1 + 0.3) + (2 * v + 4 / 60 - 0.3)) / 2, abs=1e-4)
+    assert m["quality/annotator_mean_ci_lo"] <= m["quality/annotator_mean"] <= m["quality/annotator_mean_ci_hi"]
+
+
 def test_base_lm_scores_under_the_named_base_or_a_base_under_itself():
     """entropy/base_nll needs a reference on the base row too: a checkpoint that names no base (a pretrained
     base) scores under itself when asked (own=True); quality/base_nll (own=False) skips it; base_model=null

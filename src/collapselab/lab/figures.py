@@ -149,12 +149,17 @@ def _pred_title(head: str, r: dict) -> str:
 
 
 def mitigation_frontier(mitigated: dict[str, dict], refs: dict[str, dict], path: Path) -> Path:
-    """Diversity (Vendi; 1 - TF-IDF cosine) against reward-model score: one line per decoding method over its
-    settings (names ``<method>-<setting>``, in the order given), the reference checkpoints as stars."""
+    """Diversity (Vendi; 1 - TF-IDF cosine) against quality: one line per decoding method over its settings (names
+    ``<method>-<setting>``, in the order given), the reference checkpoints as stars. One row of panels against the
+    reward model's score and, when the evaluations have it, one against the simulated annotator's own score (the
+    tiny world's true quality)."""
     plt = _plt()
     panels = [("semantic/vendi", "Vendi score"), ("semantic/tfidf_cos_mean", "1 - TF-IDF cosine")]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), squeeze=False)
-    x_key = "quality/reward_mean"
+    x_axes = [("quality/reward_mean", "reward-model score", "reward"),
+              ("quality/annotator_mean", "annotator's score (true quality)", "the annotator's score")]
+    everyone = [*mitigated.values(), *refs.values()]
+    x_axes = [x_axes[0], *[x for x in x_axes[1:] if any(m.get(x[0]) is not None for m in everyone)]]
+    fig, axes = plt.subplots(len(x_axes), 2, figsize=(10, 4 * len(x_axes)), squeeze=False)
 
     def y(m: dict, key: str) -> float | None:
         v = m.get(key)
@@ -164,21 +169,23 @@ def mitigation_frontier(mitigated: dict[str, dict], refs: dict[str, dict], path:
     for name, m in mitigated.items():
         methods.setdefault(name.split("-")[0], []).append((name, m))
     cmap = plt.get_cmap("tab10")
-    for ax, (key, label) in zip(axes[0], panels, strict=True):
-        for i, (name, m) in enumerate(refs.items()):
-            if m.get(x_key) is not None and y(m, key) is not None:
-                ax.scatter(m[x_key], y(m, key), marker="*", s=160, zorder=3, label=name,
-                           color=COLOURS.get(name, ["black", "tab:green", "tab:red"][min(i, 2)]))
-        for j, (method, pts) in enumerate(methods.items()):
-            pts = [(n, m) for n, m in pts if m.get(x_key) is not None and y(m, key) is not None]
-            if not pts:
-                continue
-            ax.plot([m[x_key] for _, m in pts], [y(m, key) for _, m in pts], "o-", color=cmap(j % 10), label=method)
-            for n, m in pts:
-                ax.annotate(n.removeprefix(method).lstrip("-"), (m[x_key], y(m, key)), fontsize=7,
-                            xytext=(3, 3), textcoords="offset points")
-        ax.set_xlabel("reward-model score (quality/reward_mean)")
-        ax.set_ylabel(label)
-        ax.set_title(f"{label} against reward", fontsize=10)
+    for row, (x_key, x_label, x_name) in zip(axes, x_axes, strict=True):
+        for ax, (key, label) in zip(row, panels, strict=True):
+            for i, (name, m) in enumerate(refs.items()):
+                if m.get(x_key) is not None and y(m, key) is not None:
+                    ax.scatter(m[x_key], y(m, key), marker="*", s=160, zorder=3, label=name,
+                               color=COLOURS.get(name, ["black", "tab:green", "tab:red"][min(i, 2)]))
+            for j, (method, pts) in enumerate(methods.items()):
+                pts = [(n, m) for n, m in pts if m.get(x_key) is not None and y(m, key) is not None]
+                if not pts:
+                    continue
+                ax.plot([m[x_key] for _, m in pts], [y(m, key) for _, m in pts], "o-", color=cmap(j % 10),
+                        label=method)
+                for n, m in pts:
+                    ax.annotate(n.removeprefix(method).lstrip("-"), (m[x_key], y(m, key)), fontsize=7,
+                                xytext=(3, 3), textcoords="offset points")
+            ax.set_xlabel(f"{x_label} ({x_key})")
+            ax.set_ylabel(label)
+            ax.set_title(f"{label} against {x_name}", fontsize=10)
     axes[0][0].legend(fontsize=7, loc="best")
     return _save(fig, path)

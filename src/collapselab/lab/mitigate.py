@@ -30,7 +30,12 @@ from collapselab.lab.results import LabResults, LabRun, evaluation_samples, read
 DIVERSITY = [("TF-IDF cos", "semantic/tfidf_cos_mean"), ("attribute entropy", "persona/attribute_entropy_mean"),
              ("Vendi", "semantic/vendi"), ("top-5 entropy, bits", "entropy/top5_bits_mean"),
              ("sampled entropy, bits", "entropy/sampled_bits_mean")]
-QUALITY = [("parse rate", "persona/parse_rate"), ("reward", "quality/reward_mean"), ("base NLL", "quality/base_nll")]
+QUALITY = [("parse rate", "persona/parse_rate"), ("reward", "quality/reward_mean"),
+           ("annotator score", "quality/annotator_mean"), ("base NLL", "quality/base_nll")]
+# the quality that the target holds within 10% of the aligned model's: the reward model's score (issue #14's target),
+# and, beside it, the simulated annotator's own score without typicality (the tiny world's ground truth: a reward
+# model trained on typicality-biased labels can mark a diverse answer down that the annotator scores as well)
+REWARD, ANNOTATOR = "quality/reward_mean", "quality/annotator_mean"
 TARGET_KEYS = ("semantic/tfidf_cos_mean", "persona/attribute_entropy_mean")
 
 
@@ -95,10 +100,11 @@ def gap_intervals(res: LabResults, dirs: dict[str, Path], role: str, n_boot: int
     return out
 
 
-def meets_target(m: dict, aligned: dict, base: dict) -> bool:
-    """>= 50% of the gap closed on TF-IDF and attribute entropy, parse rate >= 0.85, reward within 10%."""
+def meets_target(m: dict, aligned: dict, base: dict, quality: str = REWARD) -> bool:
+    """>= 50% of the gap closed on TF-IDF and attribute entropy, parse rate >= 0.85, ``quality`` (the reward
+    model's score, or the annotator's) within 10% of the aligned model's."""
     gaps = [gap_closed(m.get(k), aligned.get(k), base.get(k)) for k in TARGET_KEYS]
-    r, r0 = m.get("quality/reward_mean"), aligned.get("quality/reward_mean")
+    r, r0 = m.get(quality), aligned.get(quality)
     reward_ok = r is not None and r0 is not None and r >= r0 - 0.1 * abs(r0)
     return (all(g is not None and g >= 0.5 for g in gaps) and (m.get("persona/parse_rate") or 0) >= 0.85
             and reward_ok)
@@ -120,7 +126,10 @@ def mitigation_section(doc: Doc, res: LabResults, run: LabRun, figs_dir: Path) -
           "back at the base; negative: further from it), with a 95% interval that resamples the base's, the aligned "
           "model's and the row's samples independently (1000 draws); the other intervals are each value's own. A row "
           "**meets the target** when it closes at least half of the gap on TF-IDF similarity and on the persona "
-          "attribute entropy while parsing >= 85% of personas with a reward within 10% of the aligned model's.")
+          "attribute entropy while parsing >= 85% of personas with a reward within 10% of the aligned model's. The "
+          "last column asks the same with the simulated annotator's own score (without its typicality bias: the "
+          "tiny world's ground-truth quality, which the reward model learned from biased labels) in place of the "
+          "reward model's.")
     figs = []
     for role, dirs in run.mitigations.items():
         figs += _role_mitigations(doc, res, role, dirs, figs_dir, several=len(run.mitigations) > 1)
@@ -140,7 +149,8 @@ def _role_mitigations(doc: Doc, res: LabResults, role: str, dirs: dict[str, Path
     rows_in = [("base", base), ("sft", res.roles.get("sft") or {}), (f"{role} (aligned)", aligned), *mitigated.items()]
     gap_cis = gap_intervals(res, {n: dirs[n] for n in mitigated}, role)
     header = ["decoding", *[f"{label} [95% CI]" for label, _ in DIVERSITY[:2]], "gap TF-IDF", "gap attr. entropy",
-              *[label for label, _ in DIVERSITY[2:]], *[label for label, _ in QUALITY], "meets target"]
+              *[label for label, _ in DIVERSITY[2:]], *[label for label, _ in QUALITY], "meets target",
+              "meets it on the annotator's score"]
     vs = [n for n, m in mitigated.items() if (m.get("meta") or {}).get("prompt_format") == "verbalized"]
     table = []
     for name, m in rows_in:
@@ -153,7 +163,8 @@ def _role_mitigations(doc: Doc, res: LabResults, role: str, dirs: dict[str, Path
         cells += ["" if not is_mit or _repeats_aligned(name, vs, k) else
                   fmt(gap_closed(m.get(k), aligned.get(k), base.get(k)), gap_cis.get((name, k))) for k in TARGET_KEYS]
         cells += [value(k) for _, k in DIVERSITY[2:]] + [fmt(m.get(k), ci_of(m, k)) for _, k in QUALITY]
-        cells.append(("**yes**" if meets_target(m, aligned, base) else "no") if is_mit else "")
+        for quality in (REWARD, ANNOTATOR):
+            cells.append(("**yes**" if meets_target(m, aligned, base, quality) else "no") if is_mit else "")
         table.append(cells)
     doc.table(header, table)
     if vs:
@@ -163,12 +174,16 @@ def _role_mitigations(doc: Doc, res: LabResults, role: str, dirs: dict[str, Path
               "not the persona-and-bio mean of the other rows. The entropy and semantic probes keep their plain "
               "requests under it, so those columns would only repeat the aligned row.")
     best = [n for n, m in mitigated.items() if meets_target(m, aligned, base)]
-    doc.p(f"On `{role}`, {len(best)} of {len(mitigated)} rules meet the target" + (f": {', '.join(best)}." if best else
-          ". The table is the measured frontier: what each rule buys back, and what it costs."))
+    gold = [n for n, m in mitigated.items() if meets_target(m, aligned, base, ANNOTATOR)]
+    doc.p(f"On `{role}`, {len(best)} of {len(mitigated)} rules meet the target" + (f" ({', '.join(best)})" if best else "")
+          + f"; judged by the annotator's score instead of the reward model's, {len(gold)} of {len(mitigated)}"
+          + (f" ({', '.join(gold)})" if gold else "") + ". The table is the measured frontier: what each rule buys "
+          "back, and what it costs.")
     refs = {"base": base, "sft": res.roles.get("sft") or {}, f"{role} (aligned)": aligned}
     name = f"mitigation_frontier_{role}.png" if several else "mitigation_frontier.png"
     path = mitigation_frontier(mitigated, refs, figs_dir / name)
-    return [(f"figures/{path.name}", f"diversity against reward: each decoding rule on {role}'s final checkpoint")]
+    return [(f"figures/{path.name}", f"diversity against quality (reward model; annotator): each decoding rule on "
+                                     f"{role}'s final checkpoint")]
 
 
 def _repeats_aligned(name: str, vs: list[str], key: str) -> bool:

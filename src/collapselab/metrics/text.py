@@ -66,6 +66,9 @@ def profanity_rate(texts: list[str]) -> float:
 register("quality/reward_mean", higher_is_better=True, probe="quality", ci="bootstrap_mean",
          description="mean reward-model (or annotator) score of the completions",
          derived="mean of models.reward.reward_scores(reward_model, requests, answers) (probes/quality.py)")
+register("quality/annotator_mean", higher_is_better=True, probe="quality", ci="bootstrap_mean",
+         description="mean score of the tiny world's simulated annotator without typicality (its ground-truth quality)",
+         derived="mean of world.annotator.Annotator().score(request, answer.strip()) (probes/quality.py)")
 register("quality/base_nll", higher_is_better=False, probe="quality", ci="bootstrap_mean",
          description="mean per-token negative log-likelihood under the base model (nats)",
          derived="mean over completions of the base model's continuation_nll (probes/quality.py)")

@@ -7,6 +7,11 @@ prompt_format=verbalized, whose persona samples are lists of k attribute lines: 
 - ``quality/base_nll``: mean per-token NLL (nats) of the completions under the base model
   (``base_model=auto`` reads it from the checkpoint's collapselab.json; absent if unknown).
 - ``quality/toxicity_rate``: share of completions with a profane word (``metrics.profanity_rate``).
+- ``quality/annotator_mean``: mean score of the tiny world's simulated annotator without its typicality bias
+  (``world.annotator.Annotator().score(request, answer.strip())``, r_true of VS eq. 1), on the answers the reward
+  model scores. In the tiny world this is the ground-truth quality the labels were drawn from, so it tells a
+  reward model's error (and its learned typicality) from a real loss of quality; on other text it is the same
+  rule-based score (sentiment, detail, profanity, Grace Hopper facts, persona layout), not a ground truth.
 """
 
 from __future__ import annotations
@@ -45,8 +50,14 @@ def quality_probe(ctx: ProbeContext) -> ProbeResult:
     from collapselab.metrics import is_profane, profanity_rate
 
     prompts, texts, requests, answers = _texts(ctx)
+    from collapselab.world.annotator import Annotator
+
     m: dict[str, float] = {"quality/toxicity_rate": float(profanity_rate(texts))}
     add_ci(m, "quality/toxicity_rate", [float(is_profane(t)) for t in texts], ctx.cfg)
+    annotator = Annotator()  # typicality 0: the quality part alone, as the lab's score job reads it (QUALITY_RULE)
+    gold = np.array([annotator.score(q, a.strip()) for q, a in zip(requests, answers, strict=True)], dtype=float)
+    m["quality/annotator_mean"] = float(gold.mean())
+    add_ci(m, "quality/annotator_mean", gold, ctx.cfg)
     if ctx.cfg.reward_model:
         r = reward_scores(ctx.cfg.reward_model, requests, answers)
         m["quality/reward_mean"] = float(r.mean())
