@@ -71,3 +71,37 @@ def test_every_sweep_value_is_checked(cdir):
     prevalidate("cltest", ["-m", "beta=0.1,0.5"], cdir)  # all fine
     with pytest.raises(UserError, match=r"beta=-2.0"):
         prevalidate("cltest", ["-m", "beta=0.1,-2", "seed=1,2"], cdir)
+
+
+@pytest.mark.parametrize("argv, key", [(["hydra.run.dir={bad}"], "hydra.run.dir"),
+                                       (["-m", "beta=0.1,0.5", "hydra.sweep.dir={bad}"], "hydra.sweep.dir")])
+def test_unwritable_run_dir_is_one_line_before_hydra_makes_it(cdir, tmp_path, argv, key):
+    """Hydra makes its run folder before the app starts; a folder it cannot make used to end in its traceback."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")  # a folder under a file cannot be made, whoever runs the test (root ignores modes)
+    bad = blocker / "run"
+    with pytest.raises(UserError) as e:
+        prevalidate("cltest", [a.format(bad=bad) for a in argv], cdir)
+    assert str(e.value).startswith(f"{key}='{bad}' is not a writable folder") and "\n" not in str(e.value)
+    good = tmp_path / "new" / "run"
+    prevalidate("cltest", [f"hydra.run.dir={good}"], cdir)
+    assert not (tmp_path / "new").exists()  # the check creates nothing
+
+
+def test_lab_out_dir_is_checked_with_the_config(tmp_path):
+    """The lab's Hydra run folder sits under out_dir, so out_dir is checked with the config, named as itself."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(UserError, match=r"^out_dir='.*a-file/lab' is not a writable folder"):
+        compose("lab", [f"out_dir={blocker / 'lab'}", "logger=none"])
+
+
+def test_writable_creates_nothing(tmp_path):
+    from collapselab.config.common import writable
+
+    f = tmp_path / "file"
+    f.write_text("")
+    assert writable("out_dir", f / "sub" / "deeper") == [f"out_dir='{f / 'sub' / 'deeper'}' is not a writable folder "
+                                                         "(Not a directory)"]
+    assert writable("out_dir", tmp_path / "new" / "sub") == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]  # no folder made, no probe left

@@ -8,16 +8,18 @@ Every entry point is ``@hydra_app("name")`` over a function taking the typed con
 Before Hydra runs, the command line is composed once per sweep value (Hydra's own
 compose API), converted to the schema dataclass and validated, so a mistyped key, a
 wrong type or an out-of-range value exits 2 with one line naming the key, the value and
-what is allowed, and never after a sweep has half run.
+what is allowed, and never after a sweep has half run. The run folder Hydra is about to
+make (``hydra.run.dir``, or ``hydra.sweep.dir`` under ``-m``) is checked the same way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -128,29 +130,36 @@ def compose(config_name: str, overrides: list[str] | None = None, config_dir: Pa
     Used by tests and by library code that needs another stage's config. Raises UserError.
     """
     from hydra import compose as hydra_compose
+
+    _import_schemas()
+    with _hydra_context(config_dir):
+        try:
+            cfg = hydra_compose(config_name, overrides=list(overrides or []))
+        except UserError:
+            raise
+        except Exception as e:  # noqa: BLE001 - every composition error becomes one line
+            raise UserError(_explain(e)) from None
+        try:
+            return to_typed(cfg)
+        except UserError:
+            raise
+        except Exception as e:  # noqa: BLE001
+            raise UserError(_explain(e)) from None
+
+
+@contextlib.contextmanager
+def _hydra_context(config_dir: Path | None = None) -> Iterator[None]:
+    """Hydra's compose API over ``config_dir``; inside a running app, in a clean context, left as found after."""
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
-    config_dir = Path(config_dir or CONFIG_DIR)
-    _import_schemas()
     was = GlobalHydra.instance().is_initialized()
-    if was:  # called from inside a running app: compose in a clean context, then leave it as found
+    if was:
         hydra_state = GlobalHydra.instance().hydra
         GlobalHydra.instance().clear()
     try:
-        with initialize_config_dir(str(config_dir), version_base=None):
-            try:
-                cfg = hydra_compose(config_name, overrides=list(overrides or []))
-            except UserError:
-                raise
-            except Exception as e:  # noqa: BLE001 - every composition error becomes one line
-                raise UserError(_explain(e)) from None
-            try:
-                return to_typed(cfg)
-            except UserError:
-                raise
-            except Exception as e:  # noqa: BLE001
-                raise UserError(_explain(e)) from None
+        with initialize_config_dir(str(Path(config_dir or CONFIG_DIR)), version_base=None):
+            yield
     finally:
         if was:
             GlobalHydra.instance().initialize(hydra_state)
@@ -187,8 +196,30 @@ def prevalidate(config_name: str, argv: list[str], config_dir: Path | None = Non
     if args.help or args.hydra_help or args.info or args.cfg or args.shell_completion:
         return
     overrides = [o for o in args.overrides if not o.lstrip("+~").startswith("hydra")]
-    for variant in _sweep_variants(overrides):
+    variants = _sweep_variants(overrides)
+    for variant in variants:
         compose(args.config_name or config_name, variant, config_dir)
+    hydra_overrides = [o for o in args.overrides if o not in overrides]
+    check_output_dir(args.config_name or config_name, variants[0] + hydra_overrides, args.multirun, config_dir)
+
+
+def check_output_dir(config_name: str, overrides: list[str], multirun: bool, config_dir: Path | None = None) -> None:
+    """Hydra makes its run folder (``hydra.sweep.dir`` under ``-m``) before the app starts, and one it cannot
+    make ends in a traceback: check the folder first, creating nothing. Raises UserError."""
+    from hydra import compose as hydra_compose
+    from omegaconf import OmegaConf
+
+    from collapselab.config.common import writable
+
+    key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
+    try:
+        with _hydra_context(config_dir):
+            path = OmegaConf.select(hydra_compose(config_name, overrides, return_hydra_config=True), key)
+    except Exception:  # noqa: BLE001 - e.g. a launcher whose plugin is not installed: Hydra reports it itself
+        return
+    problems = writable(key, str(path))
+    if problems:
+        raise UserError(problems[0])
 
 
 _SCHEMA_MODULES: list[str] = []

@@ -6,8 +6,12 @@ field name (the walker prefixes the dotted path), e.g. ``"beta=-1.0: must be >= 
 
 from __future__ import annotations
 
+import errno
 import math
+import os
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -24,6 +28,23 @@ def between(name: str, value: float | int, lo: float, hi: float) -> list[str]:
 
 def choice(name: str, value: Any, allowed: list[Any] | tuple[Any, ...]) -> list[str]:
     return [] if value in allowed else [f"{name}={value!r}: must be one of {', '.join(map(str, allowed))}"]
+
+
+def writable(name: str, path: str | Path) -> list[str]:
+    """``[]`` if ``path`` can be made a folder to write in, else one problem line. Creates nothing (for checks
+    before a run, when the folder must not appear yet): it writes and removes a probe file in the nearest
+    folder of ``path`` that exists."""
+    near = Path(path).absolute()
+    while not near.exists() and near != near.parent:
+        near = near.parent
+    try:
+        if not near.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
+        with tempfile.NamedTemporaryFile(dir=near, prefix=".probe."):
+            pass
+    except OSError as e:  # the wording of io.check_writable, which makes the folder when a stage runs
+        return [f"{name}={str(path)!r} is not a writable folder ({e.strerror or e})"]
+    return []
 
 
 @dataclass

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 
 from collapselab.config.app import register_schema
-from collapselab.config.common import LoggerConfig
+from collapselab.config.common import LoggerConfig, writable
 
 # what a user names in ``stages=[...]`` and what the lab reports times by; each is one job or
 # several (``collapselab.lab.stages``), run by ``collapselab.lab.pipeline``
@@ -103,6 +103,8 @@ class LabConfig:
         out = [f"stages={bad}: unknown (allowed: {', '.join(STAGES)})"] if bad else []
         if self.workers is not None and (isinstance(self.workers, bool) or self.workers < 1):
             out.append(f"workers={self.workers}: must be null (one per core) or an integer >= 1")
+        # checked here, before Hydra makes its run folder under out_dir (configs/lab.yaml) and before any stage runs
+        out += writable("out_dir", self.out_dir)
         return out
 
 
