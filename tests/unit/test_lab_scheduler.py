@@ -83,6 +83,36 @@ def test_workers_must_be_positive():
         compose("lab", ["workers=0"])
 
 
+def test_an_unwritable_report_dir_stops_the_lab_before_any_stage_runs(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")  # a folder under a file cannot be made, whoever runs the test
+    with pytest.raises(UserError, match=r"^report_dir='.*a-file/report' is not a writable folder"):
+        compose("lab", [f"report_dir={blocker / 'report'}", "logger=none"])
+
+
+def test_the_lab_names_a_report_only_when_this_run_has_one(tmp_path, monkeypatch, capsys):
+    from collapselab.lab import pipeline
+    from collapselab.lab.stages import Job
+
+    index = tmp_path / "report" / "index.html"
+
+    def write_report(state):
+        index.parent.mkdir()
+        index.write_text("")
+        return {"index": str(index)}, [str(index)]
+
+    jobs = {"toy": Job("toy", "toy", (), lambda s: "k", lambda s: ({}, []), "toy", local=True),
+            "report": Job("report", "report", ("toy",), lambda s: "k", write_report, "report", local=True)}
+    monkeypatch.setattr(pipeline, "build_jobs", lambda state: jobs)
+    cfg = compose("lab", ["lab=smoke", f"out_dir={tmp_path / 'out'}", f"artifacts_dir={tmp_path / 'artifacts'}",
+                          f"report_dir={index.parent}", "logger=none", "stages=[toy]", "workers=1"])
+    pipeline.run_lab(cfg)
+    assert "report" not in capsys.readouterr().err.splitlines()[-1]  # no report was made: none is named
+    cfg.stages = ["report"]
+    pipeline.run_lab(cfg)
+    assert capsys.readouterr().err.splitlines()[-1].endswith(f"; report: {index}") and index.is_file()
+
+
 def test_critical_path_ranks_a_job_by_the_longest_chain_waiting_for_it():
     from collapselab.lab.pipeline import _critical_path
 

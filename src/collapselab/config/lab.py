@@ -104,7 +104,7 @@ class LabConfig:
         if self.workers is not None and (isinstance(self.workers, bool) or self.workers < 1):
             out.append(f"workers={self.workers}: must be null (one per core) or an integer >= 1")
         # checked here, before Hydra makes its run folder under out_dir (configs/lab.yaml) and before any stage runs
-        out += writable("out_dir", self.out_dir)
+        out += writable("out_dir", self.out_dir) + writable("report_dir", self.report_dir)
         return out
 
 

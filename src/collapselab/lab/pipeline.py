@@ -367,7 +367,8 @@ def run_lab(cfg: Any) -> dict[str, Any]:
     record = {"seconds": state.times, "jobs": {**previous, **ran}, "this_run": state.times,
               "total_this_run": total, "preset": cfg.lab.name, "workers": workers, "reused": stages_reused}
     atomic_write_json(times_path, record)
-    print(f"\nlab finished in {_fmt(total)}; report: {Path(cfg.report_dir) / 'index.html'}", file=sys.stderr)
+    report = f"; report: {state.results['report']['index']}" if "report" in state.results else ""
+    print(f"\nlab finished in {_fmt(total)}{report}", file=sys.stderr)
     return record
 
 
