@@ -393,3 +393,70 @@ def test_steer_validation_writes_directions_and_the_report(long_lm, tmp_path):
         w = r["layers"][str(layer)]["world_surprisal_spearman"]
         assert w["n"] == 12 and w["ci_lo"] <= w["rho"] <= w["ci_hi"]
     assert (tmp_path / "out" / "steer.json").is_file()
+
+
+# ------------------------------------------------------------------ arguments checked before anything is built
+@pytest.fixture()
+def nothing_built(monkeypatch):
+    """Resolving a model-config name builds the world and pretrains its base (minutes on a fresh checkout):
+    here it fails the test, so the errors below must come before it."""
+    from collapselab.probes import harness
+
+    def resolver(cfg):
+        def build(name):
+            raise AssertionError(f"built {name} before checking the arguments")
+        return build
+
+    monkeypatch.setattr(harness, "_model_resolver", resolver)
+
+
+def test_evaluate_checks_directions_and_layers_before_building_a_checkpoint(tiny_lm, tmp_path, nothing_built):
+    from collapselab.probes.harness import evaluate
+    from collapselab.steering import Direction
+
+    d1 = save_direction(compute_directions(tiny_lm, [1])[1], tmp_path / "d1")  # hidden 32, as tiny_test
+    wide = save_direction(Direction(np.ones(8, dtype=np.float32), 1), tmp_path / "wide")
+    steer = ["decoding=steer", "decoding.scale=4"]
+    cases = [
+        ([*steer, "decoding.layer=1", f"decoding.direction={tmp_path / 'none.npz'}"],
+         "decoding.direction='.*none.npz': no direction file"),
+        ([*steer, "decoding.layer=2", f"decoding.direction={d1}"], "decoding.layer=2: decoding.direction=.* at layer 1"),
+        ([*steer, "decoding.layer=3", "decoding.direction=auto"],
+         r"decoding.layer=3: out of range, tiny_test has 2 decoder layers \(allowed: 1..2\)"),
+        ([*steer, "decoding.layer=1", f"decoding.direction={wide}"],
+         "decoding.direction=.*wide.npz': a vector of 8 dimensions, but tiny_test's hidden size is 32"),
+        (["probes=[persona,creativity]", "creativity.layer=3"], "creativity.layer=3: out of range, tiny_test has 2"),
+        (["probes=[persona,creativity]", f"creativity.direction={tmp_path / 'none'}"], "creativity.direction=.*: no"),
+        (["decoding=conformative", f"decoding.base={tmp_path / 'none'}"], "decoding.base=.*: no such checkpoint"),
+    ]
+    for overrides, expected in cases:
+        cfg = compose("evaluate", ["checkpoints=[tiny_test]", "logger=none", f"artifacts_dir={tmp_path / 'art'}",
+                                   *overrides])
+        with pytest.raises(UserError, match=f"^{expected}"):
+            evaluate(cfg, tmp_path / "out")
+
+
+def test_steer_checks_the_layer_before_building_the_checkpoint(tmp_path, nothing_built):
+    from collapselab.steering.validate import steer_validation
+
+    cfg = compose("steer", ["checkpoint=tiny_test", "layer=[1,3]", f"artifacts_dir={tmp_path / 'art'}"])
+    with pytest.raises(UserError, match=r"^layer=\[1, 3\]: out of range, the model has 2 decoder layers"):
+        steer_validation(cfg, tmp_path / "out")
+
+
+def test_decoder_shape_reads_config_files_only(tiny_lm, tmp_path):
+    """A model folder's config.json, an adapter's base, a run's checkpoints, a tiny model config's architecture;
+    None where nothing local tells."""
+    import json
+
+    from collapselab.probes.checkpoints import decoder_shape
+
+    tiny_lm.model.config.save_pretrained(tmp_path / "full")  # config.json alone: no weights needed
+    step = tmp_path / "run" / "checkpoints" / "step-000004"
+    step.mkdir(parents=True)
+    (step / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": str(tmp_path / "full")}))
+    known = {"tiny", "tiny_test"}
+    assert decoder_shape(str(tmp_path / "full")) == (2, 32)
+    assert decoder_shape(str(step)) == decoder_shape(str(tmp_path / "run")) == (2, 32)
+    assert decoder_shape("tiny_test", known) == (2, 32) and decoder_shape("tiny", known) == (4, 128)
+    assert decoder_shape(str(tmp_path / "missing"), known) is None and decoder_shape("tiny_test") is None

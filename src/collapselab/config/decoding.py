@@ -5,7 +5,8 @@ min-p; ``conformative`` (Peeperkorn et al. 2025, "Mind the Gap") mixes the next-
 distribution with the checkpoint's base model; ``steer`` (Olson et al. 2024, arXiv 2412.06060)
 adds ``scale * a``, the creativity direction, to one layer's residual stream at every step
 (``steering``). The rules are in ``probes.decoding`` and docs/evaluation.md ("Decoding",
-"Creativity steering"). A steer layer beyond the model's is refused when the model is loaded.
+"Creativity steering"). A steer layer beyond the model's is refused before anything is built where the
+checkpoint's config files give its layers (``probes.harness.check_arguments``), else when it is loaded.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ when the hub is reachable. Anything else is a one-line UserError.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 from collections.abc import Callable
@@ -163,3 +164,32 @@ def resolve_checkpoints(
 
 def _looks_like_hub_name(spec: str) -> bool:
     return bool(re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", spec)) and not spec.startswith((".", "/"))
+
+
+def decoder_shape(spec: str, known_models: set[str] | None = None) -> tuple[int, int] | None:
+    """``(decoder layers, hidden size)`` of a ``checkpoints=`` entry from its config files alone, so arguments
+    that depend on them are checked before a base is built or a model loaded; None where only a build or a
+    download would tell."""
+    p = Path(spec).expanduser()
+    if p.is_file() and p.name == "latest" and p.parent.name == "checkpoints":
+        p = latest_checkpoint(p.parent.parent) or p
+    if p.is_dir() and (p / "checkpoints").is_dir():  # a run: its checkpoints share one architecture
+        p = next((f for f in sorted((p / "checkpoints").glob("step-*")) if holds_model(f)), p)
+    if (p / "adapter_config.json").is_file():
+        base = json.loads((p / "adapter_config.json").read_text()).get("base_model_name_or_path")
+        return decoder_shape(str(base), known_models) if base and str(base) != spec else None
+    if not (p / "config.json").is_file() and known_models is not None and spec in known_models:
+        from collapselab.models import model_config
+
+        mc = model_config(spec)
+        return (mc.num_layers, mc.hidden_size) if mc.is_tiny else decoder_shape(str(mc.name_or_path), known_models)
+    if (p / "config.json").is_file() or (not p.exists() and _looks_like_hub_name(spec)):
+        from transformers import AutoConfig
+
+        try:  # local files only: a hub model counts when its config is cached
+            c = AutoConfig.from_pretrained(str(p) if p.exists() else spec, local_files_only=True)
+            c = c.get_text_config(decoder=True)
+            return int(c.num_hidden_layers), int(c.hidden_size)
+        except Exception:  # noqa: BLE001 - unknown here: loading the model reports it
+            return None
+    return None

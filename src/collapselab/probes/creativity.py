@@ -19,6 +19,7 @@ is read from the unsteered model, whatever ``decoding`` the samples were drawn u
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -47,7 +48,7 @@ register_companion("creativity/layer", probe="creativity", of="creativity/score_
 def probe_direction(ctx: ProbeContext) -> tuple[int, np.ndarray]:
     """(layer, unit a) for this checkpoint: ``creativity.direction`` loaded (its layer must match a given
     ``creativity.layer``) or, ``auto``, computed from the world's contrastive requests."""
-    from collapselab.steering import check_layer, compute_directions, load_direction, n_layers
+    from collapselab.steering import check_layer, compute_directions, n_layers
 
     c = ctx.cfg.creativity
     model = getattr(ctx.lm, "model", None)
@@ -58,11 +59,16 @@ def probe_direction(ctx: ProbeContext) -> tuple[int, np.ndarray]:
                             "creativity.layer")
         d = compute_directions(ctx.lm, [layer], position=c.position, checkpoint=ctx.ckpt.path, seed=ctx.cfg.seed)
         return layer, d[layer].vector
-    d = load_direction(c.direction, "creativity.direction")
-    if c.layer is not None and c.layer != d.layer:
-        raise UserError(f"creativity.layer={c.layer}: creativity.direction={c.direction!r} was computed at layer {d.layer}")
+    d = creativity_direction(c)
     check_layer(model, d.layer, "creativity.direction's layer")
     return d.layer, d.vector
+
+
+def creativity_direction(c: Any) -> Any:
+    """``creativity.direction``'s file loaded (``c``: the ``creativity`` config), at ``creativity.layer`` if one is given."""
+    from collapselab.steering import load_direction_at
+
+    return load_direction_at(c.direction, "creativity.direction", c.layer, "creativity.layer")
 
 
 @register_probe("creativity", headline="creativity/score_mean")

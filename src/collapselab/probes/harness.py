@@ -25,7 +25,7 @@ from collapselab.io import atomic_write_json, atomic_write_text, check_writable
 from collapselab.metrics.registry import check_keys
 from collapselab.probes.base import PROBES, ProbeContext
 from collapselab.probes.cache import SampleCache
-from collapselab.probes.checkpoints import Checkpoint, resolve_checkpoints
+from collapselab.probes.checkpoints import Checkpoint, decoder_shape, resolve_checkpoints
 from collapselab.probes.decoding import Decoding, Steer, check_same_tokenizer, from_config
 from collapselab.probes.generation import HFLanguageModel, LanguageModel
 
@@ -113,6 +113,53 @@ def check_decoding_bases(cfg: Any, checkpoints: list[Checkpoint]) -> None:
                         "collapselab.json); give decoding.base=<checkpoint path or model name>")
 
 
+def check_arguments(cfg: Any, specs: list[str]) -> None:
+    """Before any checkpoint is resolved (a model-config name builds the world and pretrains its base) or
+    loaded: the direction files of ``decoding=steer`` and ``creativity.direction`` exist and were computed at
+    the layer asked for, a ``decoding.base`` folder exists, and every layer steered or scored (and each
+    direction's size) fits every checkpoint whose config files tell its shape (``decoder_shape``)."""
+    from collapselab.probes.creativity import creativity_direction
+    from collapselab.steering import check_layer_of
+
+    known = _known_models()
+    d, c = cfg.decoding, cfg.creativity
+    layers: list[tuple[str, int]] = []  # (key, layer)
+    directions: list[tuple[str, Any]] = []  # (key=file, Direction)
+    if d.method == "steer":
+        layers.append(("decoding.layer", d.layer))
+        if str(d.direction) != "auto":
+            directions.append((f"decoding.direction={d.direction!r}", steer_direction(d)))
+    if "creativity" in cfg.probes and str(c.direction) != "auto":
+        a = creativity_direction(c)
+        layers.append(("creativity.direction's layer", a.layer))
+        directions.append((f"creativity.direction={c.direction!r}", a))
+    elif "creativity" in cfg.probes and c.layer is not None:
+        layers.append(("creativity.layer", c.layer))
+    if d.method == "conformative" and d.base != "auto" and d.base not in known:  # a model-config name: built later
+        try:
+            resolve_checkpoints([str(d.base)], None, known)
+        except UserError as e:
+            raise UserError(str(e).replace(f"checkpoints={d.base!r}", f"decoding.base={d.base!r}", 1)) from None
+    for spec in specs if layers else []:
+        shape = decoder_shape(spec, known)
+        if shape is None:  # checked when the model is loaded
+            continue
+        n, hidden = shape
+        for key, layer in layers:
+            check_layer_of(n, layer, key, spec)
+        for key, a in directions:
+            if a.vector.shape != (hidden,):
+                raise UserError(f"{key}: a vector of {a.vector.shape[0]} dimensions, but {spec}'s hidden size is {hidden}")
+
+
+def steer_direction(d: Any) -> Any:
+    """``decoding.direction``'s file loaded (``d``: the ``decoding`` config), refused unless computed at ``decoding.layer``."""
+    from collapselab.steering import load_direction_at
+
+    return load_direction_at(d.direction, "decoding.direction", d.layer, "decoding.layer",
+                             f" (steer at that layer, or compute one with eval/steer.py layer={d.layer})")
+
+
 def build_decoding(cfg: Any, ck: Checkpoint, lm: LanguageModel,
                    load: Callable[[str], LanguageModel]) -> Decoding | None:
     """The checkpoint's ``probes.decoding.Decoding`` (None for the probes' own plain sampling).
@@ -148,7 +195,7 @@ def build_steer(d: Any, ck: Checkpoint, lm: LanguageModel) -> Steer:
     """``decoding=steer``'s ``Steer`` for this checkpoint: ``decoding.layer`` checked against the model's
     decoder layers, the direction loaded from ``decoding.direction`` (it must have been computed at that
     layer, for this hidden size) or, with ``auto``, computed from the world's contrastive requests."""
-    from collapselab.steering import check_layer, compute_directions, load_direction
+    from collapselab.steering import check_layer, compute_directions
 
     model = getattr(lm, "model", None)
     if model is None:
@@ -157,10 +204,7 @@ def build_steer(d: Any, ck: Checkpoint, lm: LanguageModel) -> Steer:
     if str(d.direction) == "auto":
         direction = compute_directions(lm, [layer], checkpoint=ck.path)[layer]
     else:
-        direction = load_direction(d.direction, "decoding.direction")
-        if direction.layer != layer:
-            raise UserError(f"decoding.layer={layer}: decoding.direction={d.direction!r} was computed at layer "
-                            f"{direction.layer} (steer at that layer, or compute one with eval/steer.py layer={layer})")
+        direction = steer_direction(d)
     hidden = int(model.config.get_text_config(decoder=True).hidden_size)
     if direction.vector.shape != (hidden,):
         raise UserError(f"decoding.direction={d.direction!r}: a vector of {direction.vector.shape[0]} dimensions, "
@@ -193,11 +237,12 @@ def evaluate(
 
     out_dir = check_writable(out_dir, "hydra.run.dir")
     cache = SampleCache(check_writable(cfg.cache_dir or Path(cfg.artifacts_dir) / "eval_cache", "cache_dir"))
-    if checkpoints is None:
-        checkpoints = resolve_checkpoints(cfg.checkpoints, _model_resolver(cfg), _known_models())
     for p in cfg.probes:
         if p not in PROBES:
             raise UserError(f"probes={p!r}: unknown probe (allowed: {', '.join(PROBES)})")
+    check_arguments(cfg, cfg.checkpoints if checkpoints is None else [ck.path for ck in checkpoints])
+    if checkpoints is None:
+        checkpoints = resolve_checkpoints(cfg.checkpoints, _model_resolver(cfg), _known_models())
     check_decoding_bases(cfg, checkpoints)
     lm_factory = lm_factory or hf_factory(cfg)
     report = EvalReport(out_dir=Path(out_dir))

@@ -10,11 +10,12 @@
 - ``validate``: the score against the world's ground truth (``eval/steer.py``).
 """
 
-from collapselab.steering.direction import Direction, compute_directions, difference_of_means, load_direction, save_direction
-from collapselab.steering.hooks import add_to_residual, capture_residual, check_layer, n_layers
+from collapselab.steering.direction import Direction, compute_directions, difference_of_means, load_direction, load_direction_at, save_direction
+from collapselab.steering.hooks import add_to_residual, capture_residual, check_layer, check_layer_of, n_layers
 from collapselab.steering.score import cosine_scores, score_texts
 
 __all__ = [
-    "Direction", "add_to_residual", "capture_residual", "check_layer", "compute_directions", "cosine_scores",
-    "difference_of_means", "load_direction", "n_layers", "save_direction", "score_texts",
+    "Direction", "add_to_residual", "capture_residual", "check_layer", "check_layer_of", "compute_directions",
+    "cosine_scores", "difference_of_means", "load_direction", "load_direction_at", "n_layers", "save_direction",
+    "score_texts",
 ]

@@ -201,3 +201,12 @@ def load_direction(path: str | Path, key: str = "direction") -> Direction:
     meta_path = p.with_suffix(".json")
     meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
     return Direction(vec, layer, meta)
+
+
+def load_direction_at(path: str | Path, key: str, layer: int | None, layer_key: str, hint: str = "") -> Direction:
+    """``load_direction``, refusing (one line naming ``layer_key``) a direction computed at a layer other than
+    ``layer`` (None: any layer)."""
+    d = load_direction(path, key)
+    if layer is not None and d.layer != layer:
+        raise UserError(f"{layer_key}={layer}: {key}={str(path)!r} was computed at layer {d.layer}{hint}")
+    return d

@@ -33,9 +33,13 @@ def n_layers(model: Any) -> int:
 
 def check_layer(model: Any, layer: Any, key: str = "layer") -> int:
     """``layer`` as an int in 1..L, else a one-line UserError naming ``key`` and the allowed range."""
-    n = n_layers(model)
+    return check_layer_of(n_layers(model), layer, key)
+
+
+def check_layer_of(n: int, layer: Any, key: str = "layer", model: str = "the model") -> int:
+    """``check_layer`` against ``n`` decoder layers known before ``model`` (its name) is loaded."""
     if isinstance(layer, bool) or not isinstance(layer, int) or not 1 <= layer <= n:
-        raise UserError(f"{key}={layer!r}: out of range, the model has {n} decoder layers (allowed: 1..{n})")
+        raise UserError(f"{key}={layer!r}: out of range, {model} has {n} decoder layers (allowed: 1..{n})")
     return layer
 
 

@@ -85,7 +85,7 @@ def steer_validation(cfg: Any, out_dir: str | Path) -> dict[str, Any]:
     from collapselab.io import check_writable
     from collapselab.probes.base import ProbeContext
     from collapselab.probes.cache import SampleCache
-    from collapselab.probes.checkpoints import resolve_checkpoints
+    from collapselab.probes.checkpoints import decoder_shape, resolve_checkpoints
     from collapselab.probes.harness import _known_models, _model_resolver, hf_factory, is_tiny_world, resolve_format
     from collapselab.probes.persona import parse_all
     from collapselab.seed import seed_everything
@@ -101,6 +101,9 @@ def steer_validation(cfg: Any, out_dir: str | Path) -> dict[str, Any]:
     ecfg = EvaluateConfig(checkpoints=[cfg.checkpoint], seed=cfg.seed, batch_size=cfg.batch_size, device=cfg.device,
                           dtype=cfg.dtype, artifacts_dir=cfg.artifacts_dir, cache_dir=cfg.cache_dir, world=cfg.world,
                           persona=PersonaProbeConfig(n_samples=cfg.n_samples, max_new_tokens=cfg.max_new_tokens))
+    shape = decoder_shape(cfg.checkpoint, _known_models())
+    if shape is not None:  # the layers asked for, before a model-config name is built or the model loaded
+        resolve_layers(cfg.layer, shape[0])
     try:
         found = resolve_checkpoints([cfg.checkpoint], _model_resolver(ecfg), _known_models())
     except UserError as e:  # name this entry point's key
