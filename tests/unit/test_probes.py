@@ -446,3 +446,31 @@ def test_a_base_model_that_does_not_load_names_the_base_model_key():
                        ckpt=ck, out_dir=None, cache=None, prompt_format="plain", loader=loader)
     with pytest.raises(UserError, match=r"^base_model='/nope' .*checkpoint='/nope': no such folder"):
         ctx.base_lm()
+
+
+def test_a_model_config_whose_base_needs_more_context_says_what_to_pass(tmp_path, monkeypatch):
+    """``checkpoints=[tiny_test]`` on the default world: its base's documents outgrow the model config's context,
+    and the keys that fix it (seq_len, model.max_position_embeddings) are pretraining's, not evaluation's. The
+    error gives a pretraining command, on the evaluation's own world, that composes."""
+    import re
+    import shlex
+
+    import collapselab.models as models
+    from collapselab.models.pretrain import encode_documents
+    from collapselab.probes.harness import _model_resolver
+    from tiny_models import WORDS, tiny_tokenizer
+
+    texts = [" ".join(WORDS * 6)] * 10  # about 300 tokens each: longer than the 256 of tiny_test's config
+    monkeypatch.setattr(models, "ensure_base", lambda mc, world, art: encode_documents(tiny_tokenizer(), texts, 256))
+    cfg = compose("evaluate", ["checkpoints=[tiny_test]", "world.n_personas=300", f"artifacts_dir={tmp_path}"])
+    with pytest.raises(UserError) as e:
+        _model_resolver(cfg)("tiny_test")
+    msg = str(e.value)
+    assert msg.startswith("checkpoints='tiny_test': seq_len=256: 10 of 10 world documents are longer") and "\n" not in msg
+    longest = int(re.search(r"up to (\d+) tokens", msg).group(1))
+    command = shlex.split(re.search(r"`python training/pretrain.py ([^`]*)`", msg).group(1))
+    n = math.ceil(longest / 64) * 64
+    assert command == ["model=tiny_test", f"seq_len={n}", f"model.max_position_embeddings={n}", "world.n_personas=300",
+                       f"artifacts_dir={tmp_path}"]
+    built = compose("pretrain", command)  # the command composes, with a context that holds the longest document
+    assert built.seq_len == built.model.max_position_embeddings >= longest and built.world == cfg.world

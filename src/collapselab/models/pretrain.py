@@ -48,6 +48,14 @@ def is_complete(folder: Path) -> bool:
     return (Path(folder) / "config.json").is_file() and (Path(folder) / META_FILE).is_file()
 
 
+class DocumentsTooLong(UserError):
+    """More of the world's documents than ``MAX_TRUNCATED_SHARE`` exceed ``seq_len``; ``longest``: the context they need."""
+
+    def __init__(self, message: str, longest: int):
+        super().__init__(message)
+        self.longest = longest
+
+
 def encode_documents(tokenizer: Any, texts: list[str], seq_len: int) -> list[np.ndarray]:
     """``<s> text </s>`` token ids per document, cut to ``seq_len``; UserError if many are cut."""
     enc = tokenizer(texts, add_special_tokens=True)["input_ids"]  # BOS prepended by the post-processor
@@ -56,9 +64,9 @@ def encode_documents(tokenizer: Any, texts: list[str], seq_len: int) -> list[np.
     too_long = sum(len(d) > seq_len for d in docs)
     if docs and too_long / len(docs) > MAX_TRUNCATED_SHARE:
         longest = max(len(d) for d in docs)
-        raise UserError(
+        raise DocumentsTooLong(
             f"seq_len={seq_len}: {too_long} of {len(docs)} world documents are longer (up to {longest} tokens); "
-            f"raise seq_len and model.max_position_embeddings to at least {longest}")
+            f"raise seq_len and model.max_position_embeddings to at least {longest}", longest)
     return [d[:seq_len] for d in docs]
 
 

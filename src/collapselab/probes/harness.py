@@ -83,11 +83,28 @@ def _known_models() -> set[str]:
 def _model_resolver(cfg: Any) -> Callable[[str], str]:
     def resolve(name: str) -> str:
         from collapselab.models import ensure_base, model_config
+        from collapselab.models.pretrain import DocumentsTooLong
 
         mc = model_config(name)
-        return str(ensure_base(mc, cfg.world, cfg.artifacts_dir))
+        try:
+            return str(ensure_base(mc, cfg.world, cfg.artifacts_dir))
+        except DocumentsTooLong as e:  # its fix names pretraining keys, which no evaluation config has
+            n = math.ceil(e.longest / 64) * 64
+            raise UserError(f"checkpoints={name!r}: {e}; evaluation cannot set these: build the base with "
+                            f"`python training/pretrain.py model={name} seq_len={n} model.max_position_embeddings={n}"
+                            f"{_world_args(cfg)}` and pass the folder it prints, checkpoints=[<folder>]") from None
 
     return resolve
+
+
+def _world_args(cfg: Any) -> str:
+    """`` world.k=v`` for each world setting (and the artifacts folder) where ``cfg`` differs from the default, so
+    a pretraining command builds the base on the same world."""
+    from collapselab.config.world import WorldConfig
+
+    default = as_dict(WorldConfig())
+    args = [f" world.{k}={v}" for k, v in as_dict(cfg.world).items() if v != default.get(k)]
+    return "".join(args) + (f" artifacts_dir={cfg.artifacts_dir}" if str(cfg.artifacts_dir) != "artifacts" else "")
 
 
 def is_tiny_world(ck: Checkpoint, cfg: Any) -> bool:
