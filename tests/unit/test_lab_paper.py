@@ -145,3 +145,31 @@ def test_the_report_says_which_side_gender_moved():
     text = _gender_direction(base, {"ppo": male, "dpo": female})
     assert "female shares are base 0.52, ppo 0.20, dpo 0.80" in text
     assert _gender_direction(base, {"ppo": {}}) == ""
+
+
+def test_a_reproduction_near_the_entropy_ceiling_prints_its_intervals_apart():
+    """Top-5 entropy near its ceiling log2 5 = 2.3219 bits: base 2.3219 [2.32186, 2.32194] and aligned
+    2.3215 [2.32141, 2.32159] separate the paper's way, yet at 3 significant digits both read
+    "2.32 [2.32, 2.32]". The row gets the digits that tell its bounds apart (6 here: at 5, 2.32186 and 2.32194
+    both read 2.3219); the other rows keep 3, and the verdicts and verdicts.json's numbers do not change."""
+    import re
+
+    from collapselab.lab.render import Doc, digits_apart
+    from collapselab.lab.report import _paper_section
+    from collapselab.lab.results import LabResults
+
+    nat = "persona/n_nationalities"
+    base = metrics(ENTROPY.key, 2.3219, 2.32186, 2.32194) | metrics(nat, 39.0, 35.0, 42.0)
+    ppo = metrics(ENTROPY.key, 2.3215, 2.32141, 2.32159) | metrics(nat, 4.0, 3.0, 5.0)
+    doc = Doc()
+    data = _paper_section(doc, LabResults(roles={"base": base, "ppo-b0.05": ppo}, dirs={}), ["base", "ppo-b0.05"])
+    _, body = next(b for kind, b in doc.blocks if kind == "table")
+    row = {r[1]: r for r in body}
+    assert row[ENTROPY.what][-2:] == ["2.3219 [2.32186, 2.32194]", "2.3215 [2.32141, 2.32159]: **reproduces**"]
+    lo_base = float(re.search(r"\[([\d.]+),", row[ENTROPY.what][-2]).group(1))
+    hi_ppo = float(re.search(r", ([\d.]+)\]", row[ENTROPY.what][-1]).group(1))
+    assert hi_ppo < lo_base  # the separation the verdict reads is on the page
+    assert row[ROW[nat].what][-2:] == ["39 [35, 42]", "4 [3, 5]: **reproduces**"]
+    entropy = next(r for r in data if r["key"] == ENTROPY.key)
+    assert entropy["base_ci"] == [2.32186, 2.32194] and entropy["aligned"]["ppo-b0.05"]["verdict"] == "reproduces"
+    assert digits_apart([(1.4, 1.6), (0.9, 1.1), None]) == 3 and digits_apart([]) == 3

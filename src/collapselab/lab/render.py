@@ -7,12 +7,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-def fmt(v: Any, ci: tuple[float, float] | None = None) -> str:
-    """A number for a table cell (3 significant digits), with its 95% interval when given; "n/a" for None."""
+def fmt(v: Any, ci: tuple[float, float] | None = None, digits: int = 3) -> str:
+    """A number for a table cell (``digits`` significant digits), with its 95% interval when given; "n/a" for None."""
     if v is None:
         return "n/a"
-    s = f"{v:.3g}" if isinstance(v, float) else str(v)
-    return f"{s} [{ci[0]:.3g}, {ci[1]:.3g}]" if ci else s
+    s = f"{v:.{digits}g}" if isinstance(v, float) else str(v)
+    return f"{s} [{ci[0]:.{digits}g}, {ci[1]:.{digits}g}]" if ci else s
+
+
+def digits_apart(intervals: list[tuple[float, float] | None], least: int = 3) -> int:
+    """The fewest significant digits (at least ``least``) at which no two different bounds of ``intervals`` print
+    alike, so that intervals that differ never look the same, and one wholly above another never looks as if it
+    touched it (rounding keeps order). A table row's cells share it."""
+    bounds = sorted({float(x) for ci in intervals if ci is not None for x in ci})
+    digits = least
+    while digits < 17 and any(f"{a:.{digits}g}" == f"{b:.{digits}g}" for a, b in zip(bounds, bounds[1:])):
+        digits += 1  # 17 significant digits tell any two doubles apart
+    return digits
 
 
 def ci_of(metrics: dict[str, Any], key: str) -> tuple[float, float] | None:

@@ -23,7 +23,7 @@ from collapselab.lab.control import control_section
 from collapselab.lab.mitigate import mitigation_section, steer_section
 from collapselab.lab.paper import PARSE_FLOOR, config_number, is_aligned, lab_value, rows_json, side_by_side
 from collapselab.lab.predict import learned_alpha, predicted_vs_observed, with_sentiment
-from collapselab.lab.render import Doc
+from collapselab.lab.render import Doc, digits_apart
 from collapselab.lab.render import ci_of as _ci
 from collapselab.lab.render import fmt as _fmt
 from collapselab.lab.results import (LabResults, LabRun, collect, entropy_per_completion, persona_samples,
@@ -159,10 +159,12 @@ def _paper_section(doc: Doc, res: LabResults, roles: list[str], typicality: floa
         if world:
             v = lab_value(world, h)
             cells.append(_fmt(v) if v is not None else "needs a model" if h.key.startswith("entropy/") else "-")
-        cells.append(_fmt(row["base"], row["base_ci"]) + (f": **{row['base_failed']}**" if row["base_failed"] else ""))
+        # 3 significant digits, more where the row's intervals would print alike (entropy near log2 5 = 2.32)
+        d = digits_apart([row["base_ci"], *(a["ci"] for a in row["aligned"].values())])
+        cells.append(_fmt(row["base"], row["base_ci"], d) + (f": **{row['base_failed']}**" if row["base_failed"] else ""))
         for r in aligned:
             a = row["aligned"][r]
-            cells.append(f"{_fmt(a['value'], a['ci'])}: **{a['verdict']}**")
+            cells.append(f"{_fmt(a['value'], a['ci'], d)}: **{a['verdict']}**")
         table.append(cells)
     doc.table(header, table)
     verdicts = [row["aligned"][r]["verdict"] for row in rows for r in aligned if is_aligned(r)]
