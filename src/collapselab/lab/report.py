@@ -267,8 +267,12 @@ def _experiment_sections(doc: Doc, res: LabResults, figs: _Figs, roles: list[str
                 _fmt(res.roles[r].get("attractor/recovery_tokens_mean"))] for r in roles])
     doc.figures(_role_figure(res, figs, roles, "attractor_perturbed"))
     doc.h(2, "Quality beside diversity")
-    qk = ["quality/reward_mean", "quality/base_nll", "quality/toxicity_rate"]
-    doc.table(["checkpoint", *qk], [[r, *[_fmt(m.get(k)) for k in qk]] for r, m in sorted(res.roles.items())])
+    qk = ["quality/reward_mean", "quality/annotator_mean", "quality/base_nll", "quality/toxicity_rate"]
+    doc.table(["checkpoint", *qk], [[r, *[_fmt(m.get(k), _ci(m, k)) for k in qk]] for r, m in sorted(res.roles.items())])
+    doc.p("reward_mean: the lab's reward model, trained on the annotator's labels (typicality bias included); "
+          "annotator_mean: the annotator's own score of the same answers without the bias, the quality the labels "
+          "were drawn from. Where the reward rises and the annotator's score does not, the policy has learned what "
+          "the reward model rewards beyond the annotator's quality (the bias it learned, or its error).")
 
 
 def _beta_section(doc: Doc, res: LabResults, figs: _Figs, run: LabRun) -> None:
