@@ -148,3 +148,27 @@ def test_a_table_of_voided_comparisons_says_how_many_and_each_checkpoints_parse_
     assert "Parse rates: base 0.895; SFT 0.805." in note
     data[0]["control_vs_sft"] = "no clear change"
     assert void_note(data, cols) is None
+
+
+def test_the_control_values_table_prints_intervals_that_differ_apart(tmp_path):
+    """Parse rates 0.9121 [0.9011, 0.9231] and 0.9124 [0.9014, 0.9234]: at 3 digits both read 0.912 [0.901, 0.923];
+    the row gets 4 digits, so the two intervals are seen to differ; the other rows keep 3."""
+    from collapselab.lab.control import control_section
+    from collapselab.lab.results import AlignedRun, LabResults
+
+    def m(parse, lo, hi):
+        return {"persona/parse_rate": parse, "persona/parse_rate_ci_lo": lo, "persona/parse_rate_ci_hi": hi,
+                "persona/age_sd": 12.0, "persona/age_sd_ci_lo": 11.0, "persona/age_sd_ci_hi": 13.0}
+
+    res = LabResults(roles={"base": m(0.9121, 0.9011, 0.9231), "sft": m(0.9124, 0.9014, 0.9234),
+                            "ppo-b0.02": m(0.95, 0.93, 0.97)}, dirs={},
+                     controls={"control-ppo-b0.02": m(0.9, 0.88, 0.92)})
+    p = tmp_path / "x"
+    run = LabRun(base=p, sft=p, reward=p, runs={("ppo", 0.02): AlignedRun("ppo", 0.02, "ppo-b0.02", p, p)},
+                 eval_final=p, eval_steps=p, start_scores=p, typicality=0.2,
+                 controls={("ppo", 0.02): AlignedRun("ppo", 0.02, "control-ppo-b0.02", p, p)})
+    doc = Doc()
+    control_section(doc, res, run, control_on=True)
+    rows = {r[0]: r[1:] for r in [b[1] for b in doc.blocks if b[0] == "table"][0][1]}
+    assert rows["parse rate"][:2] == ["0.9121 [0.9011, 0.9231]", "0.9124 [0.9014, 0.9234]"]
+    assert rows["age sd"][0] == "12 [11, 13]"

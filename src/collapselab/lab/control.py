@@ -14,7 +14,7 @@ import math
 from pathlib import Path
 
 from collapselab.lab.paper import PARSE_FLOOR
-from collapselab.lab.render import Doc, ci_of, fmt
+from collapselab.lab.render import Doc, ci_of, digits_apart, fmt
 from collapselab.lab.results import LabResults, LabRun
 
 # (label, metrics key, scale): MBTI coverage is types / 16, shown as a count of types
@@ -195,8 +195,12 @@ def control_section(doc: Doc, res: LabResults, run: LabRun, control_on: bool) ->
           "DPO at the smallest beta of each sweep, and rejection sampling with the unbiased annotator picking, and is "
           "evaluated with the persona probe only. Values with their "
           "95% intervals (from each checkpoint's metrics.json):")
-    doc.table(["measure", *[c for c, _ in cols]],
-              [[label, *[fmt(*_value(m, key, scale)) for _, m in cols]] for label, key, scale in CONTROL_METRICS])
+    table = []
+    for label, key, scale in CONTROL_METRICS:
+        values = [_value(m, key, scale) for _, m in cols]
+        d = digits_apart([ci for _, ci in values])  # intervals that differ never print alike
+        table.append([label, *[fmt(v, ci, d) for v, ci in values]])
+    doc.table(["measure", *[c for c, _ in cols]], table)
     rows, data, sft, base = [], [], res.roles.get("sft"), res.roles.get("base")
     for name, m_main, m_ctl, m_none in pairs:
         for label, key, _ in CONTROL_METRICS[1:]:

@@ -322,9 +322,11 @@ def _beta_table(doc: Doc, finals: list[dict], base: dict | None, start: dict | N
     betas = sorted({b for r in rows for b, *_ in r["runs"]})
     table = []
     for r in rows:
-        cells = {b: f"{_fmt(v, ci)} ({vs})" for b, v, ci, vs in r["runs"]}
-        table.append([r["key"], r["algo"].upper(), _fmt(base.get(r["key"]), _ci(base, r["key"])) if base else "n/a",
-                      _fmt(*r["start"]) if r["start"] else "n/a", *[cells.get(b, "") for b in betas], r["order"]])
+        base_ci = _ci(base, r["key"]) if base else None
+        d = digits_apart([base_ci, r["start"][1] if r["start"] else None, *[ci for _, _, ci, _ in r["runs"]]])
+        cells = {b: f"{_fmt(v, ci, d)} ({vs})" for b, v, ci, vs in r["runs"]}
+        table.append([r["key"], r["algo"].upper(), _fmt(base.get(r["key"]), base_ci, d) if base else "n/a",
+                      _fmt(*r["start"], d) if r["start"] else "n/a", *[cells.get(b, "") for b in betas], r["order"]])
     doc.table(["measure", "algorithm", "base", f"start: {pi0}", *[f"beta {b:g}" for b in betas], "order over beta"],
               table)
     n = len(rows)
