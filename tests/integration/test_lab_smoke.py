@@ -29,6 +29,9 @@ def test_smoke_lab_end_to_end_and_reuse(tmp_path):
     # rejection sampling is a column of the paper table; each mitigation a row of "Getting diversity back"
     assert "lab rs [95% CI]" in md and "## Getting diversity back" in md
     assert "| conformative-w0.5 |" in md and "| temperature-1.3 |" in md
+    # quality twice: the reward model's score and the annotator's own (the tiny world's ground truth), in the quality
+    # table and as the mitigation target's second verdict
+    assert "| quality/reward_mean | quality/annotator_mean |" in md and "| meets it on the annotator's score |" in md
     # what the KL beta did: the final runs read against the optimum's order and against the model they start from
     assert "| measure | algorithm | base | start: " in md and "order over beta |" in md
     base_dir = next((tmp_path / "artifacts" / "base").glob("*/collapselab.json")).parent
