@@ -155,10 +155,9 @@ def mitigation_frontier(mitigated: dict[str, dict], refs: dict[str, dict], path:
     tiny world's true quality)."""
     plt = _plt()
     panels = [("semantic/vendi", "Vendi score"), ("semantic/tfidf_cos_mean", "1 - TF-IDF cosine")]
-    x_axes = [("quality/reward_mean", "reward-model score", "reward"),
-              ("quality/annotator_mean", "annotator's score (true quality)", "the annotator's score")]
-    everyone = [*mitigated.values(), *refs.values()]
-    x_axes = [x_axes[0], *[x for x in x_axes[1:] if any(m.get(x[0]) is not None for m in everyone)]]
+    x_axes = [("quality/reward_mean", "reward-model score", "reward")]
+    if any(m.get("quality/annotator_mean") is not None for m in [*mitigated.values(), *refs.values()]):
+        x_axes.append(("quality/annotator_mean", "annotator's score (true quality)", "the annotator's score"))
     fig, axes = plt.subplots(len(x_axes), 2, figsize=(10, 4 * len(x_axes)), squeeze=False)
 
     def y(m: dict, key: str) -> float | None:

@@ -152,6 +152,9 @@ def _role_mitigations(doc: Doc, res: LabResults, role: str, dirs: dict[str, Path
               *[label for label, _ in DIVERSITY[2:]], *[label for label, _ in QUALITY], "meets target",
               "meets it on the annotator's score"]
     vs = [n for n, m in mitigated.items() if (m.get("meta") or {}).get("prompt_format") == "verbalized"]
+    # which rules meet the target, on the reward model's score and on the annotator's: decided once, for the table
+    # and the sentence under it
+    meets = {q: [n for n, m in mitigated.items() if meets_target(m, aligned, base, q)] for q in (REWARD, ANNOTATOR)}
     table = []
     for name, m in rows_in:
         is_mit = name in mitigated
@@ -163,8 +166,7 @@ def _role_mitigations(doc: Doc, res: LabResults, role: str, dirs: dict[str, Path
         cells += ["" if not is_mit or _repeats_aligned(name, vs, k) else
                   fmt(gap_closed(m.get(k), aligned.get(k), base.get(k)), gap_cis.get((name, k))) for k in TARGET_KEYS]
         cells += [value(k) for _, k in DIVERSITY[2:]] + [fmt(m.get(k), ci_of(m, k)) for _, k in QUALITY]
-        for quality in (REWARD, ANNOTATOR):
-            cells.append(("**yes**" if meets_target(m, aligned, base, quality) else "no") if is_mit else "")
+        cells += [("**yes**" if name in meets[q] else "no") if is_mit else "" for q in (REWARD, ANNOTATOR)]
         table.append(cells)
     doc.table(header, table)
     if vs:
@@ -173,8 +175,7 @@ def _role_mitigations(doc: Doc, res: LabResults, role: str, dirs: dict[str, Path
               "bios alone (a list of attribute lines is not an answer the reward model scores), so its reward is "
               "not the persona-and-bio mean of the other rows. The entropy and semantic probes keep their plain "
               "requests under it, so those columns would only repeat the aligned row.")
-    best = [n for n, m in mitigated.items() if meets_target(m, aligned, base)]
-    gold = [n for n, m in mitigated.items() if meets_target(m, aligned, base, ANNOTATOR)]
+    best, gold = meets[REWARD], meets[ANNOTATOR]
     doc.p(f"On `{role}`, {len(best)} of {len(mitigated)} rules meet the target" + (f" ({', '.join(best)})" if best else "")
           + f"; judged by the annotator's score instead of the reward model's, {len(gold)} of {len(mitigated)}"
           + (f" ({', '.join(gold)})" if gold else "") + ". The table is the measured frontier: what each rule buys "
