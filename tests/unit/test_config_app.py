@@ -105,3 +105,27 @@ def test_writable_creates_nothing(tmp_path):
                                                          "(Not a directory)"]
     assert writable("out_dir", tmp_path / "new" / "sub") == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]  # no folder made, no probe left
+
+
+def test_a_launcher_without_its_plugin_is_one_line():
+    """``hydra/launcher=slurm_gpu`` needs the ``cluster`` extra; without it Hydra printed a multi-line
+    "Could not load 'hydra/launcher/submitit_slurm'" and its config search path."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        version("hydra-submitit-launcher")
+        pytest.skip("hydra-submitit-launcher is installed here")
+    except PackageNotFoundError:
+        pass
+    with pytest.raises(UserError) as e:
+        prevalidate("toy", ["-m", "experiment=jeepiti", "hydra/launcher=slurm_gpu"])
+    assert str(e.value) == ("hydra/launcher=slurm_gpu needs Hydra's submitit launcher plugin, which is not installed: "
+                            "pip install -e '.[cluster]' (hydra-submitit-launcher)")
+    with pytest.raises(UserError, match=r"^hydra/launcher=nosuch is unknown \(available: basic, slurm_gpu\)$"):
+        prevalidate("toy", ["-m", "experiment=jeepiti", "hydra/launcher=nosuch"])
+
+
+def test_a_run_dir_hydra_resolves_only_when_it_runs_is_left_to_hydra(tmp_path):
+    """``${hydra:job.name}`` cannot resolve before Hydra runs; the folder check must not reject it."""
+    prevalidate("toy", ["experiment=jeepiti", f"hydra.run.dir={tmp_path}/" + "${hydra:job.name}"])
+    assert list(tmp_path.iterdir()) == []

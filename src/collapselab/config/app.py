@@ -207,6 +207,7 @@ def check_output_dir(config_name: str, overrides: list[str], multirun: bool, con
     """Hydra makes its run folder (``hydra.sweep.dir`` under ``-m``) before the app starts, and one it cannot
     make ends in a traceback: check the folder first, creating nothing. Raises UserError."""
     from hydra import compose as hydra_compose
+    from hydra.errors import MissingConfigException
     from omegaconf import OmegaConf
 
     from collapselab.config.common import writable
@@ -215,11 +216,25 @@ def check_output_dir(config_name: str, overrides: list[str], multirun: bool, con
     try:
         with _hydra_context(config_dir):
             path = OmegaConf.select(hydra_compose(config_name, overrides, return_hydra_config=True), key)
-    except Exception:  # noqa: BLE001 - e.g. a launcher whose plugin is not installed: Hydra reports it itself
+    except MissingConfigException as e:  # e.g. a launcher whose plugin is not installed
+        raise UserError(_explain_hydra(e, overrides)) from None
+    except Exception:  # noqa: BLE001 - e.g. ${hydra:...}, which resolves only once Hydra runs: it reports it itself
         return
     problems = writable(key, str(path))
     if problems:
         raise UserError(problems[0])
+
+
+def _explain_hydra(exc: Any, overrides: list[str]) -> str:
+    """One line for a Hydra config group that does not load (``hydra/launcher=...``). The usual one: a launcher
+    config whose plugin is not installed (``hydra/launcher=slurm_gpu`` needs hydra-submitit-launcher, the
+    ``cluster`` extra)."""
+    missing = (exc.missing_cfg_file or "").replace("\\", "/")
+    if missing.startswith("hydra/launcher/submitit"):
+        chosen = next((o.split("=", 1)[1] for o in overrides if o.lstrip("+~").startswith("hydra/launcher=")), "")
+        return (f"hydra/launcher={chosen or missing.rsplit('/', 1)[-1]} needs Hydra's submitit launcher plugin, which is not "
+                "installed: pip install -e '.[cluster]' (hydra-submitit-launcher)")
+    return _explain(exc)
 
 
 _SCHEMA_MODULES: list[str] = []
