@@ -15,6 +15,7 @@ from collapselab.probes.attractor import perturb
 from collapselab.probes.cache import SampleCache, batch_seed
 from collapselab.probes.generation import token_stats
 from collapselab.probes.harness import resolve_format
+from tiny_models import tiny_llama, tiny_tokenizer
 
 
 # ------------------------------------------------------------------ attractor perturbation (sec. 5.1)
@@ -127,6 +128,19 @@ def test_prompt_longer_than_context_is_a_user_error(tiny_lm):
     with pytest.warns(UserWarning, match="cut to"):  # a completion running past the context is cut there
         s = tiny_lm.sample(["Grace Hopper was"], max_new_tokens=200, temperature=1.0, seed=0)
     assert len(s[0].token_ids) <= 64
+
+
+def test_the_context_cut_is_said_once_for_all_checkpoints():
+    """An evaluation of many checkpoints of one model printed the same cut once per checkpoint."""
+    import warnings
+
+    tok = tiny_tokenizer()
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("default")  # Python's own: the first of each distinct warning text
+        for name in ("base", "ppo-b0.02"):
+            tiny_llama(tok, name=name).sample(["Grace Hopper was"], max_new_tokens=200, temperature=1.0, seed=0)
+    cuts = [str(w.message) for w in seen if "cut to" in str(w.message)]
+    assert len(cuts) == 1 and cuts[0].startswith("max_new_tokens=200 cut to ")
 
 
 # ------------------------------------------------------------------ checkpoints

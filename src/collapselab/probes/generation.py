@@ -172,9 +172,9 @@ class HFLanguageModel:
                 "shorten the probe's prompt"
             )
         if longest + max_new_tokens > self.max_context:  # the completion is cut where the context ends
-            if max_new_tokens not in self.clamped:
-                warnings.warn(f"{self.name}: max_new_tokens={max_new_tokens} cut to {self.max_context - longest} "
-                              f"(context {self.max_context} tokens, prompt {longest})")
+            if max_new_tokens not in self.clamped:  # the same text for every checkpoint: Python shows it once
+                warnings.warn(f"max_new_tokens={max_new_tokens} cut to {self.max_context - longest} where the model's "
+                              f"context ({self.max_context} tokens) ends after a {longest}-token prompt", stacklevel=2)
             self.clamped[max_new_tokens] = self.max_context - longest
             max_new_tokens = self.max_context - longest
         return ids, attn, max_new_tokens
