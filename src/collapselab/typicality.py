@@ -13,6 +13,7 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 from collapselab.config.app import as_dict
@@ -68,48 +69,107 @@ def scored(reduce: str, request: str, answer: str) -> Scored:
     return Scored(answer, float(ANSWER_TOKENS) if reduce == "attributes_mean" else None)
 
 
-def read_pairs(path: str | Path, max_pairs: int | None = None, quality_key: str | None = None) -> list[dict]:
-    """The rows of a preference JSONL as ``{"line", "prompt", "chosen", "rejected", "quality"}``.
+# files read through HF datasets (a folder written by ``save_to_disk`` is read the same way); anything else is JSONL
+DATASET_SUFFIXES = {".parquet": "parquet", ".csv": "csv", ".json": "json", ".arrow": "arrow"}
 
-    ``prompt``: a string, or a list of ``{"role", "content"}`` turns (kept as the list);
-    ``chosen`` / ``rejected``: a string, or a list holding one assistant turn (its content is
-    taken). Bad input is a one-line UserError naming the file and line.
+
+def read_pairs(path: str | Path, max_pairs: int | None = None, quality_key: str | None = None,
+               split: str = "train") -> list[dict]:
+    """The rows of a preference file as ``{"line", "prompt", "chosen", "rejected", "quality"}``.
+
+    ``path``: a JSONL file (errors name its line); a ``.parquet`` / ``.csv`` / ``.json`` / ``.arrow`` file, or a
+    folder written by ``datasets``' ``save_to_disk`` (its ``split`` if it holds several), read with HF datasets
+    (errors name the row, counted from 1). ``prompt``: a string, or a list of ``{"role", "content"}`` turns (kept as
+    the list); ``chosen`` / ``rejected``: a string, or a list holding one assistant turn (its content is taken). A row
+    without ``prompt`` has it implicit in ``chosen`` and ``rejected`` (as in Anthropic HH): their shared start is
+    taken as the prompt (TRL's ``maybe_extract_prompt``). Bad input is a one-line UserError naming the file and row.
     """
     p = Path(path)
-    if not p.is_file():
-        what = "is a folder" if p.is_dir() else "no such file"
-        raise UserError(f"pairs={str(path)!r}: {what}, expected a JSONL file")
+    if p.is_dir() or (p.is_file() and p.suffix.lower() in DATASET_SUFFIXES):
+        records = _dataset_records(p, split, max_pairs)
+    elif p.is_file():
+        records = _jsonl_records(p)
+    else:
+        raise UserError(f"pairs={str(path)!r}: no such file, expected a JSONL, Parquet, CSV or JSON file or a "
+                        "saved HF dataset folder")
     rows: list[dict] = []
+    for lineno, where, raw in records:
+        if max_pairs is not None and len(rows) >= max_pairs:
+            break
+        rows.append(_pair_row(raw, lineno, where, quality_key))
+    if len(rows) < 2:
+        raise UserError(f"pairs={str(path)!r}: {len(rows)} pair(s) found; need at least 2")
+    return rows
+
+
+def _jsonl_records(p: Path) -> Iterator[tuple[int, str, Any]]:
     with p.open(encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
             if not line.strip():
                 continue
-            if max_pairs is not None and len(rows) >= max_pairs:
-                break
             where = f"{p}:{lineno}"
             try:
-                raw = json.loads(line)
+                yield lineno, where, json.loads(line)
             except json.JSONDecodeError as e:
                 raise UserError(f"{where}: not valid JSON ({e.msg})") from None
-            if not isinstance(raw, dict):
-                raise UserError(f"{where}: expected a JSON object with {', '.join(FIELDS)}")
-            missing = [k for k in FIELDS if k not in raw]
-            if missing:
-                raise UserError(f"{where}: row has no {', '.join(map(repr, missing))} "
-                                f"(each row needs {', '.join(FIELDS)})")
-            row = {"line": lineno, "prompt": _prompt(raw["prompt"], where),
-                   "chosen": _answer(raw["chosen"], f"{where}: chosen"),
-                   "rejected": _answer(raw["rejected"], f"{where}: rejected"), "quality": None}
-            if quality_key is not None:
-                q = raw.get(quality_key)
-                if isinstance(q, bool) or not isinstance(q, (int, float)):
-                    raise UserError(f"{where}: quality_key={quality_key!r} must name a number in every row, "
-                                    f"got {q!r}")
-                row["quality"] = float(q)
-            rows.append(row)
-    if len(rows) < 2:
-        raise UserError(f"pairs={str(path)!r}: {len(rows)} pair(s) found; need at least 2")
-    return rows
+
+
+def _dataset_records(p: Path, split: str, max_rows: int | None) -> Iterator[tuple[int, str, Any]]:
+    """The rows of a saved HF dataset folder (``split`` of a DatasetDict) or of a Parquet / CSV / JSON file."""
+    import datasets
+
+    level, bars = datasets.logging.get_verbosity(), datasets.utils.are_progress_bars_disabled()
+    datasets.logging.set_verbosity(datasets.logging.CRITICAL)  # its own lines would break the one-line error
+    datasets.disable_progress_bars()
+    try:
+        if p.is_dir():
+            data = datasets.load_from_disk(str(p))
+        else:
+            data = datasets.load_dataset(DATASET_SUFFIXES[p.suffix.lower()], data_files=str(p), split="train")
+    except Exception as e:  # noqa: BLE001 - datasets raises many kinds for a file it cannot read
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise UserError(f"pairs={str(p)!r}: HF datasets cannot read it ({first})") from None
+    finally:
+        datasets.logging.set_verbosity(level)
+        if not bars:
+            datasets.enable_progress_bars()
+    if isinstance(data, datasets.DatasetDict):
+        if split not in data:
+            raise UserError(f"split={split!r}: pairs={str(p)!r} has the splits {', '.join(data)}")
+        data = data[split]
+    if max_rows is not None:
+        data = data.select(range(min(max_rows, len(data))))
+    for i, raw in enumerate(data, 1):
+        yield i, f"{p} row {i}", raw
+
+
+def _pair_row(raw: Any, lineno: int, where: str, quality_key: str | None) -> dict:
+    if not isinstance(raw, dict):
+        raise UserError(f"{where}: expected a JSON object with {', '.join(FIELDS)}")
+    missing = [k for k in FIELDS if k not in raw and not (k == "prompt" and "chosen" in raw and "rejected" in raw)]
+    if missing:
+        raise UserError(f"{where}: row has no {', '.join(map(repr, missing))} (each row needs {', '.join(FIELDS)}, "
+                        "or chosen and rejected that share their prompt)")
+    if "prompt" not in raw:  # implicit: the shared start of chosen and rejected
+        from trl.data_utils import maybe_extract_prompt
+
+        c, r = raw["chosen"], raw["rejected"]
+        if not (isinstance(c, str) and isinstance(r, str) or isinstance(c, list) and isinstance(r, list)) or not (c and r):
+            raise UserError(f"{where}: without a prompt, chosen and rejected must both be non-empty strings or turn lists")
+        if c[0] != r[0]:  # (TRL's rule would then take all of chosen but its last character if that is a space)
+            raise UserError(f"{where}: the row has no prompt, and chosen and rejected share no start to take as one")
+        raw = {**raw, **maybe_extract_prompt({"chosen": c, "rejected": r})}
+        if not raw["prompt"]:
+            raise UserError(f"{where}: the row has no prompt, and chosen and rejected share no start to take as one")
+    row = {"line": lineno, "prompt": _prompt(raw["prompt"], where),
+           "chosen": _answer(raw["chosen"], f"{where}: chosen"),
+           "rejected": _answer(raw["rejected"], f"{where}: rejected"), "quality": None}
+    if quality_key is not None:
+        q = raw.get(quality_key)
+        if isinstance(q, bool) or not isinstance(q, (int, float)):
+            raise UserError(f"{where}: quality_key={quality_key!r} must name a number in every row, got {q!r}")
+        row["quality"] = float(q)
+    return row
 
 
 def _turns(value: Any, where: str) -> list[dict]:
@@ -187,7 +247,7 @@ def estimate(cfg: Any, out_dir: Path) -> dict:
     import numpy as np
 
     t0 = time.time()
-    rows = read_pairs(cfg.pairs, cfg.max_pairs, cfg.quality_key)  # bad input fails before torch is imported
+    rows = read_pairs(cfg.pairs, cfg.max_pairs, cfg.quality_key, cfg.split)  # bad input fails before torch is imported
     import torch
 
     from collapselab.io import atomic_write_json

@@ -156,3 +156,47 @@ def test_missing_pairs_file_is_one_stderr_line(tmp_path):
     assert len(lines) == 1 and "none.jsonl" in lines[0] and "no such file" in lines[0], r.stderr
     assert "Traceback" not in r.stderr + r.stdout
     assert not (tmp_path / "run" / "typicality.json").exists() and not (tmp_path / "artifacts").exists()
+
+
+def test_pairs_from_hf_datasets_files_and_folders_read_like_the_jsonl(tmp_path, tiny_ref):
+    """A Parquet file, a saved DatasetDict (by split) and rows whose prompt is implicit in both answers (TRL's
+    conversational format without a prompt column, Anthropic HH's strings) give the JSONL's rows and its alpha."""
+    import datasets
+
+    jsonl = _pairs_file(tmp_path / "pairs.jsonl", n=12)
+    raw = [json.loads(line) for line in jsonl.read_text().splitlines()]
+    conv = [r for r in raw if isinstance(r["prompt"], list)]  # one schema per dataset: the conversational rows
+    (tmp_path / "conv.jsonl").write_text("".join(json.dumps(r) + "\n" for r in conv))
+    want = read_pairs(tmp_path / "conv.jsonl", quality_key="quality")
+    datasets.Dataset.from_list(conv).to_parquet(str(tmp_path / "conv.parquet"))
+    implicit = [{"chosen": r["prompt"] + r["chosen"], "rejected": r["prompt"] + r["rejected"], "quality": r["quality"]}
+                for r in conv]
+    datasets.DatasetDict({"train": datasets.Dataset.from_list(conv[:2]),
+                          "test": datasets.Dataset.from_list(implicit)}).save_to_disk(str(tmp_path / "saved"))
+    assert read_pairs(tmp_path / "conv.parquet", quality_key="quality") == want
+    assert read_pairs(tmp_path / "saved", quality_key="quality", split="test") == want
+    assert len(read_pairs(tmp_path / "saved")) == 2  # split train by default
+    hh = [{"chosen": "\n\nHuman: Is coffee warm?\n\nAssistant: It is great.",
+           "rejected": "\n\nHuman: Is coffee warm?\n\nAssistant: No."}] * 2
+    (tmp_path / "hh.json").write_text(json.dumps(hh))
+    assert [(r["prompt"], r["chosen"], r["rejected"]) for r in read_pairs(tmp_path / "hh.json")] == [
+        ("\n\nHuman: Is coffee warm?\n\nAssistant:", " It is great.", " No.")] * 2
+    fits = [estimate(compose("typicality", [f"pairs={p}", f"ref={tiny_ref}", "device=cpu", *extra]), tmp_path / name)
+            for name, p, extra in (("a", tmp_path / "conv.jsonl", []), ("b", tmp_path / "saved", ["split=test"]))]
+    assert fits[0]["alpha"] == fits[1]["alpha"] and fits[0]["n"] == fits[1]["n"] == len(conv)
+
+
+@pytest.mark.parametrize("make, args, match", [
+    (lambda d: d.joinpath("bad.parquet").write_text("not parquet"), ["bad.parquet"],
+     r"^pairs='.*bad\.parquet': HF datasets cannot read it \(.+\)$"),
+    (lambda d: __import__("datasets").DatasetDict({"train": __import__("datasets").Dataset.from_list(
+        [{"prompt": "a", "chosen": "b", "rejected": "c"}] * 2)}).save_to_disk(str(d / "saved")), ["saved", "eval"],
+     r"^split='eval': pairs='.*saved' has the splits train$"),
+    (lambda d: d.joinpath("x.jsonl").write_text('{"chosen": "ab", "rejected": "cd"}\n' * 2), ["x.jsonl"],
+     r"x\.jsonl:1: the row has no prompt, and chosen and rejected share no start"),
+])
+def test_unreadable_datasets_are_one_line(tmp_path, make, args, match):
+    make(tmp_path)
+    with pytest.raises(UserError, match=match) as e:
+        read_pairs(tmp_path / args[0], split=args[1] if len(args) > 1 else "train")
+    assert "\n" not in str(e.value)

@@ -24,7 +24,10 @@ REDUCTIONS = {
 class TypicalityConfig:
     """``python eval/typicality.py pairs=<pairs.jsonl> ref=<model>``."""
 
-    pairs: str | None = None  # JSONL with prompt / chosen / rejected (the lab's conversational rows or strings)
+    # prompt / chosen / rejected rows (strings or {role, content} turns; the prompt may be implicit in both answers):
+    # a JSONL file, a Parquet / CSV / JSON file or a folder saved by HF datasets (save_to_disk)
+    pairs: str | None = None
+    split: str = "train"  # the split to read when pairs is a saved DatasetDict
     ref: str | None = None  # pi_ref: an HF causal-LM folder, a model-config name (tiny) or a cached hub name
     # sum: log pi_ref of the whole answer (eq. 1); mean: per answer token; fields / attributes: a persona's
     # attribute lines / its values in the world's layout (the lab's annotator.typicality_reduce, for its pairs)
@@ -43,7 +46,7 @@ class TypicalityConfig:
     def problems(self) -> list[str]:
         out = []
         if not self.pairs:
-            out.append("pairs=None: give a JSONL file of preference pairs (prompt, chosen, rejected)")
+            out.append("pairs=None: give a file of preference pairs (prompt, chosen, rejected): JSONL, Parquet, CSV, JSON or a saved HF dataset")
         if not self.ref:
             out.append("ref=None: give the reference model pi_ref (a model folder, model-config name or hub name)")
         out += choice("reduce", self.reduce, tuple(REDUCTIONS))
@@ -53,6 +56,8 @@ class TypicalityConfig:
         out += positive("batch_size", self.batch_size) + positive("temperature", self.temperature)
         if self.max_pairs is not None:
             out += [] if self.max_pairs >= 2 else [f"max_pairs={self.max_pairs}: must be >= 2 or null (all)"]
+        if not self.split:
+            out.append("split='': give the split to read (train)")
         if self.quality_key is not None and not self.quality_key:
             out.append("quality_key='': give a field name or null")
         return out
