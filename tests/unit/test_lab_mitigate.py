@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from collapselab.config import compose
+from collapselab.errors import UserError
 from collapselab.lab.mitigate import gap_closed, meets_target, mitigation_section
 from collapselab.lab.results import read_metrics
 from collapselab.lab.pipeline import LabState
@@ -102,6 +103,21 @@ def test_no_mitigation_roles_means_no_mitigation_jobs(tmp_path):
     jobs = build_jobs(_state(tmp_path, "lab.mitigate_roles=[]"))
     assert not [n for n in jobs if n.startswith("mitigate/")]
     assert not [d for d in jobs["report"].deps if d.startswith("mitigate/")]
+
+
+def test_the_default_roles_follow_a_changed_sweep(tmp_path):
+    """The default preset names its PPO and DPO roles ppo-bmin / dpo-bmin, so the README's
+    ``'lab.ppo_betas=[0.01,0.1]'`` runs (it was refused: the preset named ppo-b0.02, no longer a run)."""
+    assert compose("lab", []).lab.mitigation_roles() == ["rs", "ppo-b0.02", "dpo-b0.05"]  # the jobs' names as before
+    cfg = compose("lab", ["lab.ppo_betas=[0.1,0.01]", "lab.dpo_betas=[0.2]"])
+    assert cfg.lab.mitigation_roles() == ["rs", "ppo-b0.01", "dpo-b0.2"]
+    jobs = build_jobs(LabState(cfg, Path(tmp_path)))
+    assert jobs["mitigate/ppo-b0.01/conformative-w1.0"].deps[0] == "ppo/0.01"
+    assert {n.split("/")[1] for n in jobs if n.startswith("mitigate/")} == {"rs", "ppo-b0.01", "dpo-b0.2"}
+    with pytest.raises(UserError, match=r"mitigate_roles=\['dpo-bmin'\]: each must be one of the lab's runs \(ppo-b0.05, rs\)"):
+        compose("lab", ["lab=smoke", "lab.dpo_betas=[]", "lab.mitigate_roles=[dpo-bmin]"])
+    with pytest.raises(UserError, match=r"none twice"):
+        compose("lab", ["lab=smoke", "lab.mitigate_roles=[ppo-bmin,ppo-b0.05]"])
 
 
 def test_a_mitigation_role_that_is_not_one_of_the_labs_runs_is_refused(tmp_path):

@@ -43,8 +43,9 @@ class LabPreset:
     toy: list[str] = field(default_factory=list)
     steer: list[str] = field(default_factory=list)  # eval/steer.py overrides of the steer/sft job (e.g. n_answers=)
     # getting diversity back: each entry (name -> evaluate overrides, the decoding group's) decodes the final
-    # checkpoint of each of mitigate_roles ("rs" or "<ppo|dpo>-b<beta>") with the entropy, semantic, persona and
-    # quality probes; conformative decoding's base is the lab's pretrained base. The report compares them per role.
+    # checkpoint of each of mitigate_roles ("rs", "<ppo|dpo>-b<beta>", or "<ppo|dpo>-bmin": the smallest beta of
+    # that sweep) with the entropy, semantic, persona and quality probes; conformative decoding's base is the
+    # lab's pretrained base. The report compares them per role.
     mitigations: dict[str, list[str]] = field(default_factory=dict)
     mitigate_roles: list[str] = field(default_factory=lambda: ["rs"])  # [] runs no mitigation (a Hydra override
     # cannot empty the mitigations dict: ``lab.mitigations={}`` merges into the preset's entries)
@@ -55,18 +56,32 @@ class LabPreset:
     # smallest beta of each sweep, persona probe only), so the report can tell typicality from optimisation
     control: bool = True
 
+    def run_roles(self) -> list[str]:
+        """The lab's aligned runs by role name: ``<ppo|dpo>-b<beta>`` for each beta of the sweeps, and ``rs``."""
+        return [f"{a}-b{b}" for a in ("ppo", "dpo") for b in getattr(self, f"{a}_betas")] + ["rs"] * self.run_rs
+
+    def mitigation_roles(self) -> list[str]:
+        """``mitigate_roles`` with ``ppo-bmin`` / ``dpo-bmin`` read as the run at the smallest beta of that sweep (the
+        most collapsed), so the preset's roles follow a changed sweep (``'lab.ppo_betas=[0.01,0.1]'``)."""
+        out = []
+        for role in self.mitigate_roles:
+            algo, _, beta = str(role).partition("-b")
+            betas = list(getattr(self, f"{algo}_betas", None) or []) if beta == "min" else []
+            out.append(f"{algo}-b{min(betas)}" if betas else role)
+        return out
+
     def problems(self) -> list[str]:
         out = []
         for name in ("ppo_betas", "dpo_betas"):
             bad = [b for b in getattr(self, name) if not isinstance(b, (int, float)) or b < 0]
             if bad:
                 out.append(f"{name}={bad}: betas must be numbers >= 0")
-        if self.mitigations:
-            roles = [f"{a}-b{b}" for a in ("ppo", "dpo") for b in getattr(self, f"{a}_betas")] + ["rs"] * self.run_rs
-            bad = [r for r in self.mitigate_roles if r not in roles]
-            if bad or len(set(self.mitigate_roles)) < len(self.mitigate_roles):
+        if self.mitigations and not out:
+            roles, chosen = self.run_roles(), self.mitigation_roles()
+            if any(r not in roles for r in chosen) or len(set(chosen)) < len(chosen):
                 out.append(f"mitigate_roles={list(self.mitigate_roles)!r}: each must be one of the lab's runs "
-                           f"({', '.join(roles)}), none twice ([] runs no mitigation)")
+                           f"({', '.join(roles)}) or ppo-bmin / dpo-bmin (the smallest beta of that sweep), none "
+                           "twice ([] runs no mitigation)")
         for name, rule in self.mitigations.items():  # lab/eval_jobs.py: steer/sft names the SFT model's direction file
             if "decoding.direction=steer/sft" in rule and not any(o.split("=")[0] == "decoding.layer" for o in rule):
                 out.append(f"mitigations.{name}: decoding.direction=steer/sft needs decoding.layer=<l> "

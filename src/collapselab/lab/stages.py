@@ -288,7 +288,7 @@ def lab_run(state: Any) -> LabRun:
                                                  Path(res["model"]))
     rs = AlignedRun("rs", None, RS_ROLE, Path(r["rs"]["run"]), Path(r["rs"]["model"])) if "rs" in r else None
     mitigations = {role: {n: Path(r[j]["dir"]) for n in state.cfg.lab.mitigations if (j := mitigation_job(role, n)) in r}
-                   for role in state.cfg.lab.mitigate_roles}
+                   for role in state.cfg.lab.mitigation_roles()}
     toy = r.get("toy") or {}
     return LabRun(
         base=Path(r["base"]["path"]), sft=Path(r["sft"]["model"]), reward=Path(r["reward"]["model"]), runs=runs,
@@ -375,7 +375,7 @@ def build_jobs(state: Any) -> dict[str, Job]:
                        (target_job(role), "reward", "base", *(["steer/sft"] if uses_sft_direction(p.mitigations[n]) else [])),
                        lambda s, r=role, n=n: mitigation_key(s, r, n), lambda s, r=role, n=n: run_mitigation(s, r, n),
                        "mitigate")
-                   for role in p.mitigate_roles for n in p.mitigations]
+                   for role in p.mitigation_roles() for n in p.mitigations]
     jobs += mitigations
     jobs.append(Job("report", "report", ("toy", *evals, "score/start", "steer/sft", *control_evals,
                                          *[j.name for j in mitigations]),
