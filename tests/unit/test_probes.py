@@ -178,6 +178,25 @@ def test_bad_checkpoints_are_one_line_errors(tmp_path):
         assert "\n" not in str(e.value) and str(e.value).startswith("checkpoints=")
 
 
+def test_a_hub_model_in_the_local_cache_resolves_offline(tmp_path, monkeypatch):
+    """With HF_HUB_OFFLINE=1 (the Makefile's) a hub name resolves when its weights are in the HF cache, as
+    the README's GPU command needs; one not cached is a one-line error that says why."""
+    import huggingface_hub.constants
+
+    snap = tmp_path / "models--acme--tinybase" / "snapshots" / "abc123"
+    snap.mkdir(parents=True)
+    (snap / "config.json").write_text("{}")
+    (tmp_path / "models--acme--tinybase" / "refs").mkdir()
+    (tmp_path / "models--acme--tinybase" / "refs" / "main").write_text("abc123")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    [ck] = resolve_checkpoints(["acme/tinybase"], known_models={"tiny"})
+    assert (ck.path, ck.name) == ("acme/tinybase", "acme_tinybase")
+    with pytest.raises(UserError, match=r"^checkpoints='acme/other': .* or a hub model in the local HF cache "
+                                        r"\(HF_HUB_OFFLINE=1: nothing is downloaded\)$"):
+        resolve_checkpoints(["acme/other"], known_models={"tiny"})
+
+
 def test_prompt_format_auto():
     stub_chat = StubLanguageModel(["x"], [0.0, 0.0], chat_template=True)
     stub_plain = StubLanguageModel(["x"], [0.0, 0.0])

@@ -146,12 +146,14 @@ def resolve_checkpoints(
             ck.name, ck.model_name = safe_name(spec), ck.model_name or spec
             ck.fingerprint = ck.fingerprint or fingerprint(path)
             out.append(ck)
-        elif _looks_like_hub_name(spec) and os.environ.get("HF_HUB_OFFLINE", "0") not in ("1", "true"):
+        elif _looks_like_hub_name(spec) and (not _hub_offline() or _in_hub_cache(spec)):
             out.append(Checkpoint(spec=spec, path=spec, name=safe_name(spec), fingerprint=fingerprint(spec)))
         else:
             names = ", ".join(sorted(known_models or [])) or "none"
+            hub = (" or a hub model in the local HF cache (HF_HUB_OFFLINE=1: nothing is downloaded)"
+                   if _looks_like_hub_name(spec) else "")
             raise UserError(
-                f"checkpoints={spec!r}: no such checkpoint folder, and not a model-config name (known: {names})"
+                f"checkpoints={spec!r}: no such checkpoint folder, not a model-config name (known: {names}){hub}"
             )
     seen: dict[str, int] = {}
     for ck in out:
@@ -160,6 +162,20 @@ def resolve_checkpoints(
         if n > 1:
             ck.name = f"{ck.name}-{n}"
     return out
+
+
+def _hub_offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes", "on")
+
+
+def _in_hub_cache(repo_id: str) -> bool:
+    """Whether a hub model's ``config.json`` is in the local HF cache (``HF_HUB_CACHE``), so it loads offline."""
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        return isinstance(try_to_load_from_cache(repo_id, "config.json"), str)
+    except ValueError:  # not a valid repo id after all
+        return False
 
 
 def _looks_like_hub_name(spec: str) -> bool:
