@@ -248,17 +248,16 @@ def estimate(cfg: Any, out_dir: Path) -> dict:
 
     t0 = time.time()
     rows = read_pairs(cfg.pairs, cfg.max_pairs, cfg.quality_key, cfg.split)  # bad input fails before torch is imported
-    import torch
-
     from collapselab.io import atomic_write_json
     from collapselab.meta import git_hash, package_versions
     from collapselab.metrics.typicality import fit_typicality
     from collapselab.models import load_causal_lm
     from collapselab.probes.generation import HFLanguageModel
+    from collapselab.probes.harness import resolve_device
     from collapselab.seed import seed_everything
 
     seed_everything(cfg.seed)
-    device = cfg.device if cfg.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+    device = resolve_device(cfg.device)
     try:
         model, tok = load_causal_lm(cfg.ref, dtype=cfg.dtype, device=device, artifacts_dir=cfg.artifacts_dir)
     except UserError as e:  # its message names the path as "checkpoint="; say which key it came from

@@ -160,6 +160,8 @@ def test_tiny_model_through_the_entry_point(tmp_path):
         (["checkpoints=[/no/such/ckpt]"], "checkpoints='/no/such/ckpt': no such checkpoint folder"),
         (["checkpoints=[tiny]", "probes=[entropy,typo]"], "probes='typo': unknown probe"),
         (["checkpoints=[tiny]", "semantic.n_samples=1"], "semantic.n_samples=1: must be >= 2"),
+        pytest.param(["checkpoints=[tiny]", "device=cuda"], "device=cuda: torch cannot use CUDA here",
+                     marks=pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="a CUDA GPU is here")),
     ],
 )
 def test_bad_input_is_one_line(tmp_path, args, expected):
