@@ -106,3 +106,27 @@ def test_a_lab_worker_writes_no_datasets_progress_bars_into_its_log(tmp_path):
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, env=env)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "True"
+
+
+TWO_JOBS = """
+import logging, sys
+from collapselab.lab.pipeline import _redirect
+logs = sys.argv[1:3]
+for i, path in enumerate(logs):
+    with open(path, "a", buffering=1) as fh, _redirect(fh):
+        if i == 0:  # a library imported during the first job makes its handler on that job's sys.stderr
+            lib = logging.getLogger("somelib")
+            lib.addHandler(logging.StreamHandler())
+        logging.getLogger("somelib").warning("warning of job %d", i)
+"""
+
+
+def test_a_library_handler_made_in_one_job_logs_into_the_next_jobs_log(tmp_path):
+    """A worker runs jobs one after another; a logging handler made during the first (transformers' on import)
+    wrote into that job's closed log during the next: "--- Logging error --- ... I/O operation on closed file"."""
+    logs = [tmp_path / "a.log", tmp_path / "b.log"]
+    r = subprocess.run([sys.executable, "-c", TWO_JOBS, *map(str, logs)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert logs[0].read_text() == "warning of job 0\n"
+    assert logs[1].read_text() == "warning of job 1\n"
+    assert "Logging error" not in r.stderr + logs[1].read_text()

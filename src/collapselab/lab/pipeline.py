@@ -177,6 +177,22 @@ class _redirect:
         os.dup2(err, 2)
         os.close(out)
         os.close(err)
+        _retarget_log_handlers(self.fh, sys.stderr)
+
+
+def _retarget_log_handlers(old: Any, new: Any) -> None:
+    """Point every logging handler that writes to ``old`` (a job's log, about to close) at ``new``. A library
+    imported during a job (transformers) makes its handler on the ``sys.stderr`` of that moment, the job's log:
+    the next job in the same worker would log into the closed file ("--- Logging error ---", the message lost).
+    ``new`` writes to file descriptor 2, which the next job's redirect points at its own log."""
+    import logging
+
+    loggers = [logging.getLogger(), *(lg for lg in logging.Logger.manager.loggerDict.values()
+                                      if isinstance(lg, logging.Logger))]
+    for lg in loggers:
+        for h in lg.handlers:
+            if isinstance(h, logging.StreamHandler) and getattr(h, "stream", None) is old:
+                h.setStream(new)
 
 
 # --------------------------------------------------------------------------- time left
