@@ -136,12 +136,12 @@ def test_predictions_without_enough_effective_samples_are_named_in_one_sentence(
 
 
 def test_a_table_of_voided_comparisons_says_how_many_and_each_checkpoints_parse_rate():
-    """Two comparisons, one voided by the floor: the sentence counts 1 of 2 and lists the parse rates it read
-    (a checkpoint without a parse rate is left out); nothing voided, no sentence."""
+    """Two comparisons, one voided by the floor: the sentence counts 1 of 2 (an "n/a" cell is no comparison) and
+    lists the parse rates it read (a checkpoint without a parse rate is left out); nothing voided, no sentence."""
     from collapselab.lab.control import void_note
 
     data = [{"run": "PPO beta 0.02", "measure": "nationalities", "key": "persona/n_nationalities",
-             "control_vs_sft": "failed run (SFT parse 0.81 < 0.85)", "alpha_vs_control": "lower"}]
+             "control_vs_sft": "failed run (SFT parse 0.81 < 0.85)", "alpha_vs_control": "lower", "own": "n/a"}]
     cols = [("base", {"persona/parse_rate": 0.895}), ("SFT", {"persona/parse_rate": 0.805}), ("control", None)]
     note = void_note(data, cols)
     assert note.startswith("1 of 2 comparisons above are void: a checkpoint they read parses under the 0.85 floor.")

@@ -242,7 +242,8 @@ def control_section(doc: Doc, res: LabResults, run: LabRun, control_on: bool) ->
 def void_note(data: list[dict], checkpoints: list[tuple[str, dict | None]]) -> str | None:
     """One sentence for a reader of a table full of "failed run": how many comparisons the parse floor voids
     and each checkpoint's parse rate, or None when it voids none."""
-    cells = [v for d in data for k, v in d.items() if k not in ("run", "measure", "key")]
+    cells = [v for d in data for k, v in d.items()  # "n/a": no comparison there (e.g. a run with no own null)
+             if k not in ("run", "measure", "key") and not str(v).startswith("n/a")]
     n_void = sum(str(v).startswith("failed run") for v in cells)
     if not n_void:
         return None
