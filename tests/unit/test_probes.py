@@ -507,3 +507,25 @@ def test_a_model_config_whose_base_needs_more_context_says_what_to_pass(tmp_path
                        f"artifacts_dir={tmp_path}"]
     built = compose("pretrain", command)  # the command composes, with a context that holds the longest document
     assert built.seq_len == built.model.max_position_embeddings >= longest and built.world == cfg.world
+
+
+def test_intervals_stay_within_what_the_statistic_can_take(tmp_path):
+    """Re-centring moves the bootstrap median onto the point estimate, which can push an end past the
+    statistic's range: distinct-n of all-distinct bios is 1 (their resamples repeat bios, so they read lower),
+    and k by silhouette is searched among k_min..k_max only. The intervals stay in those ranges."""
+    from collapselab.probes.base import ProbeContext
+    from collapselab.probes.cache import SampleCache
+    from collapselab.probes.lexical import lexical_probe
+    from collapselab.probes.semantic import kmeans_k_ci
+
+    cfg = compose("evaluate", ["checkpoints=[s]", "logger=none", "semantic.n_samples=40", "n_boot_slow=10"])
+    lm = StubLanguageModel([f"a{i} b{i} c{i} d{i} e{i}" for i in range(40)], [0.0] * 6)  # no word twice
+    ck = Checkpoint(spec="s", path="s", name="s", fingerprint="f")
+    ctx = ProbeContext(lm=lm, cfg=cfg, ckpt=ck, out_dir=tmp_path, cache=SampleCache(tmp_path / "cache"),
+                       prompt_format="plain")
+    m = lexical_probe(ctx).metrics
+    assert m["lexical/distinct_2"] == 1.0 and m["lexical/distinct_2_ci_lo"] < 1.0 == m["lexical/distinct_2_ci_hi"]
+    emb = np.random.default_rng(0).normal(size=(60, 8))  # no clusters: the chosen k wanders over the search
+    m = {"semantic/kmeans_k": 2.0}
+    kmeans_k_ci(m, emb, cfg)
+    assert cfg.semantic.k_min <= m["semantic/kmeans_k_ci_lo"] <= m["semantic/kmeans_k_ci_hi"] <= cfg.semantic.k_max

@@ -23,7 +23,7 @@ def lexical_probe(ctx: ProbeContext) -> ProbeResult:
         key = f"lexical/distinct_{n}"
         m[key] = float(distinct_n(texts, n))
         add_index_ci(m, key, len(texts), partial(distinct_n_resamples, texts, n), ctx.cfg, ctx.cfg.n_boot,
-                     batched=True)
+                     batched=True, bounds=(0.0, 1.0))  # a share of n-grams
     m["lexical/compression_ratio"] = float(compression_ratio(texts))
     add_index_ci(m, "lexical/compression_ratio", len(texts), lambda idx: compression_ratio([texts[i] for i in idx]),
                  ctx.cfg, ctx.cfg.n_boot)
