@@ -129,3 +129,28 @@ def test_a_run_dir_hydra_resolves_only_when_it_runs_is_left_to_hydra(tmp_path):
     """``${hydra:job.name}`` cannot resolve before Hydra runs; the folder check must not reject it."""
     prevalidate("toy", ["experiment=jeepiti", f"hydra.run.dir={tmp_path}/" + "${hydra:job.name}"])
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("override, expected", [
+    ("hydra.run.dirr=/x", "unknown config key 'hydra.run.dirr' (known keys: dir)"),
+    ("hydra.job.chdir=maybe", "hydra.job.chdir: Value 'maybe' is not a valid bool (type str)"),
+])
+def test_a_hydra_setting_that_does_not_compose_is_one_line(cdir, override, expected):
+    """Hydra's own settings are composed before it runs, as the app's are; it printed several lines, exit 1."""
+    with pytest.raises(UserError) as e:
+        prevalidate("cltest", [override], cdir)
+    assert str(e.value) == expected
+
+
+def test_cfg_checks_the_overrides_it_prints_but_not_the_run_folder_it_does_not_make(cdir, tmp_path):
+    """``--cfg`` skipped the check, so a mistyped key was Hydra's several lines; ``--help`` takes no config."""
+    for argv, expected in [(["--cfg", "job", "betta=1"], "unknown config key 'betta'"),
+                           (["--cfg", "job", "--resolve", "beta=-1"], "beta=-1.0: must be >= 0"),
+                           (["--cfg", "hydra", "hydra.run.dirr=/x"], "unknown config key 'hydra.run.dirr'")]:
+        with pytest.raises(UserError) as e:
+            prevalidate("cltest", argv, cdir)
+        assert str(e.value).startswith(expected) and "\n" not in str(e.value)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    prevalidate("cltest", ["--cfg", "job", f"hydra.run.dir={blocker / 'run'}"], cdir)
+    prevalidate("cltest", ["--help", "betta=1"], cdir)

@@ -190,34 +190,54 @@ def _sweep_variants(overrides: list[str]) -> list[list[str]]:
 
 
 def prevalidate(config_name: str, argv: list[str], config_dir: Path | None = None) -> None:
+    """Check a command line before Hydra runs it: every sweep value of the app's settings, Hydra's own settings
+    (``hydra.*``, ``hydra/...``) and the run folder. ``--cfg``/``--resolve`` print the config, so they are checked
+    too, bar the folder, which they do not make; ``--help``, ``--hydra-help``, ``--info`` and
+    ``--shell-completion`` take no config and are not. Raises UserError."""
     from hydra._internal.utils import get_args_parser
 
     args = get_args_parser().parse_args(argv)
-    if args.help or args.hydra_help or args.info or args.cfg or args.shell_completion:
+    if args.help or args.hydra_help or args.info or args.shell_completion:
         return
+    config_name = args.config_name or config_name
     overrides = [o for o in args.overrides if not o.lstrip("+~").startswith("hydra")]
     variants = _sweep_variants(overrides)
     for variant in variants:
-        compose(args.config_name or config_name, variant, config_dir)
+        compose(config_name, variant, config_dir)
     hydra_overrides = [o for o in args.overrides if o not in overrides]
-    check_output_dir(args.config_name or config_name, variants[0] + hydra_overrides, args.multirun, config_dir)
+    if args.cfg:
+        _compose_with_hydra(config_name, variants[0] + hydra_overrides, config_dir)
+        return
+    check_output_dir(config_name, variants[0] + hydra_overrides, args.multirun, config_dir)
+
+
+def _compose_with_hydra(config_name: str, overrides: list[str], config_dir: Path | None = None) -> Any:
+    """The config with Hydra's own settings (``return_hydra_config``), so a mistyped ``hydra.*`` key or a wrong
+    type is one line, as an app key is. Interpolations are left unresolved. Raises UserError."""
+    from hydra import compose as hydra_compose
+    from hydra.errors import MissingConfigException
+
+    try:
+        with _hydra_context(config_dir):
+            return hydra_compose(config_name, overrides, return_hydra_config=True)
+    except MissingConfigException as e:  # e.g. a launcher whose plugin is not installed
+        raise UserError(_explain_hydra(e, overrides)) from None
+    except Exception as e:  # noqa: BLE001 - every composition error becomes one line
+        raise UserError(_explain(e)) from None
 
 
 def check_output_dir(config_name: str, overrides: list[str], multirun: bool, config_dir: Path | None = None) -> None:
     """Hydra makes its run folder (``hydra.sweep.dir`` under ``-m``) before the app starts, and one it cannot
-    make ends in a traceback: check the folder first, creating nothing. Raises UserError."""
-    from hydra import compose as hydra_compose
-    from hydra.errors import MissingConfigException
+    make ends in a traceback: check the folder first, creating nothing. Raises UserError (for a Hydra setting
+    that does not compose, too)."""
     from omegaconf import OmegaConf
 
     from collapselab.config.common import writable
 
     key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
+    cfg = _compose_with_hydra(config_name, overrides, config_dir)
     try:
-        with _hydra_context(config_dir):
-            path = OmegaConf.select(hydra_compose(config_name, overrides, return_hydra_config=True), key)
-    except MissingConfigException as e:  # e.g. a launcher whose plugin is not installed
-        raise UserError(_explain_hydra(e, overrides)) from None
+        path = OmegaConf.select(cfg, key)
     except Exception:  # noqa: BLE001 - e.g. ${hydra:...}, which resolves only once Hydra runs: it reports it itself
         return
     problems = writable(key, str(path))
