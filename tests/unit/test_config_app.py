@@ -154,3 +154,39 @@ def test_cfg_checks_the_overrides_it_prints_but_not_the_run_folder_it_does_not_m
     blocker.write_text("")
     prevalidate("cltest", ["--cfg", "job", f"hydra.run.dir={blocker / 'run'}"], cdir)
     prevalidate("cltest", ["--help", "betta=1"], cdir)
+
+
+@pytest.mark.parametrize("script, config, override, expected", [
+    ("training/ppo.py", "ppo", "lab=smoke",
+     "lab=smoke: training/ppo.py's config (ppo) has no group 'lab'; its groups: logger, model"),
+    ("training/ppo.py", "ppo", "decoding=plain",
+     "decoding=plain: training/ppo.py's config (ppo) has no group 'decoding'; its groups: logger, model"),
+    ("eval/steer.py", "steer", "logger=none",
+     "logger=none: eval/steer.py's config (steer) has no group 'logger'; it has no config groups"),
+])
+def test_a_group_the_config_lacks_names_its_groups(script, config, override, expected):
+    """Hydra said only "Could not override 'lab'. No match in the defaults list." """
+    with pytest.raises(UserError) as e:
+        prevalidate(config, [override], prog=script)
+    assert str(e.value) == expected
+
+
+@dataclass
+class _Bare:
+    part: _Part = field(default_factory=_Part)
+
+
+register_schema("cltest_bare", _Bare)
+
+
+def test_appending_a_group_is_suggested_only_where_it_works(cdir):
+    (cdir / "other").mkdir()
+    (cdir / "other" / "x.yaml").write_text("seed: 1\n")
+    with pytest.raises(UserError) as e:
+        compose("cltest", ["other=x"], cdir)
+    assert str(e.value) == "other=x: config 'cltest' has no group 'other'; its groups: part"  # +other=x: unknown key
+    (cdir / "cltest_bare.yaml").write_text("defaults:\n  - cltest_bare_schema\n  - _self_\n")
+    with pytest.raises(UserError) as e:
+        compose("cltest_bare", ["part=small"], cdir)
+    assert str(e.value) == "part=small: config 'cltest_bare' has no group 'part'; it has no config groups; +part=small adds it"
+    assert compose("cltest_bare", ["+part=small"], cdir).part.rank == 4

@@ -18,6 +18,7 @@ import contextlib
 import dataclasses
 import functools
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -124,27 +125,63 @@ def to_typed(cfg: Any, schema: type[T] | None = None) -> T:
     return obj  # type: ignore[return-value]
 
 
-def compose(config_name: str, overrides: list[str] | None = None, config_dir: Path | None = None) -> Any:
+def compose(config_name: str, overrides: list[str] | None = None, config_dir: Path | None = None, *,
+            app: str | None = None) -> Any:
     """Compose ``configs/<config_name>.yaml`` with overrides and return the validated dataclass.
 
-    Used by tests and by library code that needs another stage's config. Raises UserError.
+    Used by tests and by library code that needs another stage's config; ``app`` (the entry point's script)
+    only words the errors. Raises UserError.
     """
     from hydra import compose as hydra_compose
 
     _import_schemas()
+    overrides = list(overrides or [])
     with _hydra_context(config_dir):
         try:
-            cfg = hydra_compose(config_name, overrides=list(overrides or []))
+            cfg = hydra_compose(config_name, overrides=overrides)
         except UserError:
             raise
         except Exception as e:  # noqa: BLE001 - every composition error becomes one line
-            raise UserError(_explain(e)) from None
+            raise UserError(_explain_no_group(e, config_name, overrides, app) or _explain(e)) from None
         try:
             return to_typed(cfg)
         except UserError:
             raise
         except Exception as e:  # noqa: BLE001
             raise UserError(_explain(e)) from None
+
+
+_NO_GROUP = re.compile(r"^Could not (?:override|delete) '([^'=]+)(?:=[^']*)?'\. No match in the defaults list")
+
+
+def _explain_no_group(exc: BaseException, config_name: str, overrides: list[str], app: str | None) -> str | None:
+    """One line for ``group=option`` over a group the config's defaults list lacks (Hydra: "Could not override
+    'lab'. No match in the defaults list."), naming the groups it has; None for any other error. Called inside
+    ``_hydra_context``."""
+    from hydra import compose as hydra_compose
+    from hydra.errors import ConfigCompositionException
+
+    m = _NO_GROUP.match(str(exc)) if isinstance(exc, ConfigCompositionException) else None
+    if not m:
+        return None
+    key = m.group(1)
+    given = next((o for o in overrides if re.split(r"[=@]", o.lstrip("~"), maxsplit=1)[0] == key.split("@")[0]), key)
+    try:
+        choices = hydra_compose(config_name, overrides=[], return_hydra_config=True).hydra.runtime.choices
+    except Exception:  # noqa: BLE001 - the bare config does not compose: Hydra's own words
+        return None
+    groups = sorted(g for g in choices if not g.startswith("hydra/"))
+    whose = f"{app}'s config ({config_name})" if app else f"config '{config_name}'"
+    msg = f"{given}: {whose} has no group '{key.split('@')[0]}'; "
+    msg += f"its groups: {', '.join(groups)}" if groups else "it has no config groups"
+    if not given.startswith("~"):  # Hydra's way to add a group the defaults list lacks: named only if it works
+        plus = [f"+{o}" if o == given else o for o in overrides]
+        try:
+            to_typed(hydra_compose(config_name, overrides=plus))
+        except Exception:  # noqa: BLE001
+            return msg
+        msg += f"; +{given} adds it"
+    return msg
 
 
 @contextlib.contextmanager
@@ -189,26 +226,37 @@ def _sweep_variants(overrides: list[str]) -> list[list[str]]:
     return variants
 
 
-def prevalidate(config_name: str, argv: list[str], config_dir: Path | None = None) -> None:
+def prevalidate(config_name: str, argv: list[str], config_dir: Path | None = None, prog: str | None = None) -> None:
     """Check a command line before Hydra runs it: every sweep value of the app's settings, Hydra's own settings
     (``hydra.*``, ``hydra/...``) and the run folder. ``--cfg``/``--resolve`` print the config, so they are checked
     too, bar the folder, which they do not make; ``--help``, ``--hydra-help``, ``--info`` and
-    ``--shell-completion`` take no config and are not. Raises UserError."""
+    ``--shell-completion`` take no config and are not. ``prog`` (the script) only words the errors. Raises
+    UserError."""
     from hydra._internal.utils import get_args_parser
 
     args = get_args_parser().parse_args(argv)
     if args.help or args.hydra_help or args.info or args.shell_completion:
         return
     config_name = args.config_name or config_name
+    app = _prog_name(prog) if prog else None
     overrides = [o for o in args.overrides if not o.lstrip("+~").startswith("hydra")]
     variants = _sweep_variants(overrides)
     for variant in variants:
-        compose(config_name, variant, config_dir)
+        compose(config_name, variant, config_dir, app=app)
     hydra_overrides = [o for o in args.overrides if o not in overrides]
     if args.cfg:
         _compose_with_hydra(config_name, variants[0] + hydra_overrides, config_dir)
         return
     check_output_dir(config_name, variants[0] + hydra_overrides, args.multirun, config_dir)
+
+
+def _prog_name(prog: str) -> str:
+    """The script as the user would type it: relative to the working folder when under it, else its name."""
+    path = Path(prog)
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.name
 
 
 def _compose_with_hydra(config_name: str, overrides: list[str], config_dir: Path | None = None) -> Any:
@@ -284,7 +332,7 @@ def hydra_app(config_name: str) -> Callable[[Callable[[Any], Any]], Callable[[],
 
             _import_schemas()
             try:
-                prevalidate(config_name, sys.argv[1:])
+                prevalidate(config_name, sys.argv[1:], prog=sys.argv[0])
             except UserError as e:
                 fail(str(e))
 
