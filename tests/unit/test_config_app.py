@@ -190,3 +190,14 @@ def test_appending_a_group_is_suggested_only_where_it_works(cdir):
         compose("cltest_bare", ["part=small"], cdir)
     assert str(e.value) == "part=small: config 'cltest_bare' has no group 'part'; it has no config groups; +part=small adds it"
     assert compose("cltest_bare", ["+part=small"], cdir).part.rank == 4
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["seed=1,2"], "seed=1,2: several values sweep only under -m (--multirun); a list is seed=[1,2], a string seed='1,2'"),
+    (["-m", "hydra.job.chdir=false,true"],
+     "hydra.job.chdir=false,true: Hydra's own settings (hydra.*, hydra/...) take one value; only the app's settings can be swept"),
+])
+def test_a_sweep_hydra_refuses_is_one_line(cdir, argv, expected):
+    with pytest.raises(UserError) as e:
+        prevalidate("cltest", argv, cdir)
+    assert str(e.value) == expected

@@ -240,6 +240,7 @@ def prevalidate(config_name: str, argv: list[str], config_dir: Path | None = Non
     config_name = args.config_name or config_name
     app = _prog_name(prog) if prog else None
     overrides = [o for o in args.overrides if not o.lstrip("+~").startswith("hydra")]
+    _check_sweeps(args.overrides, args.multirun)
     variants = _sweep_variants(overrides)
     for variant in variants:
         compose(config_name, variant, config_dir, app=app)
@@ -248,6 +249,29 @@ def prevalidate(config_name: str, argv: list[str], config_dir: Path | None = Non
         _compose_with_hydra(config_name, variants[0] + hydra_overrides, config_dir)
         return
     check_output_dir(config_name, variants[0] + hydra_overrides, args.multirun, config_dir)
+
+
+def _check_sweeps(overrides: list[str], multirun: bool) -> None:
+    """Several values are a sweep only under ``-m``, and never for Hydra's own settings (Hydra refuses both in
+    several lines once it runs). Raises UserError."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.core.override_parser.types import ValueType
+
+    try:
+        parsed = OverridesParser.create().parse_overrides(overrides)
+    except Exception as e:  # noqa: BLE001
+        raise UserError(_explain(e)) from None
+    for ov in parsed:
+        if not ov.is_sweep_override():
+            continue
+        if ov.is_hydra_override():
+            raise UserError(f"{ov.input_line}: Hydra's own settings (hydra.*, hydra/...) take one value; "
+                            "only the app's settings can be swept")
+        if not multirun:
+            key, value = ov.get_key_element(), ov.input_line.split("=", 1)[1]
+            hint = (f"; a list is {key}=[{value}], a string {key}='{value}'"
+                    if ov.value_type == ValueType.SIMPLE_CHOICE_SWEEP else "")
+            raise UserError(f"{ov.input_line}: several values sweep only under -m (--multirun){hint}")
 
 
 def _prog_name(prog: str) -> str:
