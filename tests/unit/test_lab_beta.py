@@ -60,3 +60,26 @@ def test_the_step_figure_draws_one_line_per_run_and_the_beta_figure_one_per_algo
     assert all({p["beta"] for p in run} == {b} and len(run) == 2 for (_, run), b in zip(by_step, (0.02, 0.5)))
     assert [(label, len(run)) for label, run in lines(pts, "ppo", "beta")] == [("PPO", 4)]
     assert lines(pts, "rs", "step") == [] and lines(pts, "rs", "beta") == []
+
+
+def test_the_beta_tables_summary_counts_each_order_and_a_one_beta_sweep_as_such():
+    """The sentence under the table counts every order it can print; a sweep of one beta has no order, and
+    the sentence no longer says its rows 'do not separate' (0 of each, 'the rest' all of them)."""
+    from collapselab.lab.render import Doc
+    from collapselab.lab.report import _beta_table
+
+    def run(algo, beta, v):
+        return {"algo": algo, "beta": beta,
+                "metrics": {"entropy/top5_bits_mean": v, "entropy/top5_bits_mean_ci_lo": v - 0.01,
+                            "entropy/top5_bits_mean_ci_hi": v + 0.01}}
+
+    start = {"entropy/top5_bits_mean": 0.8, "entropy/top5_bits_mean_ci_lo": 0.79, "entropy/top5_bits_mean_ci_hi": 0.81}
+    doc = Doc()
+    _beta_table(doc, [run("ppo", 0.05, 0.5)], None, start, "SFT")
+    text = doc.markdown()
+    assert "Of these 1 rows, 1 have one beta; 1 of 1 run cells are less diverse than the SFT model." in text
+    doc = Doc()
+    _beta_table(doc, [run("ppo", 0.01, 0.5), run("ppo", 0.1, 0.7), run("dpo", 0.05, 0.6), run("dpo", 0.5, 0.605)],
+                None, start, "SFT")
+    assert ("Of these 2 rows, 1 follow the optimum's order, 0 the opposite one, 1 do not separate, 0 are mixed and "
+            "0 separate for some betas only; 4 of 4 run cells") in doc.markdown()

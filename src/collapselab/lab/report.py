@@ -18,7 +18,7 @@ from typing import Any
 from collapselab.config.typicality import REDUCTIONS
 from collapselab.io import atomic_write_json, atomic_write_text
 from collapselab.lab import figures as F
-from collapselab.lab.beta import AS_PREDICTED, NOT_SEPARATED, OPPOSITE, beta_rows
+from collapselab.lab.beta import AS_PREDICTED, MIXED, NOT_SEPARATED, ONE_BETA, OPPOSITE, beta_rows
 from collapselab.lab.control import control_section
 from collapselab.lab.mitigate import mitigation_section, steer_section
 from collapselab.lab.paper import PARSE_FLOOR, config_number, is_aligned, lab_value, rows_json, side_by_side
@@ -330,16 +330,20 @@ def _beta_table(doc: Doc, finals: list[dict], base: dict | None, start: dict | N
     doc.table(["measure", "algorithm", "base", f"start: {pi0}", *[f"beta {b:g}" for b in betas], "order over beta"],
               table)
     n = len(rows)
-    count = {o: sum(r["order"] == o for r in rows) for o in (AS_PREDICTED, OPPOSITE, NOT_SEPARATED)}
+    count = {o: sum(r["order"] == o for r in rows) for o in (AS_PREDICTED, OPPOSITE, NOT_SEPARATED, MIXED, ONE_BETA)}
     runs = [x for r in rows for x in r["runs"]]
     below = sum(vs == "less diverse" for *_, vs in runs)
     doc.p(f"Each run's cell says where its 95% interval sits against the {pi0} model's (less / more diverse, or no "
           f"clear change when they overlap); the last column reads the runs of one algorithm from small to large beta: "
           f"'{AS_PREDICTED}' when every neighbouring pair's intervals separate with the smaller beta less diverse, "
-          f"'{OPPOSITE}' when they all separate the other way, '{NOT_SEPARATED}' when none does. Of these {n} rows, "
-          f"{count[AS_PREDICTED]} follow the optimum's order, {count[OPPOSITE]} the opposite one and "
-          f"{count[NOT_SEPARATED]} do not separate (the rest separate for some betas only); {below} of {len(runs)} "
-          f"run cells are less diverse than the {pi0} model. "
+          f"'{OPPOSITE}' when they all separate the other way, '{NOT_SEPARATED}' when none does, '{MIXED}' when some "
+          f"separate one way and some the other, '... for some betas' when some separate and the rest do not, and "
+          f"'{ONE_BETA}' when the sweep has one beta, which has no order. Of these {n} rows, "
+          + (f"{count[ONE_BETA]} have one beta; " if count[ONE_BETA] else "")
+          + (f"{count[AS_PREDICTED]} follow the optimum's order, {count[OPPOSITE]} the opposite one, "
+             f"{count[NOT_SEPARATED]} do not separate, {count[MIXED]} are mixed and "
+             f"{n - sum(count.values())} separate for some betas only; " if count[ONE_BETA] < n else "")
+          + f"{below} of {len(runs)} run cells are less diverse than the {pi0} model. "
           "Where the runs do not separate by beta, beta is not the knob that moved them in this lab: what they lost "
           "against the base they lost before or regardless of it (read their start column against the base line "
           "of the figure).")
