@@ -218,8 +218,8 @@ def steer_section(doc: Doc, run: LabRun) -> None:
           "per layer (unit length); a text's score is the cosine of its mean activation with a. The world knows each "
           "persona's true surprisal, -log P_world of its attribute values, so the score can be checked: Spearman "
           "correlation between score and surprisal, 95% bootstrap interval, on the SFT model's own parsed persona "
-          "samples and on personas drawn from the world itself. The issue's bar: > 0.3 with an interval above 0 on "
-          "the SFT samples.")
+          "samples and on personas drawn from the world itself. The bar for a usable direction (docs/evaluation.md, "
+          "\"Creativity steering\"): > 0.3 with an interval above 0 on the SFT samples.")
     doc.table(["layer", "SFT samples", "SFT samples, surprisal without names", "world personas"], rows)
     a, b = s.get("answers_creative"), s.get("answers_boring")
     if a and b and a.get("n_scored") and b.get("n_scored"):  # does the model tell the two requests apart?
