@@ -25,3 +25,15 @@ def test_the_stage_table_leaves_out_the_report_still_being_written(tmp_path: Pat
     assert stage_header == ["stage", "wall seconds"]
     assert stage_rows == [["base", "293.3"], ["toy", "14.8"]]
     assert job_rows == [["base", "293.3", "293.3"], ["toy", "0.0", "14.8"]]
+    assert "Every job was reused" not in doc.markdown()
+
+
+def test_a_rerender_says_every_job_was_reused_and_where_the_times_are(tmp_path: Path):
+    """A lab that reuses every job (``stages=[report]`` after a lab) shows 0 s for each stage: the text says why
+    and points at the times of the runs that did the work."""
+    run = LabRun(base=tmp_path, sft=tmp_path, reward=tmp_path, runs={}, eval_final=tmp_path, eval_steps=tmp_path,
+                 start_scores=tmp_path, stage_times={"base": 0.0, "ppo": 0.2},
+                 job_times={"base": 0.0, "ppo/0.02": 0.0}, last_job_times={"base": 293.3, "ppo/0.02": 265.1})
+    doc = Doc()
+    _times_section(doc, run)
+    assert "Every job was reused in this run, so every stage took about 0 s here" in doc.markdown()

@@ -519,11 +519,15 @@ def erratum_sentence(e: Any) -> str:
 
 def _times_section(doc: Doc, run: LabRun) -> None:
     doc.h(2, "Stage times (this run)")
+    reused = bool(run.stage_times) and all(v < 1.0 for v in run.stage_times.values())
     doc.p("Jobs run side by side (one CPU thread each), so a stage's wall time (first job's start to last job's "
-          "end) overlaps other stages'; a reused job took 0 s here, and the last column gives the seconds it took "
-          "when it last did its work (`stage_times.json`). The report's own stage is still running as this page is "
-          "written, so it is not listed; `stage_times.json` has it once the lab ends.")
+          "end) overlaps other stages'. The report's own stage is still running as this page is written, so it is "
+          "not listed; `stage_times.json` has it once the lab ends."
+          + (" Every job was reused in this run, so every stage took about 0 s here; the job table's last column "
+             "gives the times of the runs that did the work." if reused else ""))
     doc.table(["stage", "wall seconds"], [[k, f"{v:.1f}"] for k, v in run.stage_times.items()])
     last = run.last_job_times
+    doc.p("A reused job took 0 s here; the last column gives the seconds it took when it last did its work "
+          "(`stage_times.json`).")
     doc.table(["job", "seconds", "seconds when it last ran"],
               [[k, f"{v:.1f}", f"{last[k]:.1f}" if k in last else ""] for k, v in run.job_times.items()])
