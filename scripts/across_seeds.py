@@ -10,20 +10,22 @@ rules); this only sets them side by side and counts (collapselab.lab.across).
 
 from __future__ import annotations
 
-import argparse
 import sys
 
+from collapselab.cli import ArgumentParser, output_file
 from collapselab.errors import UserError
 from collapselab.io import atomic_write_text
 from collapselab.lab.across import across, markdown, mechanism_across, read_verdicts
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("labs", nargs="+", help="report folders (LABEL=PATH to name one)")
     ap.add_argument("--out", help="also write the Markdown here")
     args = ap.parse_args(argv)
     try:
+        if args.out:
+            output_file("--out", args.out)
         labs = []
         for arg in args.labs:
             label, sep, path = arg.partition("=")

@@ -8,7 +8,6 @@ counts its loaded images on load into <meta name="figures-loaded" content="ok/to
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import shutil
@@ -16,6 +15,9 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from collapselab.cli import ArgumentParser, output_file
+from collapselab.errors import UserError
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -39,7 +41,7 @@ def find_chromium(install: bool) -> str:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("index", type=Path)
     ap.add_argument("--screenshot", type=Path)
     ap.add_argument("--no-install", action="store_true")
@@ -47,12 +49,19 @@ def main() -> int:
     if not args.index.is_file():
         print(f"error: index={str(args.index)!r} is not a file", file=sys.stderr)
         return 2
+    if args.screenshot:
+        try:
+            output_file("--screenshot", args.screenshot)
+        except UserError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
     chromium = find_chromium(not args.no_install)
     url = args.index.resolve().as_uri()
     with tempfile.TemporaryDirectory() as profile:
         cmd = [chromium, *FLAGS, f"--user-data-dir={profile}"]
         dom = subprocess.run([*cmd, "--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
         if args.screenshot:
+            args.screenshot.parent.mkdir(parents=True, exist_ok=True)  # the folders output_file allowed to be missing
             subprocess.run([*cmd, f"--screenshot={args.screenshot.resolve()}", "--window-size=1280,4000", url],
                            capture_output=True, timeout=120)
     m = re.search(r'name="figures-loaded" content="(\d+)/(\d+)"', dom)

@@ -78,15 +78,21 @@ TEXTS = ["Grace Hopper was a computer scientist and a rear admiral of the United
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    from collapselab.cli import ArgumentParser, output_folder, whole
+    from collapselab.errors import UserError
+
+    ap = ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--tiny", action="store_true", help="tiny dimensions (CPU, seconds) instead of Llama-2-7B's")
     ap.add_argument("--device", default=None, help="cuda, cuda:N or cpu (default: cuda when available)")
     ap.add_argument("--out", default="outputs/gpu_check", help="folder for gpu_check.json")
     ap.add_argument("--steps", type=int, default=2, help="timed PPO updates and DPO steps, after one warm-up each")
     ap.add_argument("--bandwidth-gbs", type=float, default=4800.0, help="memory bandwidth for the roofline, GB/s")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=whole(0), default=0)
     args = ap.parse_args(argv)
     args.device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    kind, _, index = args.device.partition(":")
+    if kind not in ("cuda", "cpu") or (kind == "cpu" and index) or (index and not index.isdigit()):
+        ap.error(f"--device={args.device}: must be cuda, cuda:N or cpu")
     if args.steps < 1:
         ap.error(f"--steps={args.steps}: must be >= 1")
     if not args.bandwidth_gbs > 0:
@@ -95,6 +101,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         ap.error(f"--device={args.device}: no CUDA device here (use --device cpu --tiny)")
     if args.device == "cpu" and not args.tiny:
         ap.error("--device=cpu needs --tiny (a 7B model on CPU takes hours)")
+    if index and int(index) >= torch.cuda.device_count():
+        ap.error(f"--device={args.device}: there are {torch.cuda.device_count()} CUDA device(s) here")
+    try:
+        output_folder("--out", args.out)
+    except UserError as e:
+        ap.error(str(e))
     return args
 
 

@@ -16,7 +16,6 @@ one, its length in tokens against the rejected one, and the estimates with 95% C
 
 from __future__ import annotations
 
-import argparse
 import json
 import tempfile
 from pathlib import Path
@@ -24,18 +23,53 @@ from pathlib import Path
 import numpy as np
 
 
+def read_pairs(path: Path) -> list[dict]:
+    """The conversational rows of a lab pairs.jsonl; a line that is not one is a UserError naming it."""
+    from collapselab.errors import UserError
+
+    rows = []
+    for i, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise UserError(f"--pairs={str(path)!r}: line {i} is not JSON ({e.msg}); expected a JSONL file "
+                            "of conversational pairs (a lab pairs.jsonl)") from None
+        try:
+            texts = [row["prompt"][-1]["content"], row["chosen"][0]["content"], row["rejected"][0]["content"]]
+        except (KeyError, IndexError, TypeError):
+            texts = []
+        if not texts or not all(isinstance(t, str) for t in texts):
+            raise UserError(f"--pairs={str(path)!r}: line {i} is not a conversational pair (prompt, chosen and "
+                            "rejected lists of {role, content} messages, as a lab pairs.jsonl)")
+        rows.append(row)
+    if not rows:
+        raise UserError(f"--pairs={str(path)!r}: holds no pairs")
+    return rows
+
+
 def main() -> None:
+    from collapselab.cli import ArgumentParser, existing_file, output_file, real, whole
+    from collapselab.config.align import check_model_folder, looks_like_path
     from collapselab.config.typicality import REDUCTIONS
 
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pairs", required=True, help="a lab pairs.jsonl (conversational rows)")
     ap.add_argument("--base", required=True, help="the pretrained base model folder (pi_ref)")
-    ap.add_argument("--alphas", type=float, nargs="+", default=[0.0, 0.01, 0.05])
+    ap.add_argument("--alphas", type=real(0.0), nargs="+", default=[0.0, 0.01, 0.05])
     ap.add_argument("--reduce", nargs="+", default=["sum", "mean"], choices=list(REDUCTIONS))
-    ap.add_argument("--seed", type=int, default=0, help="the estimator's seed (pair orientation)")
-    ap.add_argument("--label-seed", type=int, default=1, help="the relabelling draws (not the pairs stage's 0)")
+    ap.add_argument("--seed", type=whole(0), default=0, help="the estimator's seed (pair orientation)")
+    ap.add_argument("--label-seed", type=whole(0), default=1, help="the relabelling draws (not the pairs stage's 0)")
     ap.add_argument("--out", default=None, help="write the table's rows as JSON here")
     args = ap.parse_args()
+
+    pairs = existing_file("--pairs", args.pairs)
+    if looks_like_path(args.base):
+        check_model_folder(args.base, "--base")
+    if args.out:
+        output_file("--out", args.out)
+    rows = read_pairs(pairs)
 
     from collapselab.config.typicality import TypicalityConfig
     from collapselab.errors import UserError
@@ -44,7 +78,6 @@ def main() -> None:
     from collapselab.typicality import estimate, reference_prompt, scored
     from collapselab.world.annotator import Annotator
 
-    rows = [json.loads(line) for line in Path(args.pairs).read_text().splitlines() if line.strip()]
     user = [r["prompt"][-1]["content"] for r in rows]
     a = [r["chosen"][0]["content"] for r in rows]
     b = [r["rejected"][0]["content"] for r in rows]
@@ -118,4 +151,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from collapselab.cli import one_line_errors
+
+    with one_line_errors():
+        main()
