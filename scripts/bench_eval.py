@@ -25,18 +25,17 @@ separate model even when it names the checkpoint itself (a base of the same size
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from collapselab.cli import env_whole, one_line_errors, print_usage_if_asked
 from collapselab.config import compose
-from collapselab.errors import UserError
 
-
-REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
+with one_line_errors():
+    REPEATS = env_whole("BENCH_REPEATS", 3)
 
 
 class TimedLM:
@@ -184,8 +183,6 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    try:
+    print_usage_if_asked(sys.argv[1:], __doc__)
+    with one_line_errors():
         main(sys.argv[1:])
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)

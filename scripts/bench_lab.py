@@ -247,19 +247,17 @@ def report(cfg: Any, first: dict[str, Any], total: float, rerun: float | None, w
 
 
 def main() -> None:
+    from collapselab.cli import print_usage_if_asked
     from collapselab.config import compose
+    from collapselab.errors import UserError
     from collapselab.lab import run_lab
 
     overrides = sys.argv[1:]
+    print_usage_if_asked(overrides, __doc__)
     if overrides[:1] == ["--from"]:
         if len(overrides) < 2:
-            sys.exit("error: --from needs the lab's out_dir (e.g. --from outputs/lab)")
-        from collapselab.errors import UserError
-
-        try:
-            from_run(Path(overrides[1]), overrides[2:])
-        except UserError as e:
-            sys.exit(f"error: {e}")
+            raise UserError("--from needs the lab's out_dir (e.g. --from outputs/lab)")
+        from_run(Path(overrides[1]), overrides[2:])
         return
     with tempfile.TemporaryDirectory(prefix="bench_lab_") as tmp:
         base = [f"artifacts_dir={Path(tmp) / 'artifacts'}", f"out_dir={Path(tmp) / 'out'}",
@@ -276,4 +274,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from collapselab.cli import one_line_errors
+
+    with one_line_errors():
+        main()

@@ -7,15 +7,9 @@ from __future__ import annotations
 
 import os
 import random
-import sys
 import time
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from collapselab import metrics as M  # noqa: E402
 
 WORDS = ("grace hopper was a computer scientist navy admiral who invented the first compiler cobol "
          "born in new york yale mathematics harvard mark bug coffee machine smartwatch warm").split()
@@ -29,6 +23,11 @@ def timed(label, fn):
 
 
 def main(n: int = 200) -> None:
+    import numpy as np
+    import torch
+
+    from collapselab import metrics as M
+
     rng = random.Random(0)
     texts = [" ".join(rng.choices(WORDS, k=rng.randint(20, 60))) for _ in range(n)]
     timed("embed_texts (load + 2 texts)", lambda: M.embed_texts(texts[:2]))
@@ -49,4 +48,9 @@ def main(n: int = 200) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200)
+    from collapselab.cli import ArgumentParser, whole
+
+    ap = ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("n", nargs="?", type=whole(2), default=200, metavar="N",
+                    help="synthetic completions (default 200; self-BLEU and t-SNE need 2)")
+    main(ap.parse_args().n)

@@ -29,7 +29,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
 
-REPEATS = int(os.environ.get("BENCH_REPEATS", "2"))
+from collapselab.cli import ArgumentParser, env_whole, one_line_errors, whole  # noqa: E402
+
+with one_line_errors():
+    REPEATS = env_whole("BENCH_REPEATS", 2)
 K_MAX = 20
 
 
@@ -98,7 +101,7 @@ def main(n: int = 1000) -> None:
 
 
 if __name__ == "__main__":
-    arg = sys.argv[1] if len(sys.argv) > 1 else "1000"
-    if not arg.isdigit() or int(arg) < 100:
-        sys.exit(f"bench_threads: N_SENTENCES={arg!r}: must be an integer >= 100 (k = 2..20 needs that many sentences to choose among)")
-    main(int(arg))
+    ap = ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("n", nargs="?", type=whole(100), default=1000, metavar="N_SENTENCES",
+                    help="default 1000; k = 2..20 needs at least 100 sentences to choose among")
+    main(ap.parse_args().n)

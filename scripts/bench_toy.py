@@ -9,11 +9,11 @@ few seeds and is extrapolated per seed-step; the ratio is the speed-up from vect
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
 
+from collapselab.cli import ArgumentParser, real, whole
 from collapselab.toy import RULES, RuleParams, simulate
 
 PI0 = np.array([0.49, 0.49, 0.02])
@@ -21,11 +21,11 @@ REWARDS = np.array([1.0, 0.4, 1.5])
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seeds", type=int, default=1000)
-    ap.add_argument("--steps", type=int, default=2000)
-    ap.add_argument("--loop-seeds", type=int, default=3, help="seeds run one at a time for the baseline")
-    ap.add_argument("--beta", type=float, default=0.2)
+    ap = ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=whole(1), default=1000)
+    ap.add_argument("--steps", type=whole(1), default=2000)
+    ap.add_argument("--loop-seeds", type=whole(1), default=3, help="seeds run one at a time for the baseline")
+    ap.add_argument("--beta", type=real(0.0, strict=True), default=0.2, help="> 0 (the DPO rule divides by it)")
     args = ap.parse_args()
     params = RuleParams(rewards=REWARDS, pi0=PI0, beta=args.beta)
     print(f"{'rule':<10} {'vectorized s':>12} {'seed-steps/s':>14} {'loop s/seed':>12} {'seed-steps/s':>14} {'speed-up':>9}")

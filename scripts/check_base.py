@@ -10,7 +10,8 @@ n_bios=, n_steve= and sample_seed=. Prints the figures and a PASS/FAIL line per 
 import sys
 import time
 
-from collapselab.config import compose, fail
+from collapselab.cli import one_line_errors, print_usage_if_asked
+from collapselab.config import compose
 from collapselab.errors import UserError
 
 COUNTS = {"n_personas": 100, "n_bios": 200, "n_steve": 100, "sample_seed": 0}
@@ -26,8 +27,9 @@ def main(argv: list[str]) -> None:
     for a in argv:
         key, _, value = a.partition("=")
         if key in counts:
-            if not value.isdigit() or (key != "sample_seed" and int(value) < 1):
-                raise UserError(f"{key}={value!r}: must be a whole number >= 1")
+            lo = 0 if key == "sample_seed" else 1
+            if not value.isdigit() or int(value) < lo:
+                raise UserError(f"{key}={value!r}: must be a whole number >= {lo}")
             counts[key] = int(value)
         else:
             overrides.append(a)
@@ -47,7 +49,6 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    try:
+    print_usage_if_asked(sys.argv[1:], __doc__)
+    with one_line_errors():
         main(sys.argv[1:])
-    except UserError as e:
-        fail(str(e))
