@@ -2,15 +2,17 @@
 
     python scripts/bench_align.py                 # 6 timed steps each, default configs (builds SFT/pairs/reward if missing)
     python scripts/bench_align.py --steps 10 --threads 2
+    python scripts/bench_align.py --artifacts /tmp/fresh --build    # a new folder: world and base too (minutes)
 
 The SFT model, pairs and reward model come from ``--artifacts`` (built there first if
 missing, as any stage would); the short benchmark runs themselves go to a temporary folder's
 run keys and are deleted afterwards. Reports the median over steps after a warm-up step.
+An ``--artifacts`` folder that does not exist is refused unless ``--build`` is given, so a
+mistyped path does not start building a world and a base from scratch.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import statistics
@@ -106,11 +108,21 @@ def bench_dpo(artifacts: str, steps: int, tracker_dir: Path) -> dict[str, float]
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=6, help="timed steps per algorithm (after one warm-up step)")
-    ap.add_argument("--artifacts", default="artifacts")
-    ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    from collapselab.cli import ArgumentParser, existing_folder, output_folder, whole
+
+    ap = ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", type=whole(1), default=6, help="timed steps per algorithm (after one warm-up step)")
+    ap.add_argument("--artifacts", default="artifacts", help="a folder the lab's stages built (default: artifacts)")
+    ap.add_argument("--build", action="store_true",
+                    help="--artifacts may be a new folder: build the world, base, SFT, pairs and reward there")
+    ap.add_argument("--threads", type=whole(1), default=None, help="torch CPU threads (default: torch's choice)")
     args = ap.parse_args()
+    if args.build and not Path(args.artifacts).exists():
+        output_folder("--artifacts", args.artifacts)
+    else:
+        existing_folder("--artifacts", args.artifacts,
+                        "give a folder the lab built, e.g. artifacts after `make lab`; or add --build to build "
+                        "the world, base, SFT, pairs and reward model in a new one, which takes minutes")
     import torch
 
     if args.threads:
@@ -125,4 +137,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from collapselab.cli import one_line_errors
+
+    with one_line_errors():
+        main()
