@@ -1,0 +1,150 @@
+"""The scripts under scripts/ on bad input: one line on stderr, ``error: ...`` naming the argument, exit 2, no
+traceback; ``--help`` prints the usage and exits 0. Each runs as a subprocess and stops before any model work."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+UNWRITABLE = "/proc/collapselab-test/out"  # /proc takes no new files, even as root
+
+
+def run(script: str, *args: str, env: dict[str, str] | None = None, timeout: float = 60):
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / script), *args], capture_output=True, text=True,
+                          cwd=ROOT, env={**os.environ, **(env or {})}, timeout=timeout)
+
+
+def assert_one_line_error(res: subprocess.CompletedProcess, *names: str) -> str:
+    assert "Traceback" not in res.stderr, res.stderr
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), res.stderr
+    for name in names:
+        assert name in lines[0], lines[0]
+    assert res.returncode == 2, (res.returncode, res.stderr)
+    return lines[0]
+
+
+def assert_usage(res: subprocess.CompletedProcess, text: str) -> None:
+    assert res.returncode == 0 and res.stderr == "", (res.returncode, res.stderr)
+    assert text in res.stdout, res.stdout
+
+
+@pytest.fixture(scope="module")
+def proc_unwritable():
+    if not Path("/proc").is_dir():
+        pytest.skip("needs /proc for an unwritable path")
+    return UNWRITABLE
+
+
+# --------------------------------------------------------------------------- --help
+
+
+@pytest.mark.parametrize(("script", "text"), [
+    ("check_base.py", "Sample the pretrained tiny base"),
+    ("bench_eval.py", "Benchmark the evaluation harness"),
+    ("bench_lab.py", "Time every stage of the lab"),
+    ("bench_metrics.py", "usage: bench_metrics.py"),
+    ("bench_threads.py", "usage: bench_threads.py"),
+])
+def test_help_prints_usage_and_exits_0(script, text):
+    assert_usage(run(script, "--help"), text)
+
+
+# --------------------------------------------------------------------------- bad numbers
+
+
+def test_bench_metrics_rejects_a_count_that_is_not_a_number():
+    assert_one_line_error(run("bench_metrics.py", "abc"), "N", "whole number")
+
+
+def test_bench_toy_rejects_negative_seeds():
+    assert_one_line_error(run("bench_toy.py", "--seeds", "-5"), "--seeds", ">= 1")
+
+
+def test_bench_threads_rejects_too_few_sentences():
+    assert_one_line_error(run("bench_threads.py", "50"), "N_SENTENCES", ">= 100")
+
+
+def test_bench_eval_rejects_a_bad_repeat_count():
+    assert_one_line_error(run("bench_eval.py", env={"BENCH_REPEATS": "abc"}), "BENCH_REPEATS")
+
+
+def test_bench_lab_from_without_a_folder():
+    assert_one_line_error(run("bench_lab.py", "--from"), "--from")
+
+
+def test_gpu_check_rejects_an_unknown_device(tmp_path):
+    assert_one_line_error(run("gpu_check.py", "--tiny", "--device", "tpu", "--out", str(tmp_path)), "--device")
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def test_typicality_recovery_missing_pairs_file(tmp_path):
+    res = run("typicality_recovery.py", "--pairs", str(tmp_path / "missing.jsonl"), "--base", str(tmp_path))
+    assert_one_line_error(res, "--pairs", "missing.jsonl")
+
+
+def _base_folder(tmp_path: Path) -> Path:
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "config.json").write_text("{}")  # passes the folder check; the model is never loaded here
+    return base
+
+
+def test_typicality_recovery_missing_base_folder(tmp_path):
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(json.dumps({"prompt": [{"role": "user", "content": "hi"}],
+                                 "chosen": [{"role": "assistant", "content": "a"}],
+                                 "rejected": [{"role": "assistant", "content": "b"}]}) + "\n")
+    res = run("typicality_recovery.py", "--pairs", str(pairs), "--base", str(tmp_path / "no-base"))
+    assert_one_line_error(res, "--base", "no-base")
+
+
+def test_typicality_recovery_pairs_not_jsonl(tmp_path):
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("prompt,chosen,rejected\nhi,a,b\n")
+    res = run("typicality_recovery.py", "--pairs", str(pairs), "--base", str(_base_folder(tmp_path)))
+    assert "line 1" in assert_one_line_error(res, "--pairs", "pairs.csv")
+
+
+def test_across_seeds_unwritable_out(tmp_path, proc_unwritable):
+    from collapselab.lab.paper import rows_json, side_by_side
+
+    ent, mbti = "entropy/top5_bits_mean", "persona/mbti_coverage"
+
+    def metrics(e, m):
+        return {ent: e, f"{ent}_ci_lo": e - 0.05, f"{ent}_ci_hi": e + 0.05, mbti: m / 16,
+                f"{mbti}_ci_lo": (m - 1) / 16, f"{mbti}_ci_hi": (m + 1) / 16, "persona/parse_rate": 0.9}
+
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "verdicts.json").write_text(json.dumps(
+        {"paper": rows_json(side_by_side(metrics(1.0, 16), {"ppo-b0.02": metrics(0.5, 10)})), "align": [],
+         "parse_rate": {}}))
+    res = run("across_seeds.py", f"seed0={tmp_path / 'r'}", "--out", f"{proc_unwritable}/seeds.md")
+    assert_one_line_error(res, "--out", proc_unwritable)
+
+
+def test_gpu_check_unwritable_out(proc_unwritable):
+    res = run("gpu_check.py", "--tiny", "--device", "cpu", "--steps", "1", "--out", proc_unwritable)
+    assert_one_line_error(res, "--out", proc_unwritable)
+
+
+def test_check_report_unwritable_screenshot(tmp_path, proc_unwritable):
+    (tmp_path / "index.html").write_text("<html></html>")
+    res = run("check_report.py", str(tmp_path / "index.html"), "--no-install", "--screenshot",
+              f"{proc_unwritable}/shot.png")
+    assert_one_line_error(res, "--screenshot")
+
+
+def test_bench_align_refuses_a_missing_artifacts_folder_and_creates_nothing(tmp_path):
+    missing = tmp_path / "no-artifacts"
+    res = run("bench_align.py", "--artifacts", str(missing), "--steps", "1")
+    assert "--build" in assert_one_line_error(res, "--artifacts", "no-artifacts")
+    assert not missing.exists()
