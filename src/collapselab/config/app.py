@@ -24,18 +24,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+from collapselab.cli import fail  # one rule for every entry point and script ("error: <msg>", exit 2)
 from collapselab.errors import UserError
 
 T = TypeVar("T")
 
 # configs/ sits at the repository root, beside src/ (editable install) unless overridden.
 CONFIG_DIR = Path(os.environ.get("COLLAPSELAB_CONFIGS", Path(__file__).resolve().parents[3] / "configs"))
-
-
-def fail(msg: str, code: int = 2) -> None:
-    """Print a one-line error and exit non-zero."""
-    print(f"error: {msg}", file=sys.stderr)
-    sys.exit(code)
 
 
 # --------------------------------------------------------------------------- validation
