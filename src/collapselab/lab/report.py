@@ -268,7 +268,8 @@ def _experiment_sections(doc: Doc, res: LabResults, figs: _Figs, roles: list[str
     doc.figures(_role_figure(res, figs, roles, "attractor_perturbed"))
     doc.h(2, "Quality beside diversity")
     qk = ["quality/reward_mean", "quality/annotator_mean", "quality/base_nll", "quality/toxicity_rate"]
-    doc.table(["checkpoint", *qk], [[r, *[_fmt(m.get(k), _ci(m, k)) for k in qk]] for r, m in sorted(res.roles.items())])
+    roles = sorted(res.roles, key=lambda r: ({"base": 0, "sft": 1}.get(r, 2), r))  # base and SFT first, as elsewhere
+    doc.table(["checkpoint", *qk], [[r, *[_fmt(res.roles[r].get(k), _ci(res.roles[r], k)) for k in qk]] for r in roles])
     doc.p("reward_mean: the lab's reward model, trained on the annotator's labels (typicality bias included); "
           "annotator_mean: the annotator's own score of the same answers without the bias, the quality the labels "
           "were drawn from. Where the reward rises and the annotator's score does not, the policy has learned what "
@@ -406,8 +407,8 @@ def _prediction_section(doc: Doc, res: LabResults, figs: _Figs, run: LabRun) -> 
             verdict = _verdict(v)
             counts.setdefault(label.split(",")[0], []).append(verdict)
             cells = [v["attribute"], v["run"], *([label] if rows_a is not None else []), f"{v['ess']:.1f}",
-                     _fmt(v["tv_ref_pred"]), _fmt(v["tv_ref_obs"]), _fmt(v["tv_pred_obs"]),
-                     _fmt(v.get("tv_noise95")), verdict]
+                     *[_fmt(_tv(v.get(k))) for k in ("tv_ref_pred", "tv_ref_obs", "tv_pred_obs", "tv_noise95")],
+                     verdict]
             table.append(cells)
     if unreliable:
         doc.p(unreliable_sentence(unreliable))
@@ -425,6 +426,11 @@ def _prediction_section(doc: Doc, res: LabResults, figs: _Figs, run: LabRun) -> 
             what = f"{pi0}, predicted from the reward model and from the annotator, observed" if rows_a else \
                 f"{pi0}, predicted, observed"
             doc.figures([(f"figures/{p.name}", f"{attr}: {what}")])
+
+
+def _tv(x: float | None) -> float | None:
+    """A total variation for the table: float round-off below 1e-12 (identical distributions) reads 0."""
+    return 0.0 if x is not None and abs(x) < 1e-12 else x
 
 
 def unreliable_sentence(rows: list[tuple[str, str, float]]) -> str:
@@ -519,12 +525,12 @@ def erratum_sentence(e: Any) -> str:
 
 def _times_section(doc: Doc, run: LabRun) -> None:
     doc.h(2, "Stage times (this run)")
-    reused = bool(run.stage_times) and all(v < 1.0 for v in run.stage_times.values())
+    reused = bool(run.job_times) and not any(run.job_times.values())  # a reused job's time is 0
     doc.p("Jobs run side by side (one CPU thread each), so a stage's wall time (first job's start to last job's "
           "end) overlaps other stages'. The report's own stage is still running as this page is written, so it is "
           "not listed; `stage_times.json` has it once the lab ends."
-          + (" Every job was reused in this run, so every stage took about 0 s here; the job table's last column "
-             "gives the times of the runs that did the work." if reused else ""))
+          + (" Every job was reused in this run, so the stages' walls below are only the seconds spent finding that; "
+             "the job table's last column gives the times of the runs that did the work." if reused else ""))
     doc.table(["stage", "wall seconds"], [[k, f"{v:.1f}"] for k, v in run.stage_times.items()])
     last = run.last_job_times
     doc.p("A reused job took 0 s here; the last column gives the seconds it took when it last did its work "
