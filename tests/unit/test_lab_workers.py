@@ -114,9 +114,11 @@ from collapselab.lab.pipeline import _redirect
 logs = sys.argv[1:3]
 for i, path in enumerate(logs):
     with open(path, "a", buffering=1) as fh, _redirect(fh):
-        if i == 0:  # a library imported during the first job makes its handler on that job's sys.stderr
-            lib = logging.getLogger("somelib")
-            lib.addHandler(logging.StreamHandler())
+        if i == 0:  # a library imported during the first job makes its handler on that job's sys.stderr,
+            lib = logging.getLogger("somelib")  # and binds its flush to that stream's, as transformers does
+            handler = logging.StreamHandler()
+            handler.flush = sys.stderr.flush
+            lib.addHandler(handler)
         logging.getLogger("somelib").warning("warning of job %d", i)
 """
 

@@ -193,6 +193,8 @@ def _retarget_log_handlers(old: Any, new: Any) -> None:
         for h in lg.handlers:
             if isinstance(h, logging.StreamHandler) and getattr(h, "stream", None) is old:
                 h.setStream(new)
+                if getattr(h.__dict__.get("flush"), "__self__", None) is old:  # transformers binds the handler's
+                    del h.flush  # flush to that sys.stderr's: the class's flushes the stream it now has
 
 
 # --------------------------------------------------------------------------- time left
