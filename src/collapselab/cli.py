@@ -17,13 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NoReturn
 
-from collapselab.errors import UserError
-
-
-def fail(msg: str) -> NoReturn:
-    """``error: <msg>`` on stderr, exit 2."""
-    print(f"error: {msg}", file=sys.stderr)
-    sys.exit(2)
+from collapselab.errors import UserError, fail
 
 
 @contextlib.contextmanager

@@ -1,4 +1,13 @@
-"""The one exception type for bad input: entry points print it as a single line and exit 2."""
+"""The one exception type for bad input: entry points print it as a single line and exit 2 (``fail``)."""
+
+import sys
+from typing import NoReturn
+
+
+def fail(msg: str) -> NoReturn:
+    """``error: <msg>`` on stderr, exit 2: how every entry point and script reports bad input."""
+    print(f"error: {msg}", file=sys.stderr)
+    sys.exit(2)
 
 
 class UserError(Exception):

@@ -216,23 +216,24 @@ def test_adapter_folder_is_loaded_on_its_base_and_merged(tok, tmp_path):
 def test_a_runs_latest_pointer_and_a_finished_run_load_their_checkpoint(tok, tmp_path):
     """``<run>/checkpoints/latest`` and a finished run folder load as evaluate and steer read them (the checkpoint
     the pointer names; the run's final checkpoint); an unfinished run says what to name instead."""
-    from collapselab.models import check_model_folder
+    from collapselab.models.loading import run_model
 
     _, folder = _tiny_llama(tok, tmp_path)
     run = tmp_path / "run"
     (run / "checkpoints").mkdir(parents=True)
     folder.rename(run / "checkpoints" / "step-000004")
     (run / "checkpoints" / "latest").write_text("step-000004\n")
-    with pytest.raises(UserError, match=r"^ref='.*run': a training run that has not finished; name one of its"):
-        check_model_folder(run, "ref")
+    with pytest.raises(UserError, match=r"^checkpoint='.*run': a training run that has not finished; name one of"):
+        load_causal_lm(run)
     (run / "done.json").write_text("{}")
     for spec in (run / "checkpoints" / "latest", run):
-        assert check_model_folder(spec, "ref") == run / "checkpoints" / "step-000004"
-    model, _ = load_causal_lm(run / "checkpoints" / "latest")
-    assert model.config.num_hidden_layers == 2
+        assert run_model(spec, "ref") == run / "checkpoints" / "step-000004"
+        model, _ = load_causal_lm(spec)
+        assert model.config.num_hidden_layers == 2
+    assert run_model(tmp_path / "elsewhere") == tmp_path / "elsewhere"  # any other path: itself
     (run / "checkpoints" / "latest").write_text("step-000009\n")
-    with pytest.raises(UserError, match=r"latest': points at no complete checkpoint$"):
-        check_model_folder(run / "checkpoints" / "latest", "ref")
+    with pytest.raises(UserError, match=r"^ref='.*latest': points at no complete checkpoint$"):
+        run_model(run / "checkpoints" / "latest", "ref")
 
 
 @pytest.mark.parametrize("kind", ["missing", "empty", "file"])

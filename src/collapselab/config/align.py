@@ -36,21 +36,8 @@ def looks_like_path(s: str) -> bool:
 
 
 def check_model_folder(path: str | Path, key: str = "model.name_or_path") -> Path:
-    """``path`` as a folder holding a model (``config.json``) or a PEFT adapter; else a one-line UserError. A run's
-    ``checkpoints/latest`` pointer names the checkpoint it points at, and a finished training run folder its final
-    checkpoint (as ``eval/evaluate.py`` and ``eval/steer.py`` read them)."""
-    from collapselab.layout import is_done, latest_checkpoint
-
+    """``path`` as a folder holding a model (``config.json``) or a PEFT adapter; else a one-line UserError."""
     p = Path(path).expanduser()
-    if p.is_file() and p.name == "latest" and p.parent.name == "checkpoints":
-        p = latest_checkpoint(p.parent.parent) or p
-        if not p.is_dir():
-            raise UserError(f"{key}={str(path)!r}: points at no complete checkpoint")
-    elif p.is_dir() and (p / "checkpoints").is_dir() and not (p / "config.json").is_file():
-        if not is_done(p) or latest_checkpoint(p) is None:
-            raise UserError(f"{key}={str(path)!r}: a training run that has not finished; name one of its "
-                            "checkpoints/step-* folders")
-        p = latest_checkpoint(p)
     if not p.exists():
         raise UserError(f"{key}={str(path)!r}: no such folder")
     if not p.is_dir():

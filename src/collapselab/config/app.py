@@ -24,8 +24,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from collapselab.cli import fail  # one rule for every entry point and script ("error: <msg>", exit 2)
-from collapselab.errors import UserError
+from collapselab.errors import UserError, fail  # noqa: F401 - fail: re-exported by collapselab.config
 
 T = TypeVar("T")
 

@@ -151,12 +151,32 @@ def _first_line(e: BaseException) -> str:
     return s.splitlines()[0] if s else type(e).__name__
 
 
+def run_model(path: str | Path, key: str = "checkpoint") -> Path:
+    """The model folder a path names: a run's ``checkpoints/latest`` pointer, the checkpoint it points at; a
+    finished training run folder, its final checkpoint (as ``eval/evaluate.py`` and ``eval/steer.py`` read them);
+    any other path, itself. An unfinished run is a one-line UserError saying what to name."""
+    from collapselab.layout import is_done, latest_checkpoint
+
+    p = Path(path).expanduser()
+    if p.is_file() and p.name == "latest" and p.parent.name == "checkpoints":
+        ckpt = latest_checkpoint(p.parent.parent)
+        if ckpt is None:
+            raise UserError(f"{key}={str(path)!r}: points at no complete checkpoint")
+        return ckpt
+    if p.is_dir() and (p / "checkpoints").is_dir() and not (p / "config.json").is_file():
+        if not is_done(p) or latest_checkpoint(p) is None:
+            raise UserError(f"{key}={str(path)!r}: a training run that has not finished; name one of its "
+                            "checkpoints/step-* folders")
+        return latest_checkpoint(p)
+    return p
+
+
 def _load_any(path_or_name: str, torch_dtype: Any, device: str, key: str = "checkpoint",
               artifacts_dir: str | Path = "artifacts") -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     if _looks_like_path(path_or_name):
-        return _load_folder(check_model_folder(path_or_name, key), torch_dtype, device)
+        return _load_folder(check_model_folder(run_model(path_or_name, key), key), torch_dtype, device)
     if path_or_name in _model_config_names():
         resolved = _resolve_config_name(path_or_name, artifacts_dir)
         return _load_any(str(resolved), torch_dtype, device, key=f"model={path_or_name}")
