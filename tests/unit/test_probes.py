@@ -511,8 +511,8 @@ def test_a_model_config_whose_base_needs_more_context_says_what_to_pass(tmp_path
 
 def test_intervals_stay_within_what_the_statistic_can_take(tmp_path):
     """Re-centring moves the bootstrap median onto the point estimate, which can push an end past the
-    statistic's range: distinct-n of all-distinct bios is 1 (their resamples repeat bios, so they read lower),
-    and k by silhouette is searched among k_min..k_max only. The intervals stay in those ranges."""
+    statistic's range: distinct-n of all-distinct bios is 1 (their resamples repeat bios, so they read lower) and
+    stays within [0, 1]; k by silhouette is 1 for a set of one distinct point, and its interval keeps it."""
     from collapselab.probes.base import ProbeContext
     from collapselab.probes.cache import SampleCache
     from collapselab.probes.lexical import lexical_probe
@@ -525,7 +525,9 @@ def test_intervals_stay_within_what_the_statistic_can_take(tmp_path):
                        prompt_format="plain")
     m = lexical_probe(ctx).metrics
     assert m["lexical/distinct_2"] == 1.0 and m["lexical/distinct_2_ci_lo"] < 1.0 == m["lexical/distinct_2_ci_hi"]
-    emb = np.random.default_rng(0).normal(size=(60, 8))  # no clusters: the chosen k wanders over the search
-    m = {"semantic/kmeans_k": 2.0}
-    kmeans_k_ci(m, emb, cfg)
-    assert cfg.semantic.k_min <= m["semantic/kmeans_k_ci_lo"] <= m["semantic/kmeans_k_ci_hi"] <= cfg.semantic.k_max
+    from collapselab.metrics import best_kmeans
+
+    same = np.ones((30, 8))  # every completion the same: k = 1, below the search's k_min, and inside its interval
+    m = {"semantic/kmeans_k": float(best_kmeans(same, k_min=cfg.semantic.k_min, k_max=cfg.semantic.k_max)[0])}
+    kmeans_k_ci(m, same, cfg)
+    assert m["semantic/kmeans_k"] == 1.0 and m["semantic/kmeans_k_ci_lo"] == 1.0 <= m["semantic/kmeans_k_ci_hi"]
