@@ -151,16 +151,7 @@ def _pair_row(raw: Any, lineno: int, where: str, quality_key: str | None) -> dic
         raise UserError(f"{where}: row has no {', '.join(map(repr, missing))} (each row needs {', '.join(FIELDS)}, "
                         "or chosen and rejected that share their prompt)")
     if "prompt" not in raw:  # implicit: the shared start of chosen and rejected
-        from trl.data_utils import maybe_extract_prompt
-
-        c, r = raw["chosen"], raw["rejected"]
-        if not (isinstance(c, str) and isinstance(r, str) or isinstance(c, list) and isinstance(r, list)) or not (c and r):
-            raise UserError(f"{where}: without a prompt, chosen and rejected must both be non-empty strings or turn lists")
-        if c[0] != r[0]:  # (TRL's rule would then take all of chosen but its last character if that is a space)
-            raise UserError(f"{where}: the row has no prompt, and chosen and rejected share no start to take as one")
-        raw = {**raw, **maybe_extract_prompt({"chosen": c, "rejected": r})}
-        if not raw["prompt"]:
-            raise UserError(f"{where}: the row has no prompt, and chosen and rejected share no start to take as one")
+        raw = {**raw, **_implicit_prompt(raw["chosen"], raw["rejected"], where)}
     row = {"line": lineno, "prompt": _prompt(raw["prompt"], where),
            "chosen": _answer(raw["chosen"], f"{where}: chosen"),
            "rejected": _answer(raw["rejected"], f"{where}: rejected"), "quality": None}
@@ -170,6 +161,32 @@ def _pair_row(raw: Any, lineno: int, where: str, quality_key: str | None) -> dic
             raise UserError(f"{where}: quality_key={quality_key!r} must name a number in every row, got {q!r}")
         row["quality"] = float(q)
     return row
+
+
+def _implicit_prompt(c: Any, r: Any, where: str) -> dict:
+    """``prompt`` / ``chosen`` / ``rejected`` of a row whose prompt is the shared start of its two answers. Turn
+    lists: the shared leading turns (TRL's ``extract_prompt``). Strings: the shared start cut after its last
+    "Assistant:" (Anthropic HH's layout), else at its last space or newline, so neither answer starts mid-word."""
+    import os
+
+    if not (isinstance(c, str) and isinstance(r, str) or isinstance(c, list) and isinstance(r, list)) or not (c and r):
+        raise UserError(f"{where}: without a prompt, chosen and rejected must both be non-empty strings or turn lists")
+    if c == r:
+        raise UserError(f"{where}: chosen and rejected are the same")
+    if isinstance(c, list):
+        from trl.data_utils import extract_prompt
+
+        out = extract_prompt({"chosen": c, "rejected": r})
+        if not out["prompt"]:
+            raise UserError(f"{where}: the row has no prompt, and chosen and rejected share no first turn")
+        return out
+    shared = os.path.commonprefix([c, r])
+    marker = shared.rfind("Assistant:")
+    cut = marker + len("Assistant:") if marker >= 0 else max(shared.rfind(" "), shared.rfind("\n"))
+    if cut <= 0 or cut >= min(len(c), len(r)):
+        raise UserError(f"{where}: the row has no prompt, and chosen and rejected share no start to take as one "
+                        "(or one of them is all of the other's start)")
+    return {"prompt": c[:cut], "chosen": c[cut:], "rejected": r[cut:]}
 
 
 def _turns(value: Any, where: str) -> list[dict]:

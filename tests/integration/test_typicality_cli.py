@@ -177,10 +177,11 @@ def test_pairs_from_hf_datasets_files_and_folders_read_like_the_jsonl(tmp_path, 
     assert read_pairs(tmp_path / "saved", quality_key="quality", split="test") == want
     assert len(read_pairs(tmp_path / "saved")) == 2  # split train by default
     hh = [{"chosen": "\n\nHuman: Is coffee warm?\n\nAssistant: It is great.",
-           "rejected": "\n\nHuman: Is coffee warm?\n\nAssistant: No."}] * 2
+           "rejected": "\n\nHuman: Is coffee warm?\n\nAssistant: It isn't."},  # the answers share "It is"
+          {"chosen": "a cup of coffee", "rejected": "a cup of tea"}]  # no "Assistant:": cut at a space
     (tmp_path / "hh.json").write_text(json.dumps(hh))
     assert [(r["prompt"], r["chosen"], r["rejected"]) for r in read_pairs(tmp_path / "hh.json")] == [
-        ("\n\nHuman: Is coffee warm?\n\nAssistant:", " It is great.", " No.")] * 2
+        ("\n\nHuman: Is coffee warm?\n\nAssistant:", " It is great.", " It isn't."), ("a cup of", " coffee", " tea")]
     fits = [estimate(compose("typicality", [f"pairs={p}", f"ref={tiny_ref}", "device=cpu", *extra]), tmp_path / name)
             for name, p, extra in (("a", tmp_path / "conv.jsonl", []), ("b", tmp_path / "saved", ["split=test"]))]
     assert fits[0]["alpha"] == fits[1]["alpha"] and fits[0]["n"] == fits[1]["n"] == len(conv)
@@ -194,6 +195,8 @@ def test_pairs_from_hf_datasets_files_and_folders_read_like_the_jsonl(tmp_path, 
      r"^split='eval': pairs='.*saved' has the splits train$"),
     (lambda d: d.joinpath("x.jsonl").write_text('{"chosen": "ab", "rejected": "cd"}\n' * 2), ["x.jsonl"],
      r"x\.jsonl:1: the row has no prompt, and chosen and rejected share no start"),
+    (lambda d: d.joinpath("y.jsonl").write_text('{"chosen": "Yes", "rejected": "Yes, indeed"}\n' * 2), ["y.jsonl"],
+     r"y\.jsonl:1: the row has no prompt, .* \(or one of them is all of the other's start\)"),
 ])
 def test_unreadable_datasets_are_one_line(tmp_path, make, args, match):
     make(tmp_path)
