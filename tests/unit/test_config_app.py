@@ -201,3 +201,29 @@ def test_a_sweep_hydra_refuses_is_one_line(cdir, argv, expected):
     with pytest.raises(UserError) as e:
         prevalidate("cltest", argv, cdir)
     assert str(e.value) == expected
+
+
+def test_hydra_mode_multirun_on_the_command_line_is_a_multirun(tmp_path):
+    """``hydra.mode=MULTIRUN`` is Hydra's other spelling of ``-m``: its sweep is not refused, and the folder
+    checked is the sweep's."""
+    prevalidate("toy", ["hydra.mode=MULTIRUN", "experiment=bandit", "seed=1,2", f"hydra.sweep.dir={tmp_path}/sw"])
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(UserError, match=r"^hydra.sweep.dir='.*a-file/sw' is not a writable folder"):
+        prevalidate("toy", ["hydra.mode=MULTIRUN", "experiment=bandit", "seed=1,2", f"hydra.sweep.dir={blocker}/sw"])
+
+
+def test_device_cuda_is_checked_where_the_job_runs(tmp_path):
+    """A sweep submitted from a machine without a GPU (``-m hydra/launcher=slurm_gpu device=cuda``) passes the
+    config check; the job itself, on the machine that runs it, refuses CUDA that torch cannot use, in one line."""
+    import torch
+
+    from collapselab.probes.harness import resolve_device
+
+    prevalidate("evaluate", ["checkpoints=[tiny]", "device=cuda", "logger=none", f"hydra.run.dir={tmp_path}/run"])
+    if torch.cuda.is_available():
+        assert resolve_device("cuda") == "cuda"
+        return
+    with pytest.raises(UserError, match=r"^device=cuda: torch cannot use CUDA here \(.+\); use device=cpu or device=auto$"):
+        resolve_device("cuda")
+    assert resolve_device("auto") == "cpu" and resolve_device("cpu") == "cpu"

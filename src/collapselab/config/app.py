@@ -234,7 +234,9 @@ def prevalidate(config_name: str, argv: list[str], config_dir: Path | None = Non
     config_name = args.config_name or config_name
     app = _prog_name(prog) if prog else None
     overrides = [o for o in args.overrides if not o.lstrip("+~").startswith("hydra")]
-    _check_sweeps(args.overrides, args.multirun)
+    # -m, or Hydra's own spelling of it on the command line
+    multirun = args.multirun or any(o.replace(" ", "").upper() == "HYDRA.MODE=MULTIRUN" for o in args.overrides)
+    _check_sweeps(args.overrides, multirun)
     variants = _sweep_variants(overrides)
     for variant in variants:
         compose(config_name, variant, config_dir, app=app)
@@ -242,7 +244,7 @@ def prevalidate(config_name: str, argv: list[str], config_dir: Path | None = Non
     if args.cfg:
         _compose_with_hydra(config_name, variants[0] + hydra_overrides, config_dir)
         return
-    check_output_dir(config_name, variants[0] + hydra_overrides, args.multirun, config_dir)
+    check_output_dir(config_name, variants[0] + hydra_overrides, multirun, config_dir)
 
 
 def _check_sweeps(overrides: list[str], multirun: bool) -> None:

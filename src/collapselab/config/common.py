@@ -30,19 +30,6 @@ def choice(name: str, value: Any, allowed: list[Any] | tuple[Any, ...]) -> list[
     return [] if value in allowed else [f"{name}={value!r}: must be one of {', '.join(map(str, allowed))}"]
 
 
-def device_problems(name: str, device: str) -> list[str]:
-    """``auto`` (CUDA where torch sees it, else CPU), ``cpu`` or ``cuda``; ``cuda`` only where torch sees a GPU,
-    so the error is one line before any work instead of torch's traceback at the first model load."""
-    out = choice(name, device, ("auto", "cpu", "cuda"))
-    if not out and device == "cuda":
-        import torch
-
-        if not torch.cuda.is_available():
-            why = "this torch is a CPU build" if torch.version.cuda is None else "it finds no CUDA GPU"
-            out.append(f"{name}=cuda: torch cannot use CUDA here ({why}); use {name}=cpu or {name}=auto")
-    return out
-
-
 def writable(name: str, path: str | Path) -> list[str]:
     """``[]`` if ``path`` can be made a folder to write in, else one problem line. Creates nothing (for checks
     before a run, when the folder must not appear yet): it writes and removes a probe file in the nearest

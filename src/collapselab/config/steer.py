@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from collapselab.config.app import register_schema
-from collapselab.config.common import choice, device_problems, positive
+from collapselab.config.common import choice, positive
 from collapselab.config.world import WorldConfig
 
 POSITIONS = ("answers", "last", "mean")  # steering.activations.POSITIONS (config is the bottom layer: no import)
@@ -40,7 +40,7 @@ class SteerConfig:
         out = [] if self.checkpoint else ["checkpoint=None: give a checkpoint folder or model-config name"]
         out += _layer_problems(self.layer)
         out += choice("position", self.position, POSITIONS)
-        out += device_problems("device", self.device)
+        out += choice("device", self.device, ("auto", "cpu", "cuda"))  # cuda: checked when the job starts
         out += choice("dtype", self.dtype, ("float32", "bfloat16", "float16"))
         out += positive("n_samples", self.n_samples, strict=False) + positive("n_world", self.n_world, strict=False)
         out += positive("n_boot", self.n_boot) + positive("batch_size", self.batch_size)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from collapselab.config.app import register_schema
-from collapselab.config.common import choice, device_problems, positive
+from collapselab.config.common import choice, positive
 
 # How log pi_ref is taken over an answer: the annotator's term (``annotator.typicality_reduce``) and the
 # estimator (``reduce``) share these, and ``collapselab.typicality.scored`` is the one rule behind them.
@@ -51,7 +51,7 @@ class TypicalityConfig:
             out.append("ref=None: give the reference model pi_ref (a model folder, model-config name or hub name)")
         out += choice("reduce", self.reduce, tuple(REDUCTIONS))
         out += choice("prompt_format", self.prompt_format, ("plain", "chat"))
-        out += device_problems("device", self.device)
+        out += choice("device", self.device, ("auto", "cpu", "cuda"))  # cuda: checked when the job starts
         out += choice("dtype", self.dtype, ("float32", "bfloat16", "float16"))
         out += positive("batch_size", self.batch_size) + positive("temperature", self.temperature)
         if self.max_pairs is not None:

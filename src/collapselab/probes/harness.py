@@ -41,12 +41,18 @@ class EvalReport:
     generated: int = 0  # samples generated in this call (0 when everything came from the cache)
 
 
-def resolve_device(device: str) -> str:
-    if device != "auto":
-        return device
+def resolve_device(device: str, key: str = "device") -> str:
+    """``auto``: CUDA where torch sees it, else CPU. ``cuda`` where torch cannot use it is a one-line UserError:
+    checked when a job starts, on the machine that runs it (a sweep submitted from a login node without a GPU
+    to GPU nodes passes its config check)."""
     import torch
 
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        why = "this torch is a CPU build" if torch.version.cuda is None else "it finds no CUDA GPU"
+        raise UserError(f"{key}=cuda: torch cannot use CUDA here ({why}); use {key}=cpu or {key}=auto")
+    return device
 
 
 def hf_factory(cfg: Any) -> LMFactory:
@@ -138,6 +144,7 @@ def check_arguments(cfg: Any, specs: list[str]) -> None:
     from collapselab.probes.creativity import creativity_direction
     from collapselab.steering import check_layer_of
 
+    resolve_device(cfg.device)
     known = _known_models()
     d, c = cfg.decoding, cfg.creativity
     layers: list[tuple[str, int]] = []  # (key, layer)

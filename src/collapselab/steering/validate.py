@@ -86,7 +86,8 @@ def steer_validation(cfg: Any, out_dir: str | Path) -> dict[str, Any]:
     from collapselab.probes.base import ProbeContext
     from collapselab.probes.cache import SampleCache
     from collapselab.probes.checkpoints import decoder_shape, resolve_checkpoints
-    from collapselab.probes.harness import _known_models, _model_resolver, hf_factory, is_tiny_world, resolve_format
+    from collapselab.probes.harness import (_known_models, _model_resolver, hf_factory, is_tiny_world, resolve_device,
+                                           resolve_format)
     from collapselab.probes.persona import parse_all
     from collapselab.seed import seed_everything
     from collapselab.steering import compute_directions, cosine_scores, n_layers, save_direction
@@ -98,6 +99,7 @@ def steer_validation(cfg: Any, out_dir: str | Path) -> dict[str, Any]:
 
     t0 = time.perf_counter()
     out_dir = check_writable(out_dir, "hydra.run.dir")
+    resolve_device(cfg.device)
     ecfg = EvaluateConfig(checkpoints=[cfg.checkpoint], seed=cfg.seed, batch_size=cfg.batch_size, device=cfg.device,
                           dtype=cfg.dtype, artifacts_dir=cfg.artifacts_dir, cache_dir=cfg.cache_dir, world=cfg.world,
                           persona=PersonaProbeConfig(n_samples=cfg.n_samples, max_new_tokens=cfg.max_new_tokens))
