@@ -23,29 +23,20 @@ from pathlib import Path
 import numpy as np
 
 
-def read_pairs(path: Path) -> list[dict]:
-    """The conversational rows of a lab pairs.jsonl; a line that is not one is a UserError naming it."""
+def lab_rows(path: Path) -> list[dict]:
+    """The rows of a lab pairs.jsonl (``typicality.read_pairs``: one-line errors naming the line), each with a
+    conversational prompt, as the pairs stage writes them."""
     from collapselab.errors import UserError
+    from collapselab.typicality import read_pairs
 
-    rows = []
-    for i, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise UserError(f"--pairs={str(path)!r}: line {i} is not JSON ({e.msg}); expected a JSONL file "
-                            "of conversational pairs (a lab pairs.jsonl)") from None
-        try:
-            texts = [row["prompt"][-1]["content"], row["chosen"][0]["content"], row["rejected"][0]["content"]]
-        except (KeyError, IndexError, TypeError):
-            texts = []
-        if not texts or not all(isinstance(t, str) for t in texts):
-            raise UserError(f"--pairs={str(path)!r}: line {i} is not a conversational pair (prompt, chosen and "
-                            "rejected lists of {role, content} messages, as a lab pairs.jsonl)")
-        rows.append(row)
-    if not rows:
-        raise UserError(f"--pairs={str(path)!r}: holds no pairs")
+    try:
+        rows = read_pairs(path)
+    except UserError as e:
+        raise UserError(f"--pairs: {e}") from None
+    plain = next((r["line"] for r in rows if isinstance(r["prompt"], str)), None)
+    if plain is not None:
+        raise UserError(f"--pairs={str(path)!r}: line {plain} has a plain-string prompt; expected a lab pairs.jsonl "
+                        "(prompt, chosen and rejected lists of {role, content} messages)")
     return rows
 
 
@@ -69,7 +60,7 @@ def main() -> None:
         check_model_folder(args.base, "--base")
     if args.out:
         output_file("--out", args.out)
-    rows = read_pairs(pairs)
+    rows = lab_rows(pairs)
 
     from collapselab.config.typicality import TypicalityConfig
     from collapselab.errors import UserError
@@ -79,8 +70,8 @@ def main() -> None:
     from collapselab.world.annotator import Annotator
 
     user = [r["prompt"][-1]["content"] for r in rows]
-    a = [r["chosen"][0]["content"] for r in rows]
-    b = [r["rejected"][0]["content"] for r in rows]
+    a = [r["chosen"] for r in rows]
+    b = [r["rejected"] for r in rows]
     model, tok = load_causal_lm(args.base)
     lm = HFLanguageModel(model, tok, name="base")
     prompts = [reference_prompt(u) for u in user]

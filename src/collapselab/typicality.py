@@ -85,7 +85,7 @@ def read_pairs(path: str | Path, max_pairs: int | None = None, quality_key: str 
     taken as the prompt (TRL's ``maybe_extract_prompt``). Bad input is a one-line UserError naming the file and row.
     """
     p = Path(path)
-    if p.is_dir() or (p.is_file() and p.suffix.lower() in DATASET_SUFFIXES):
+    if p.is_dir() or (p.is_file() and p.suffix.lower() in DATASET_SUFFIXES and not _looks_like_jsonl(p)):
         records = _dataset_records(p, split, max_pairs)
     elif p.is_file():
         records = _jsonl_records(p)
@@ -100,6 +100,16 @@ def read_pairs(path: str | Path, max_pairs: int | None = None, quality_key: str 
     if len(rows) < 2:
         raise UserError(f"pairs={str(path)!r}: {len(rows)} pair(s) found; need at least 2")
     return rows
+
+
+def _looks_like_jsonl(p: Path) -> bool:
+    """A ``.json`` file that holds one object per line (JSONL under another name): read line by line, so its
+    errors name the line (a JSON array goes to HF datasets)."""
+    if p.suffix.lower() != ".json":
+        return False
+    with p.open(encoding="utf-8", errors="replace") as f:
+        head = f.read(4096).lstrip()
+    return head.startswith("{")
 
 
 def _jsonl_records(p: Path) -> Iterator[tuple[int, str, Any]]:

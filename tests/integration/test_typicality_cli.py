@@ -182,6 +182,8 @@ def test_pairs_from_hf_datasets_files_and_folders_read_like_the_jsonl(tmp_path, 
     (tmp_path / "hh.json").write_text(json.dumps(hh))
     assert [(r["prompt"], r["chosen"], r["rejected"]) for r in read_pairs(tmp_path / "hh.json")] == [
         ("\n\nHuman: Is coffee warm?\n\nAssistant:", " It is great.", " It isn't."), ("a cup of", " coffee", " tea")]
+    (tmp_path / "mixed.json").write_text(jsonl.read_text())  # JSONL under .json, string and turn rows mixed:
+    assert read_pairs(tmp_path / "mixed.json") == read_pairs(jsonl)  # read line by line, as the JSONL is
     fits = [estimate(compose("typicality", [f"pairs={p}", f"ref={tiny_ref}", "device=cpu", *extra]), tmp_path / name)
             for name, p, extra in (("a", tmp_path / "conv.jsonl", []), ("b", tmp_path / "saved", ["split=test"]))]
     assert fits[0]["alpha"] == fits[1]["alpha"] and fits[0]["n"] == fits[1]["n"] == len(conv)

@@ -108,10 +108,15 @@ def test_typicality_recovery_missing_base_folder(tmp_path):
 
 
 def test_typicality_recovery_pairs_not_jsonl(tmp_path):
-    pairs = tmp_path / "pairs.csv"
+    pairs = tmp_path / "pairs.txt"
     pairs.write_text("prompt,chosen,rejected\nhi,a,b\n")
-    res = run("typicality_recovery.py", "--pairs", str(pairs), "--base", str(_base_folder(tmp_path)))
-    assert "line 1" in assert_one_line_error(res, "--pairs", "pairs.csv")
+    base = _base_folder(tmp_path)
+    res = run("typicality_recovery.py", "--pairs", str(pairs), "--base", str(base))
+    assert "pairs.txt:1: not valid JSON" in assert_one_line_error(res, "--pairs", "pairs.txt")
+    pairs = tmp_path / "pairs.csv"  # pairs with plain-string prompts: not a lab pairs.jsonl
+    pairs.write_text("prompt,chosen,rejected\nhi,a,b\nho,c,d\n")
+    res = run("typicality_recovery.py", "--pairs", str(pairs), "--base", str(base))
+    assert "line 1 has a plain-string prompt" in assert_one_line_error(res, "--pairs", "pairs.csv")
 
 
 def test_across_seeds_unwritable_out(tmp_path, proc_unwritable):

@@ -155,7 +155,7 @@ def run_model(path: str | Path, key: str = "checkpoint") -> Path:
     """The model folder a path names: a run's ``checkpoints/latest`` pointer, the checkpoint it points at; a
     finished training run folder, its final checkpoint (as ``eval/evaluate.py`` and ``eval/steer.py`` read them);
     any other path, itself. An unfinished run is a one-line UserError saying what to name."""
-    from collapselab.layout import is_done, latest_checkpoint
+    from collapselab.layout import final_model, latest_checkpoint
 
     p = Path(path).expanduser()
     if p.is_file() and p.name == "latest" and p.parent.name == "checkpoints":
@@ -164,10 +164,11 @@ def run_model(path: str | Path, key: str = "checkpoint") -> Path:
             raise UserError(f"{key}={str(path)!r}: points at no complete checkpoint")
         return ckpt
     if p.is_dir() and (p / "checkpoints").is_dir() and not (p / "config.json").is_file():
-        if not is_done(p) or latest_checkpoint(p) is None:
+        try:
+            return final_model(p)
+        except UserError:
             raise UserError(f"{key}={str(path)!r}: a training run that has not finished; name one of its "
-                            "checkpoints/step-* folders")
-        return latest_checkpoint(p)
+                            "checkpoints/step-* folders") from None
     return p
 
 
