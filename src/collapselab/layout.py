@@ -69,6 +69,11 @@ def latest_checkpoint(run: Path) -> Path | None:
     return path if path.is_dir() else None
 
 
+def is_latest_pointer(path: Path) -> bool:
+    """Whether ``path`` is a run's ``checkpoints/latest`` file (``latest_checkpoint`` reads the step it names)."""
+    return path.is_file() and path.name == "latest" and path.parent.name == "checkpoints"
+
+
 def checkpoint_step(path: Path) -> int:
     m = CHECKPOINT_RE.match(Path(path).name)
     if not m:

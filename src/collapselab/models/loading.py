@@ -155,10 +155,10 @@ def run_model(path: str | Path, key: str = "checkpoint") -> Path:
     """The model folder a path names: a run's ``checkpoints/latest`` pointer, the checkpoint it points at; a
     finished training run folder, its final checkpoint (as ``eval/evaluate.py`` and ``eval/steer.py`` read them);
     any other path, itself. An unfinished run is a one-line UserError saying what to name."""
-    from collapselab.layout import final_model, latest_checkpoint
+    from collapselab.layout import final_model, is_latest_pointer, latest_checkpoint
 
     p = Path(path).expanduser()
-    if p.is_file() and p.name == "latest" and p.parent.name == "checkpoints":
+    if is_latest_pointer(p):
         ckpt = latest_checkpoint(p.parent.parent)
         if ckpt is None:
             raise UserError(f"{key}={str(path)!r}: points at no complete checkpoint")

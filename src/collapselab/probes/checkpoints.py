@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from collapselab.errors import UserError
-from collapselab.layout import CHAT_ALGOS, latest_checkpoint, pretrained_root, read_meta
+from collapselab.layout import CHAT_ALGOS, is_latest_pointer, latest_checkpoint, pretrained_root, read_meta
 
 _MODEL_FILES = ("config.json", "adapter_config.json")
 
@@ -129,7 +129,7 @@ def resolve_checkpoints(
     out: list[Checkpoint] = []
     for spec in specs:
         p = Path(spec).expanduser()
-        if p.is_file() and p.name == "latest" and p.parent.name == "checkpoints":  # the run's pointer file
+        if is_latest_pointer(p):
             p = latest_checkpoint(p.parent.parent) or p
         if p.is_dir() and (p / "checkpoints").is_dir():
             out += _run_checkpoints(spec, p)
@@ -187,7 +187,7 @@ def decoder_shape(spec: str, known_models: set[str] | None = None) -> tuple[int,
     that depend on them are checked before a base is built or a model loaded; None where only a build or a
     download would tell."""
     p = Path(spec).expanduser()
-    if p.is_file() and p.name == "latest" and p.parent.name == "checkpoints":
+    if is_latest_pointer(p):
         p = latest_checkpoint(p.parent.parent) or p
     if p.is_dir() and (p / "checkpoints").is_dir():  # a run: its checkpoints share one architecture
         p = next((f for f in sorted((p / "checkpoints").glob("step-*")) if holds_model(f)), p)
