@@ -52,6 +52,9 @@ def test_smoke_lab_end_to_end_and_reuse(tmp_path):
     # Experiment 3's fluency check: the base scores its own stories, so its row has a base NLL too
     nll = base_metrics[0]["entropy/base_nll"]
     assert nll > 0 and "base NLL, nats/token [95% CI]" in md and fmt(nll) in md
+    # ... and so do its bios and personas in the quality table (they read n/a before)
+    qnll = base_metrics[0]["quality/base_nll"]
+    assert qnll > 0 and base_metrics[0]["quality/base_nll_ci_lo"] <= qnll
     # ... and each row says how many stories it averages (the smoke preset's entropy.n_samples=8)
     assert f"| base | 8 | {fmt(h)}" in md
     # ... and the paper table is also written as data, the same numbers and verdicts (scripts/across_seeds.py reads it)

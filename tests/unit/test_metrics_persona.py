@@ -223,6 +223,25 @@ def test_attribute_codes_match_persona_stats_and_rows_batch():
     assert distinct_rows(codes["nationality"], idx).tolist() == [4, 1, 2]
 
 
+def test_persona_set_intervals_are_whole_counts():
+    """50 personas over up to 60 nationalities: the re-centred percentiles of the nationality count
+    fall between counts (28, 35.025 by the plain bootstrap) and those of the MBTI coverage between
+    sixteenths (0.8109 = 12.97 types); the intervals are rounded outward onto whole counts: [28, 36]
+    and [12/16, 16/16]."""
+    from collapselab.metrics import MBTI_TYPES
+    from collapselab.metrics.stats import index_bootstrap_ci
+
+    rng = np.random.default_rng(0)
+    parsed = [only(nationality=f"n{int(rng.integers(0, 60))}", mbti=str(rng.choice(list(MBTI_TYPES))))
+              for _ in range(50)]
+    codes = attribute_codes(parsed)
+    raw = index_bootstrap_ci(50, lambda idx: distinct_rows(codes["nationality"], idx), 200, 0, batched=True)
+    assert raw[1] == pytest.approx(35.025)
+    ci = persona_set_intervals(parsed, n_boot=200, seed=0)
+    assert (ci["persona/n_nationalities_ci_lo"], ci["persona/n_nationalities_ci_hi"]) == (28.0, 36.0)
+    assert (ci["persona/mbti_coverage_ci_lo"], ci["persona/mbti_coverage_ci_hi"]) == (0.75, 1.0)
+
+
 def test_persona_set_intervals_bracket_the_value():
     """Bootstrap of the counts and the entropy over generations (unparsed included): re-centred
     intervals contain the value, coverage stays in [0, 1], same seed -> same interval; identical

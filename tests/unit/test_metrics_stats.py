@@ -147,6 +147,27 @@ def test_index_bootstrap_recentres_a_count_by_hand():
         index_bootstrap_ci(3, distinct, n_boot=0)
 
 
+def test_index_bootstrap_rounds_a_grid_statistic_outward_by_hand():
+    """A count whose re-centred percentiles fall between counts. Point 3; resample values 1, 2, 3, 5:
+    linear percentiles 2.5 / 50 / 97.5 = 1 + 0.075 = 1.075, 2.5, 3 + 0.925 * 2 = 4.85, re-centred
+    [3 - (2.5 - 1.075), 3 + (4.85 - 2.5)] = [1.575, 5.35]; on the grid of whole counts [1, 6], on
+    1/16 [25/16, 86/16] = [1.5625, 5.375]; then clipped to bounds."""
+    def fn(idx):  # the point first (one row), then the four resamples
+        return np.array([3.0]) if len(idx) == 1 else np.array([1.0, 2.0, 3.0, 5.0])
+
+    assert index_bootstrap_ci(3, fn, n_boot=4, batched=True) == pytest.approx((1.575, 5.35))
+    assert index_bootstrap_ci(3, fn, n_boot=4, batched=True, grid=1.0) == (1.0, 6.0)
+    assert index_bootstrap_ci(3, fn, n_boot=4, batched=True, grid=1 / 16) == (1.5625, 5.375)
+    assert index_bootstrap_ci(3, fn, n_boot=4, batched=True, grid=1.0, bounds=(2, 5)) == (2.0, 5.0)
+    # a bound on the grid up to round-off stays where it is: the distinct-count case above, [2, 4]
+    items = np.array([0, 1, 2])
+
+    def distinct(idx):
+        return np.array([len(set(items[r].tolist())) for r in np.atleast_2d(idx)], dtype=float) * (0.1 * 3) / 0.3
+
+    assert index_bootstrap_ci(3, distinct, n_boot=2000, seed=0, batched=True, grid=1.0) == (2.0, 4.0)
+
+
 def test_kmeans_k_bootstrap_on_separated_clusters():
     """Three tight, far-apart clusters: every resample's silhouette choice is k = 3, so the
     re-centred interval is [3, 3]; the k-means bootstrap the probes run, at test size."""

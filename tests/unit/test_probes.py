@@ -409,7 +409,7 @@ def test_quality_gives_the_annotators_score_without_typicality_by_hand():
                SimpleNamespace(prompt="Grace Hopper was", text=" here")]
     ctx = SimpleNamespace(cfg=SimpleNamespace(probes=["semantic", "quality"], reward_model=None, n_boot=200, seed=0),
                           prompt_format="plain", samples=lambda name: samples, visible=lambda prompt, text: prompt + text,
-                          base_lm=lambda: None)
+                          base_lm=lambda own=False: None)
     m = quality_probe(ctx).metrics
     v = 1.8 / math.sqrt(1.8**2 + 15)
     assert m["quality/annotator_mean"] == pytest.approx(((2 * v + 0.1 + 0.3) + (2 * v + 4 / 60 - 0.3)) / 2, abs=1e-4)

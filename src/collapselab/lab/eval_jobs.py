@@ -90,22 +90,28 @@ def run_eval(state: Any, role: str, light: bool) -> Result:
 
 # what an evaluation measures beyond its config: rules in the code that read each checkpoint's metadata. A job key
 # carries them, so changing one re-runs the evaluations (write the new rule's name when a rule changes)
-BASE_NLL_RULE = "pretrained_root"  # base_model=auto: base NLL under the lineage's pretrained base (was: the parent)
+# base_model=auto: base NLL under the lineage's pretrained base (was: the parent), and the pretrained base's quality
+# probe under itself (was: entropy/base_nll only; its quality/base_nll read n/a)
+BASE_NLL_RULE = "pretrained_root+own_quality"
 # a cached sample set is named by its size too (probes.cache): its samples no longer depend on a smaller or larger set
 # cached first (was: "prefix", which extended or cut a cached set)
 SAMPLE_SET_RULE = "sized"
 # the quality probe's keys: an evaluation made before it wrote quality/annotator_mean (the annotator's own score) is
 # made again (its samples come from the cache)
 QUALITY_KEYS_RULE = "annotator_mean"
+# the bounds of a count, a cluster k and the MBTI coverage are whole counts, rounded outward (were: the re-centred
+# percentiles, 41.98 nationalities)
+INTERVAL_RULE = "whole_counts"
 
 
 def job_settings(cfg: Any) -> dict:
     """An evaluation's settings as its job key sees them: the config (``result_settings``) and the code's rules that
     read each checkpoint rather than the config: which checkpoints answer in the chat format (``layout.CHAT_ALGOS``,
     for ``prompt_format=auto``), which model ``base_model=auto`` scores base NLL under (``BASE_NLL_RULE``) and how the
-    sample cache names a set (``SAMPLE_SET_RULE``), and which keys the quality probe writes (``QUALITY_KEYS_RULE``)."""
+    sample cache names a set (``SAMPLE_SET_RULE``), which keys the quality probe writes (``QUALITY_KEYS_RULE``), and how
+    a count's interval is bounded (``INTERVAL_RULE``)."""
     return {**result_settings(cfg), "chat_algos": list(CHAT_ALGOS), "base_nll": BASE_NLL_RULE,
-            "sample_sets": SAMPLE_SET_RULE, "quality_keys": QUALITY_KEYS_RULE}
+            "sample_sets": SAMPLE_SET_RULE, "quality_keys": QUALITY_KEYS_RULE, "intervals": INTERVAL_RULE}
 
 
 def eval_key(state: Any, role: str, light: bool) -> str:

@@ -182,8 +182,8 @@ def _paper_section(doc: Doc, res: LabResults, roles: list[str], typicality: floa
           "\"opposite\" means the intervals separate the other way. Every row has an interval: bootstrap over "
           "samples for means, spreads, counts, coverage and cluster numbers (k re-chosen by silhouette on each "
           "resample), Wilson for shares. A resample repeats samples, so the raw bootstrap of a count (distinct "
-          "nationalities, MBTI types, k) runs low; its percentiles are re-centred on the observed value, and base "
-          "and aligned are bootstrapped alike, so intervals compare like with like. The minimum sentiment's "
+          "nationalities, MBTI types, k) runs low; its percentiles are re-centred on the observed value and "
+          "rounded outward to whole counts, and base and aligned are bootstrapped alike, so intervals compare like with like. The minimum sentiment's "
           "interval starts at the observed minimum (a resample's minimum is never lower). "
           + (f"{n_none} cell(s) come from metrics files without intervals and get no verdict. " if n_none else "")
           + (f"{n_failed} persona cell(s) belong to checkpoints that parse fewer than {PARSE_FLOOR:.0%} of their "

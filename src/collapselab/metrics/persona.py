@@ -328,21 +328,24 @@ def persona_set_intervals(parsed: list[dict | None], n_boot: int = 1000, seed: i
     ``persona/mbti_coverage`` and ``persona/attribute_entropy_mean`` (left out when nothing
     parsed). Re-centred bootstrap (``stats.index_bootstrap_ci``): a resample repeats generations
     and so shows fewer distinct values; the raw percentiles of a count are biased low, so they
-    are moved onto the observed value, and every checkpoint is treated alike. Vectorised over
+    are moved onto the observed value, and every checkpoint is treated alike. The count's bounds
+    are whole counts (the coverage's, multiples of 1/16), rounded outward. Vectorised over
     resamples (milliseconds for 1000 resamples of 100). Empty -> ValueError.
     """
     from collapselab.metrics.stats import index_bootstrap_ci
 
     codes = attribute_codes(parsed)
     n = len(codes["mbti"])
+    # (statistic, its range, its grid: counts and the share of 16 types have integer-count bounds)
     stats = {
-        "persona/n_nationalities": (lambda idx: distinct_rows(codes["nationality"], idx), (0.0, float(n))),
-        "persona/mbti_coverage": (lambda idx: distinct_rows(codes["mbti"], idx) / len(MBTI_TYPES), (0.0, 1.0)),
+        "persona/n_nationalities": (lambda idx: distinct_rows(codes["nationality"], idx), (0.0, float(n)), 1.0),
+        "persona/mbti_coverage": (lambda idx: distinct_rows(codes["mbti"], idx) / len(MBTI_TYPES), (0.0, 1.0),
+                                  1.0 / len(MBTI_TYPES)),
     }
     if any((c >= 0).any() for c in codes.values()):
-        stats["persona/attribute_entropy_mean"] = (lambda idx: attribute_entropy_rows(codes, idx), (0.0, 1.0))
+        stats["persona/attribute_entropy_mean"] = (lambda idx: attribute_entropy_rows(codes, idx), (0.0, 1.0), None)
     out = {}
-    for key, (fn, bounds) in stats.items():
-        lo, hi = index_bootstrap_ci(n, fn, n_boot, seed, alpha, batched=True, bounds=bounds)
+    for key, (fn, bounds, grid) in stats.items():
+        lo, hi = index_bootstrap_ci(n, fn, n_boot, seed, alpha, batched=True, bounds=bounds, grid=grid)
         out[f"{key}_ci_lo"], out[f"{key}_ci_hi"] = lo, hi
     return out

@@ -77,7 +77,8 @@ def bootstrap_ci_texts(texts: Sequence[str], fn: Callable[[list[str]], float], n
 
 def index_bootstrap_ci(n: int, fn: Callable[[np.ndarray], Any], n_boot: int = 200, seed: int = 0,
                        alpha: float = 0.05, *, batched: bool = False,
-                       bounds: tuple[float, float] | None = None) -> tuple[float, float]:
+                       bounds: tuple[float, float] | None = None,
+                       grid: float | None = None) -> tuple[float, float]:
     """Re-centred percentile bootstrap (1 - alpha) interval of a set-level statistic ``fn(indices)``.
 
     Resamples the n item indices with replacement ``n_boot`` times. A resample repeats items, so
@@ -88,7 +89,10 @@ def index_bootstrap_ci(n: int, fn: Callable[[np.ndarray], Any], n_boot: int = 20
     Intervals computed this way are comparable with each other (base vs aligned), not exact.
     ``batched``: ``fn`` maps all resamples at once, ``[n_boot, n]`` indices -> ``[n_boot]``.
     ``bounds``: (lo, hi) range of the statistic; the interval is clipped into it (e.g. a
-    coverage <= 1). Returns (lo, hi).
+    coverage <= 1). ``grid``: the step of a statistic that only takes values on a grid (1 for a
+    count or a cluster k, 1/16 for the share of 16 MBTI types): re-centred percentiles fall between
+    its values (41.98 nationalities), so the bounds are rounded outward onto it, which widens the
+    interval by less than one step. Returns (lo, hi).
     """
     _check_boot(n_boot, alpha)
     if n < 1:
@@ -102,6 +106,8 @@ def index_bootstrap_ci(n: int, fn: Callable[[np.ndarray], Any], n_boot: int = 20
         stats = np.array([fn(rng.integers(0, n, size=n)) for _ in range(n_boot)], dtype=float)
     lo, med, hi = np.nanpercentile(stats, [100 * alpha / 2, 50, 100 * (1 - alpha / 2)])
     lo, hi = point - (med - lo), point + (hi - med)
+    if grid is not None:  # outward; the 1e-9 keeps a bound already on the grid (up to round-off) where it is
+        lo, hi = np.floor(lo / grid + 1e-9) * grid, np.ceil(hi / grid - 1e-9) * grid
     if bounds is not None:
         lo, hi = (float(min(max(v, bounds[0]), bounds[1])) for v in (lo, hi))
     return float(lo), float(hi)

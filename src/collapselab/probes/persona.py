@@ -136,7 +136,8 @@ def review_k_ci(m: dict[str, float], per_review: list[list[str]], emb: np.ndarra
     """95% interval of ``persona/review_kmeans_k``: resample reviews (the generations; a review's
     sentences travel together), re-run the silhouette choice of k on their sentences.
     ``cfg.n_boot_slow`` resamples (default 20), each one ``best_kmeans`` call (~0.25 s for ~350
-    sentences on one core). Re-centred like the counts; clipped to [1, k_max] (1: fewer distinct sentences than k_min)."""
+    sentences on one core). Re-centred like the counts, rounded outward to whole k; clipped to [1, k_max] (1: fewer distinct sentences
+    than k_min)."""
     from collapselab.metrics import best_kmeans, index_bootstrap_ci
 
     if len(per_review) < 2:
@@ -148,7 +149,8 @@ def review_k_ci(m: dict[str, float], per_review: list[list[str]], emb: np.ndarra
         rows = np.concatenate([np.arange(bounds[i], bounds[i + 1]) for i in idx])
         return float(best_kmeans(emb[rows], k_min=c.k_min, k_max=c.k_max, seed=cfg.seed)[0])
 
-    lo, hi = index_bootstrap_ci(len(per_review), k_of, cfg.n_boot_slow, cfg.seed, bounds=(1.0, float(c.k_max)))
+    lo, hi = index_bootstrap_ci(len(per_review), k_of, cfg.n_boot_slow, cfg.seed, bounds=(1.0, float(c.k_max)),
+                                grid=1.0)
     m["persona/review_kmeans_k_ci_lo"], m["persona/review_kmeans_k_ci_hi"] = lo, hi
 
 

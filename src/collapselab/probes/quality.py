@@ -5,7 +5,8 @@ prompt_format=verbalized, whose persona samples are lists of k attribute lines: 
 - ``quality/reward_mean``: mean score of a sequence-classification reward model
   (``reward_model=<folder>``); the key is absent when none is configured.
 - ``quality/base_nll``: mean per-token NLL (nats) of the completions under the base model
-  (``base_model=auto`` reads it from the checkpoint's collapselab.json; absent if unknown).
+  (``base_model=auto`` reads it from the checkpoint's collapselab.json; a pretrained base scores its own
+  completions, the reference the others are read against; absent for a chat model of unknown origin).
 - ``quality/toxicity_rate``: share of completions with a profane word (``metrics.profanity_rate``).
 - ``quality/annotator_mean``: mean score of the tiny world's simulated annotator without its typicality bias
   (``world.annotator.Annotator().score(request, answer.strip())``, r_true of VS eq. 1), on the answers the reward
@@ -62,7 +63,7 @@ def quality_probe(ctx: ProbeContext) -> ProbeResult:
         r = reward_scores(ctx.cfg.reward_model, requests, answers)
         m["quality/reward_mean"] = float(r.mean())
         add_ci(m, "quality/reward_mean", r, ctx.cfg)
-    base_lm = ctx.base_lm()
+    base_lm = ctx.base_lm(own=True)  # a pretrained base scores its own answers: the reference row (as entropy/base_nll)
     if base_lm is not None:
         nll = np.asarray(base_lm.continuation_nll(prompts, texts), dtype=float)
         m["quality/base_nll"] = float(np.nanmean(nll))

@@ -47,8 +47,8 @@ def kmeans_k_ci(m: dict[str, float], emb: np.ndarray, cfg: Any) -> None:
     ``cfg.n_boot_slow`` resamples (default 20), each one ``best_kmeans`` call (~0.2-0.3 s for 100-200
     completions on one core). A resample repeats completions, which changes the silhouette landscape
     (and caps k at the distinct points); the percentiles are re-centred on the point estimate
-    (``metrics.index_bootstrap_ci``), base and aligned checkpoints are bootstrapped alike, and the
-    interval is clipped to [1, k_max]: ``best_kmeans`` returns 1 for a set with fewer distinct points than k_min."""
+    (``metrics.index_bootstrap_ci``), base and aligned checkpoints are bootstrapped alike, the bounds
+    are rounded outward to whole k, and the interval is clipped to [1, k_max]: ``best_kmeans`` returns 1 for a set with fewer distinct points than k_min."""
     from collapselab.metrics import best_kmeans, index_bootstrap_ci
 
     c = cfg.semantic
@@ -56,7 +56,7 @@ def kmeans_k_ci(m: dict[str, float], emb: np.ndarray, cfg: Any) -> None:
         return
     lo, hi = index_bootstrap_ci(len(emb), lambda idx: best_kmeans(emb[idx], k_min=c.k_min, k_max=c.k_max,
                                                                    seed=cfg.seed)[0],
-                                cfg.n_boot_slow, cfg.seed, bounds=(1.0, float(c.k_max)))
+                                cfg.n_boot_slow, cfg.seed, bounds=(1.0, float(c.k_max)), grid=1.0)
     m["semantic/kmeans_k_ci_lo"], m["semantic/kmeans_k_ci_hi"] = lo, hi
 
 
