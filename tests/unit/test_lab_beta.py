@@ -83,3 +83,21 @@ def test_the_beta_tables_summary_counts_each_order_and_a_one_beta_sweep_as_such(
                 None, start, "SFT")
     assert ("Of these 2 rows, 1 follow the optimum's order, 0 the opposite one, 1 do not separate, 0 are mixed and "
             "0 separate for some betas only; 4 of 4 run cells") in doc.markdown()
+
+
+def test_the_beta_table_prints_a_measure_at_one_precision_in_both_algorithms_rows():
+    """DPO's row needs four digits to tell its bounds apart (0.5001 against the start's 0.5002); PPO's row
+    needs three. The base's value is the same number in both rows, so it prints alike: 0.1337 in both, not
+    0.134 in one of them."""
+    from collapselab.lab.render import Doc
+    from collapselab.lab.report import _beta_table
+
+    def m(v, lo, hi):
+        return {"entropy/top5_bits_mean": v, "entropy/top5_bits_mean_ci_lo": lo, "entropy/top5_bits_mean_ci_hi": hi}
+
+    base, start = m(0.1337, 0.1303, 0.1374), m(0.8, 0.5002, 0.9)
+    doc = Doc()
+    _beta_table(doc, [{"algo": "ppo", "beta": 0.05, "metrics": m(0.3, 0.2, 0.4)},
+                      {"algo": "dpo", "beta": 0.05, "metrics": m(0.7, 0.5001, 0.95)}], base, start, "SFT")
+    rows = [line for line in doc.markdown().splitlines() if line.startswith("| entropy/top5_bits_mean")]
+    assert len(rows) == 2 and all("| 0.1337 [0.1303, 0.1374] |" in r for r in rows), rows

@@ -321,10 +321,16 @@ def _beta_table(doc: Doc, finals: list[dict], base: dict | None, start: dict | N
     if not rows:
         return
     betas = sorted({b for r in rows for b, *_ in r["runs"]})
+    # one precision per measure, over both algorithms' rows: the base and the start model print alike in each
+    digits: dict[str, int] = {}
+    for key in {r["key"] for r in rows}:
+        cis = [ci for r in rows if r["key"] == key for ci in (r["start"][1] if r["start"] else None,
+                                                               *[ci for _, _, ci, _ in r["runs"]])]
+        digits[key] = digits_apart([_ci(base, key) if base else None, *cis])
     table = []
     for r in rows:
         base_ci = _ci(base, r["key"]) if base else None
-        d = digits_apart([base_ci, r["start"][1] if r["start"] else None, *[ci for _, _, ci, _ in r["runs"]]])
+        d = digits[r["key"]]
         cells = {b: f"{_fmt(v, ci, d)} ({vs})" for b, v, ci, vs in r["runs"]}
         table.append([r["key"], r["algo"].upper(), _fmt(base.get(r["key"]), base_ci, d) if base else "n/a",
                       _fmt(*r["start"], d) if r["start"] else "n/a", *[cells.get(b, "") for b in betas], r["order"]])
