@@ -203,6 +203,31 @@ def test_a_sweep_hydra_refuses_is_one_line(cdir, argv, expected):
     assert str(e.value) == expected
 
 
+@pytest.mark.parametrize("override, expected", [
+    ("beta=[0.01,", "beta=[0.01,: Hydra cannot parse this override of 'beta' (no viable alternative at input "
+                    "'[0.01,'); a list is beta=[a,b], quoted in the shell: 'beta=[a,b]'"),
+    ("+part.tags=[a=1]", "+part.tags=[a=1]: Hydra cannot parse this override of 'part.tags' (no viable alternative at "
+                         "input '[a='); a list of overrides quotes each one: part.tags=[\"a=1\",\"b=2\"], quoted in "
+                         "the shell: 'part.tags=[\"a=1\"]'"),
+    ("beta=0.1)", "beta=0.1): Hydra cannot parse this override of 'beta' (extraneous input ')' expecting <EOF>); "
+                  "quote a value holding spaces, brackets, commas or quotes: beta='...' "
+                  "(in the shell: \"beta='...'\")"),
+    ("be ta=1", "be ta=1: Hydra cannot parse this override of 'be ta' (unexpected ' ' at character 3); a key is a "
+                "dotted name such as model.lora_r, + in front adds it, ~ deletes it"),
+    ("beta", "beta: Hydra cannot parse this override (missing EQUAL at '<EOF>'); an override is key=value, "
+             "+key=value adds a key, ~key deletes one"),
+])
+def test_an_override_hydra_cannot_parse_is_one_line_naming_it(cdir, override, expected):
+    """Hydra's grammar message alone ("cannot parse override: no viable alternative at input '['") named no key."""
+    for argv in ([override], ["-m", override]):
+        with pytest.raises(UserError) as e:
+            prevalidate("cltest", argv, cdir)
+        assert str(e.value) == expected
+    with pytest.raises(UserError) as e:
+        compose("cltest", [override], cdir)
+    assert str(e.value) == expected
+
+
 def test_hydra_mode_multirun_on_the_command_line_is_a_multirun(tmp_path):
     """``hydra.mode=MULTIRUN`` is Hydra's other spelling of ``-m``: its sweep is not refused, and the folder
     checked is the sweep's."""

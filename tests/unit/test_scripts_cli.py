@@ -83,6 +83,14 @@ def test_gpu_check_rejects_an_unknown_device(tmp_path):
     assert_one_line_error(run("gpu_check.py", "--tiny", "--device", "tpu", "--out", str(tmp_path)), "--device")
 
 
+def test_lab_names_an_override_hydra_cannot_parse():
+    """It printed Hydra's grammar message alone: "cannot parse override: no viable alternative at input '['"."""
+    line = assert_one_line_error(run("lab.py", "lab.ppo_betas=[0.01,0.1"))
+    assert line == ("error: lab.ppo_betas=[0.01,0.1: Hydra cannot parse this override of 'lab.ppo_betas' (no viable "
+                    "alternative at input '[0.01,0.1'); a list is lab.ppo_betas=[a,b], quoted in the shell: "
+                    "'lab.ppo_betas=[a,b]'")
+
+
 # --------------------------------------------------------------------------- paths
 
 

@@ -48,7 +48,7 @@ def _explain(exc: BaseException) -> str:
             return f"{group}={name} is unknown (available: {opts})"
         return str(exc).splitlines()[0]
     if isinstance(exc, OverrideParseException):
-        return f"cannot parse override: {str(exc).splitlines()[0]}"
+        return _explain_parse(exc)
     cause = exc.__cause__ or exc
     full_key = getattr(cause, "full_key", None)
     first = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
@@ -61,6 +61,42 @@ def _explain(exc: BaseException) -> str:
     key_line = next((ln for ln in lines if ln.startswith("full_key:")), None)
     msg = next((ln for ln in lines[1:] if not ln.startswith(("full_key", "object_type", "reference_type"))), lines[0])
     return f"{key_line.split(':', 1)[1].strip()}: {msg}" if key_line else (lines[0] if lines else repr(exc))
+
+
+_LEXER = "LexerNoViableAltException: "
+
+
+def _explain_parse(exc: Any) -> str:
+    """One line for an override Hydra's grammar refuses: the override as typed, its key, Hydra's reason and what
+    the valid form looks like, e.g. ``beta=[0.01,: Hydra cannot parse this override of 'beta' (no viable
+    alternative at input '[0.01,'); a list is beta=[a,b], quoted in the shell: 'beta=[a,b]'``."""
+    override = str(getattr(exc, "override", "") or "")
+    text = str(getattr(exc, "message", exc))
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("See http")]  # the grammar's URL
+    at = -1
+    if len(lines) > 1 and lines[0].startswith("Error parsing override"):
+        reason = lines[1].strip()  # under "Error parsing override 'beta'": e.g. "missing EQUAL at '<EOF>'"
+    elif len(lines) > 1 and lines[0].startswith(_LEXER) and "^" in lines[1]:
+        at = lines[1].index("^") - len(_LEXER)  # the caret under the character the lexer stopped at
+        reason = f"unexpected {override[at]!r} at character {at + 1}" if 0 <= at < len(override) else lines[0]
+    else:
+        reason = lines[0].strip() if lines else type(exc).__name__
+    if "=" not in override:
+        return (f"{override}: Hydra cannot parse this override ({reason}); an override is key=value, "
+                "+key=value adds a key, ~key deletes one")
+    key, value = override.split("=", 1)
+    key = key.lstrip("+~")
+    if 0 <= at < override.index("="):
+        hint = "a key is a dotted name such as model.lora_r, + in front adds it, ~ deletes it"
+    elif value.startswith("[") and "=" in value:
+        hint = f'a list of overrides quotes each one: {key}=["a=1","b=2"], quoted in the shell: \'{key}=["a=1"]\''
+    elif value.startswith("["):
+        hint = f"a list is {key}=[a,b], quoted in the shell: '{key}=[a,b]'"
+    elif value.startswith("{"):
+        hint = f"a dict is {key}={{a:1,b:2}}, quoted in the shell: '{key}={{a:1,b:2}}'"
+    else:
+        hint = f"quote a value holding spaces, brackets, commas or quotes: {key}='...' (in the shell: \"{key}='...'\")"
+    return f"{override}: Hydra cannot parse this override of '{key}' ({reason}); {hint}"
 
 
 def _known_keys_hint(cause: BaseException) -> str:
