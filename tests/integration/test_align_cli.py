@@ -46,6 +46,7 @@ def broken_model(tmp_path) -> Path:
         ("ppo", "beta=[0.01,", "beta=[0.01,: Hydra cannot parse this override of 'beta' (no viable alternative at "
                                "input '[0.01,'); a list is beta=[a,b], quoted in the shell: 'beta=[a,b]'"),
         ("dpo", "model=gpt5", "model=gpt5 is unknown (available:"),
+        ("ppo", "+lab=smoke", "+lab=smoke: ppo.py's config (ppo) has no group 'lab'; its groups: logger, model"),
         ("sft", "model.name_or_path=/no/such/model", "model.name_or_path='/no/such/model': no such folder"),
         ("reward", "save_every=0", "save_every=0: must be > 0"),
         ("dpo", "model.lora_r=0", "model.lora_r=0: must be >= 1"),

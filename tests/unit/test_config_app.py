@@ -163,9 +163,18 @@ def test_cfg_checks_the_overrides_it_prints_but_not_the_run_folder_it_does_not_m
      "decoding=plain: training/ppo.py's config (ppo) has no group 'decoding'; its groups: logger, model"),
     ("eval/steer.py", "steer", "logger=none",
      "logger=none: eval/steer.py's config (steer) has no group 'logger'; it has no config groups"),
+    ("training/ppo.py", "ppo", "+lab=smoke",
+     "+lab=smoke: training/ppo.py's config (ppo) has no group 'lab'; its groups: logger, model"),
+    ("training/ppo.py", "ppo", "++lab=smoke",
+     "++lab=smoke: training/ppo.py's config (ppo) has no group 'lab'; its groups: logger, model"),
+    ("training/ppo.py", "ppo", "+lab=nosuch",
+     "+lab=nosuch: training/ppo.py's config (ppo) has no group 'lab'; its groups: logger, model"),
+    ("training/ppo.py", "ppo", "+decoding@probe=plain",
+     "+decoding@probe=plain: training/ppo.py's config (ppo) has no group 'decoding'; its groups: logger, model"),
 ])
 def test_a_group_the_config_lacks_names_its_groups(script, config, override, expected):
-    """Hydra said only "Could not override 'lab'. No match in the defaults list." """
+    """Hydra said only "Could not override 'lab'. No match in the defaults list."; for +lab=smoke "Key 'lab' not in
+    'PPOStage'", for ++lab=smoke "force-add of config groups is not supported"."""
     with pytest.raises(UserError) as e:
         prevalidate(config, [override], prog=script)
     assert str(e.value) == expected
@@ -190,6 +199,24 @@ def test_appending_a_group_is_suggested_only_where_it_works(cdir):
         compose("cltest_bare", ["part=small"], cdir)
     assert str(e.value) == "part=small: config 'cltest_bare' has no group 'part'; it has no config groups; +part=small adds it"
     assert compose("cltest_bare", ["+part=small"], cdir).part.rank == 4
+    with pytest.raises(UserError) as e:  # Hydra refuses ++ for any group
+        compose("cltest_bare", ["++part=small"], cdir)
+    assert str(e.value) == ("++part=small: config 'cltest_bare' has no group 'part'; it has no config groups; "
+                            "+part=small adds it")
+    with pytest.raises(UserError, match=r"^part\.ranq"):  # + adds the group here: the option's own error
+        compose("cltest_bare", ["+part=broken"], cdir)
+
+
+@pytest.mark.parametrize("override, expected", [
+    ("+betta=1", "unknown config key 'betta'"),  # a plain key, no group: as before
+    ("++betta=1", "unknown config key 'betta'"),
+    ("+logger=none", "Multiple values for logger"),  # a group the config has: Hydra's words, as before
+    ("++logger=none", "force-add of config groups is not supported: '++logger=none'"),
+])
+def test_adding_a_key_or_a_group_the_config_has_keeps_its_line(override, expected):
+    with pytest.raises(UserError) as e:
+        prevalidate("ppo", [override], prog="training/ppo.py")
+    assert str(e.value).startswith(expected) and "\n" not in str(e.value)
 
 
 @pytest.mark.parametrize("argv, expected", [

@@ -186,32 +186,62 @@ _NO_GROUP = re.compile(r"^Could not (?:override|delete) '([^'=]+)(?:=[^']*)?'\. 
 
 def _explain_no_group(exc: BaseException, config_name: str, overrides: list[str], app: str | None) -> str | None:
     """One line for ``group=option`` over a group the config's defaults list lacks (Hydra: "Could not override
-    'lab'. No match in the defaults list."), naming the groups it has; None for any other error. Called inside
-    ``_hydra_context``."""
+    'lab'. No match in the defaults list."), and for ``+group=option`` / ``++group=option`` adding such a group
+    (Hydra: "Key 'lab' not in 'PPOStage'", "force-add of config groups is not supported"), naming the groups it
+    has; None for any other error. Called inside ``_hydra_context``."""
     from hydra import compose as hydra_compose
     from hydra.errors import ConfigCompositionException
 
-    m = _NO_GROUP.match(str(exc)) if isinstance(exc, ConfigCompositionException) else None
-    if not m:
+    if not isinstance(exc, ConfigCompositionException):
         return None
-    key = m.group(1)
-    given = next((o for o in overrides if re.split(r"[=@]", o.lstrip("~"), maxsplit=1)[0] == key.split("@")[0]), key)
+    m = _NO_GROUP.match(str(exc))
     try:
-        choices = hydra_compose(config_name, overrides=[], return_hydra_config=True).hydra.runtime.choices
+        bare = hydra_compose(config_name, overrides=[], return_hydra_config=True)
     except Exception:  # noqa: BLE001 - the bare config does not compose: Hydra's own words
         return None
+    choices = bare.hydra.runtime.choices
+    if m:
+        key = m.group(1).split("@")[0]
+        given = next((o for o in overrides if re.split(r"[=@]", o.lstrip("~"), maxsplit=1)[0] == key), m.group(1))
+    else:
+        found = _added_group(overrides, choices, bare)
+        if found is None:
+            return None
+        given, key = found
     groups = sorted(g for g in choices if not g.startswith("hydra/"))
     whose = f"{app}'s config ({config_name})" if app else f"config '{config_name}'"
-    msg = f"{given}: {whose} has no group '{key.split('@')[0]}'; "
+    msg = f"{given}: {whose} has no group '{key}'; "
     msg += f"its groups: {', '.join(groups)}" if groups else "it has no config groups"
-    if not given.startswith("~"):  # Hydra's way to add a group the defaults list lacks: named only if it works
-        plus = [f"+{o}" if o == given else o for o in overrides]
-        try:
-            to_typed(hydra_compose(config_name, overrides=plus))
+    plus = "+" + given.lstrip("+")
+    if not given.startswith("~") and given != plus:  # Hydra's way to add a group the defaults list lacks: named
+        try:  # only if it works
+            to_typed(hydra_compose(config_name, overrides=[plus if o == given else o for o in overrides]))
         except Exception:  # noqa: BLE001
             return msg
-        msg += f"; +{given} adds it"
+        msg += f"; {plus} adds it"
     return msg
+
+
+def _added_group(overrides: list[str], choices: Any, bare: Any) -> tuple[str, str] | None:
+    """The first ``+group=option`` or ``++group=option`` (as typed, and its group) over a config group of the
+    search path that the config's defaults list lacks and, for ``+``, that the config has no node for (there
+    ``+`` adds it, and an error is the option's own). Hydra's groups (``hydra/...``) and special packages
+    (``@_global_``, ...) are left to Hydra's words."""
+    from hydra.core.global_hydra import GlobalHydra
+
+    repository = GlobalHydra.instance().config_loader().repository
+    for o in overrides:
+        if not o.startswith("+"):
+            continue
+        group, _, package = o.lstrip("+").split("=", 1)[0].partition("@")
+        if not group or group.split("/")[0] == "hydra" or package.startswith("_") or group in choices:
+            continue
+        if not repository.group_exists(group):  # a plain key (+betta=1): the unknown-key line
+            continue
+        if not o.startswith("++") and (package or group.replace("/", ".")).split(".")[0] in bare:
+            continue
+        return o, group
+    return None
 
 
 @contextlib.contextmanager
