@@ -92,3 +92,17 @@ def test_an_unwritable_artifacts_folder_is_one_line(tmp_path):
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert lines == ["error: artifacts_dir='/proc/forbidden' is not a writable folder (No such file or directory)"]
+
+
+def test_a_model_from_a_config_dir_passes_the_check(tmp_path):
+    """``--config-dir`` adds a folder to Hydra's search path; the check before Hydra composed from configs/ alone
+    and refused its model ("model=my_tiny is unknown")."""
+    (tmp_path / "my_configs" / "model").mkdir(parents=True)
+    tiny = (ROOT / "configs" / "model" / "tiny_test.yaml").read_text()
+    (tmp_path / "my_configs" / "model" / "my_tiny.yaml").write_text(tiny.replace("name: tiny_test", "name: my_tiny"))
+    r = subprocess.run([sys.executable, str(ROOT / "training" / "ppo.py"), "--config-dir", "my_configs",
+                        "model=my_tiny", f"artifacts_dir={tmp_path}/artifacts", "--cfg", "job"],
+                       capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert "name: my_tiny" in r.stdout and "hidden_size: 32" in r.stdout
+    assert not (tmp_path / "artifacts").exists()

@@ -255,6 +255,32 @@ def test_an_override_hydra_cannot_parse_is_one_line_naming_it(cdir, override, ex
     assert str(e.value) == expected
 
 
+def test_config_dir_and_config_path_are_read_as_hydra_reads_them(cdir, tmp_path, monkeypatch):
+    """The check composed from configs/ alone, so an option from a folder ``--config-dir`` adds was "unknown"."""
+    mine = tmp_path / "mine"
+    (mine / "part").mkdir(parents=True)
+    (mine / "part" / "mine.yaml").write_text("rank: 2\n")
+    monkeypatch.chdir(tmp_path)
+    for flag in ("--config-dir", "-cd"):
+        prevalidate("cltest", [flag, "mine", "part=mine"], cdir)
+        prevalidate("cltest", [flag, str(mine), "--cfg", "job", "part=mine"], cdir)
+    with pytest.raises(UserError, match=r"^part=mine is unknown \(available: broken, small\)$"):
+        prevalidate("cltest", ["part=mine"], cdir)
+    with pytest.raises(UserError, match=r"^part\.rank=0: must be >= 1$"):  # its values are checked as any
+        prevalidate("cltest", ["-cd", "mine", "part=mine", "part.rank=0"], cdir)
+    with pytest.raises(UserError) as e:
+        prevalidate("cltest", ["-cd", "nosuch", "part=mine"], cdir)
+    assert str(e.value) == (f"--config-dir=nosuch: no such folder ({tmp_path / 'nosuch'}); --config-dir (-cd) adds "
+                            "a folder of configs to the search path")
+    # --config-path replaces the primary folder (absolute: as it is); --config-name names the config in it
+    (mine / "other.yaml").write_text("defaults:\n  - cltest_schema\n  - part: mine\n  - _self_\nbeta: 0.3\n")
+    prevalidate("ppo", ["-cp", str(mine), "-cn", "other"])
+    with pytest.raises(UserError, match=r"^--config-path=mine: Hydra reads a relative config path inside the package"):
+        prevalidate("cltest", ["-cp", "mine", "part=mine"], cdir)
+    with pytest.raises(UserError, match=r"^--config-path=.*other\.yaml: names a file; --config-path \(-cp\) takes"):
+        prevalidate("cltest", ["-cp", str(mine / "other.yaml")], cdir)
+
+
 def test_hydra_mode_multirun_on_the_command_line_is_a_multirun(tmp_path):
     """``hydra.mode=MULTIRUN`` is Hydra's other spelling of ``-m``: its sweep is not refused, and the folder
     checked is the sweep's."""

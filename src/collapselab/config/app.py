@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import importlib.resources
 import os
 import re
 import sys
@@ -155,18 +156,19 @@ def to_typed(cfg: Any, schema: type[T] | None = None) -> T:
     return obj  # type: ignore[return-value]
 
 
-def compose(config_name: str, overrides: list[str] | None = None, config_dir: Path | None = None, *,
-            app: str | None = None) -> Any:
+def compose(config_name: str, overrides: list[str] | None = None, config_dir: Path | str | None = None, *,
+            app: str | None = None, extra_dirs: tuple[str, ...] = ()) -> Any:
     """Compose ``configs/<config_name>.yaml`` with overrides and return the validated dataclass.
 
     Used by tests and by library code that needs another stage's config; ``app`` (the entry point's script)
-    only words the errors. Raises UserError.
+    only words the errors; ``extra_dirs`` are folders added to the search path (``--config-dir``). Raises
+    UserError.
     """
     from hydra import compose as hydra_compose
 
     _import_schemas()
     overrides = list(overrides or [])
-    with _hydra_context(config_dir):
+    with _hydra_context(config_dir, extra_dirs):
         try:
             cfg = hydra_compose(config_name, overrides=overrides)
         except UserError:
@@ -245,9 +247,14 @@ def _added_group(overrides: list[str], choices: Any, bare: Any) -> tuple[str, st
 
 
 @contextlib.contextmanager
-def _hydra_context(config_dir: Path | None = None) -> Iterator[None]:
-    """Hydra's compose API over ``config_dir``; inside a running app, in a clean context, left as found after."""
-    from hydra import initialize_config_dir
+def _hydra_context(config_dir: Path | str | None = None, extra_dirs: tuple[str, ...] = ()) -> Iterator[None]:
+    """Hydra's compose API over ``config_dir`` (a folder, or Hydra's ``pkg://`` path), with ``extra_dirs`` added to
+    the search path where Hydra's ``--config-dir`` puts them (after the primary folder, before the structured
+    configs); inside a running app, in a clean context, left as found after."""
+    from hydra import version
+    from hydra._internal.hydra import Hydra
+    from hydra._internal.utils import create_config_search_path
+    from hydra.core.config_search_path import SearchPathQuery
     from hydra.core.global_hydra import GlobalHydra
 
     was = GlobalHydra.instance().is_initialized()
@@ -255,9 +262,17 @@ def _hydra_context(config_dir: Path | None = None) -> Iterator[None]:
         hydra_state = GlobalHydra.instance().hydra
         GlobalHydra.instance().clear()
     try:
-        with initialize_config_dir(str(Path(config_dir or CONFIG_DIR)), version_base=None):
-            yield
+        # what initialize_config_dir(config_dir, version_base=None) does, and what Hydra's main does with -cd
+        version.setbase(None)
+        primary = str(config_dir or CONFIG_DIR)
+        search_path = create_config_search_path(primary if "://" in primary else str(Path(primary).absolute()))
+        for extra in extra_dirs:
+            search_path.prepend(provider="command-line", path=f"file://{os.path.abspath(extra)}",
+                                anchor=SearchPathQuery(provider="schema"))
+        Hydra.create_main_hydra2(task_name="app", config_search_path=search_path)
+        yield
     finally:
+        GlobalHydra.instance().clear()
         if was:
             GlobalHydra.instance().initialize(hydra_state)
 
@@ -290,14 +305,16 @@ def prevalidate(config_name: str, argv: list[str], config_dir: Path | None = Non
     """Check a command line before Hydra runs it: every sweep value of the app's settings, Hydra's own settings
     (``hydra.*``, ``hydra/...``) and the run folder. ``--cfg``/``--resolve`` print the config, so they are checked
     too, bar the folder, which they do not make; ``--help``, ``--hydra-help``, ``--info`` and
-    ``--shell-completion`` take no config and are not. ``prog`` (the script) only words the errors. Raises
-    UserError."""
+    ``--shell-completion`` take no config and are not. The config is found as Hydra finds it: ``--config-name``
+    (``-cn``) names it, ``--config-path`` (``-cp``) replaces ``config_dir``, ``--config-dir`` (``-cd``) adds a
+    folder to the search path. ``prog`` (the script) only words the errors. Raises UserError."""
     from hydra._internal.utils import get_args_parser
 
     args = get_args_parser().parse_args(argv)
     if args.help or args.hydra_help or args.info or args.shell_completion:
         return
     config_name = args.config_name or config_name
+    config_dir, extra = _config_dirs(args, config_dir)
     app = _prog_name(prog) if prog else None
     overrides = [o for o in args.overrides if not o.lstrip("+~").startswith("hydra")]
     # -m, or Hydra's own spelling of it on the command line
@@ -305,12 +322,48 @@ def prevalidate(config_name: str, argv: list[str], config_dir: Path | None = Non
     _check_sweeps(args.overrides, multirun)
     variants = _sweep_variants(overrides)
     for variant in variants:
-        compose(config_name, variant, config_dir, app=app)
+        compose(config_name, variant, config_dir, app=app, extra_dirs=extra)
     hydra_overrides = [o for o in args.overrides if o not in overrides]
     if args.cfg:
-        _compose_with_hydra(config_name, variants[0] + hydra_overrides, config_dir)
+        _compose_with_hydra(config_name, variants[0] + hydra_overrides, config_dir, extra)
         return
-    check_output_dir(config_name, variants[0] + hydra_overrides, multirun, config_dir)
+    check_output_dir(config_name, variants[0] + hydra_overrides, multirun, config_dir, extra)
+
+
+def _config_dirs(args: Any, config_dir: Path | None) -> tuple[Path | str | None, tuple[str, ...]]:
+    """The primary config folder and the folders added to the search path, from Hydra's ``--config-path`` and
+    ``--config-dir`` the way Hydra's main reads them: ``-cp`` replaces the primary folder, an absolute path as it is
+    and a relative one under the package that declares the app (this one), ``-cd`` adds a folder, relative to the
+    working folder, before the structured configs. Raises UserError for what Hydra would refuse in several lines."""
+    from hydra._internal.utils import compute_search_path_dir
+
+    if args.config_path is not None:
+        cp = args.config_path
+        if Path(cp).suffix in (".yaml", ".yml"):
+            raise UserError(f"--config-path={cp}: names a file; --config-path (-cp) takes the folder and "
+                            "--config-name (-cn) the config in it, e.g. -cp /abs/configs -cn ppo")
+        config_dir = compute_search_path_dir(None, __name__, cp)  # Hydra's reading, for the task defined here
+        if config_dir and "://" not in config_dir and not Path(config_dir).is_dir():
+            raise UserError(f"--config-path={cp}: no such folder")
+        if config_dir and config_dir.startswith("pkg://") and not cp.startswith("pkg://"):
+            module, _, sub = config_dir[len("pkg://"):].partition("/")
+            try:
+                found = bool(module) and importlib.resources.files(module).joinpath(sub).is_dir()
+            except (ImportError, TypeError, ValueError):
+                found = False
+            if not found:
+                raise UserError(f"--config-path={cp}: Hydra reads a relative config path inside the package that "
+                                f"declares the app ({config_dir}), which has no such folder; give an absolute "
+                                f"folder (-cp {os.path.abspath(cp)}), or add a folder to the search path with "
+                                f"--config-dir {cp}")
+    extra: tuple[str, ...] = ()
+    if args.config_dir is not None:
+        cd = Path(os.path.abspath(args.config_dir))  # as Hydra's main makes it
+        if not cd.is_dir():
+            raise UserError(f"--config-dir={args.config_dir}: no such folder ({cd}); --config-dir (-cd) adds a "
+                            "folder of configs to the search path")
+        extra = (str(cd),)
+    return config_dir, extra
 
 
 def _check_sweeps(overrides: list[str], multirun: bool) -> None:
@@ -345,14 +398,15 @@ def _prog_name(prog: str) -> str:
         return path.name
 
 
-def _compose_with_hydra(config_name: str, overrides: list[str], config_dir: Path | None = None) -> Any:
+def _compose_with_hydra(config_name: str, overrides: list[str], config_dir: Path | str | None = None,
+                        extra_dirs: tuple[str, ...] = ()) -> Any:
     """The config with Hydra's own settings (``return_hydra_config``), so a mistyped ``hydra.*`` key or a wrong
     type is one line, as an app key is. Interpolations are left unresolved. Raises UserError."""
     from hydra import compose as hydra_compose
     from hydra.errors import MissingConfigException
 
     try:
-        with _hydra_context(config_dir):
+        with _hydra_context(config_dir, extra_dirs):
             return hydra_compose(config_name, overrides, return_hydra_config=True)
     except MissingConfigException as e:  # e.g. a launcher whose plugin is not installed
         raise UserError(_explain_hydra(e, overrides)) from None
@@ -360,7 +414,8 @@ def _compose_with_hydra(config_name: str, overrides: list[str], config_dir: Path
         raise UserError(_explain(e)) from None
 
 
-def check_output_dir(config_name: str, overrides: list[str], multirun: bool, config_dir: Path | None = None) -> None:
+def check_output_dir(config_name: str, overrides: list[str], multirun: bool, config_dir: Path | str | None = None,
+                     extra_dirs: tuple[str, ...] = ()) -> None:
     """Hydra makes its run folder (``hydra.sweep.dir`` under ``-m``) before the app starts, and one it cannot
     make ends in a traceback: check the folder first, creating nothing. Raises UserError (for a Hydra setting
     that does not compose, too)."""
@@ -369,7 +424,7 @@ def check_output_dir(config_name: str, overrides: list[str], multirun: bool, con
     from collapselab.config.common import writable
 
     key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
-    cfg = _compose_with_hydra(config_name, overrides, config_dir)
+    cfg = _compose_with_hydra(config_name, overrides, config_dir, extra_dirs)
     try:
         path = OmegaConf.select(cfg, key)
     except Exception:  # noqa: BLE001 - e.g. ${hydra:...}, which resolves only once Hydra runs: it reports it itself
