@@ -281,6 +281,15 @@ def test_config_dir_and_config_path_are_read_as_hydra_reads_them(cdir, tmp_path,
         prevalidate("cltest", ["-cp", str(mine / "other.yaml")], cdir)
 
 
+def test_hydra_searchpath_adds_a_config_folder_for_the_check_too(cdir, tmp_path):
+    """``hydra.searchpath=[...]`` is Hydra's other way to add a folder; the check left it out of the app's config."""
+    (tmp_path / "mine" / "part").mkdir(parents=True)
+    (tmp_path / "mine" / "part" / "mine.yaml").write_text("rank: 2\n")
+    prevalidate("cltest", [f"hydra.searchpath=[file://{tmp_path / 'mine'}]", "part=mine"], cdir)
+    with pytest.raises(UserError, match=r"^part\.rank=0: must be >= 1$"):
+        prevalidate("cltest", [f"hydra.searchpath=[file://{tmp_path / 'mine'}]", "part=mine", "part.rank=0"], cdir)
+
+
 def test_hydra_mode_multirun_on_the_command_line_is_a_multirun(tmp_path):
     """``hydra.mode=MULTIRUN`` is Hydra's other spelling of ``-m``: its sweep is not refused, and the folder
     checked is the sweep's."""

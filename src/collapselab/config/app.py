@@ -316,7 +316,9 @@ def prevalidate(config_name: str, argv: list[str], config_dir: Path | None = Non
     config_name = args.config_name or config_name
     config_dir, extra = _config_dirs(args, config_dir)
     app = _prog_name(prog) if prog else None
-    overrides = [o for o in args.overrides if not o.lstrip("+~").startswith("hydra")]
+    # the app's settings; hydra.searchpath, Hydra's other way to add config folders, finds the app's configs too
+    overrides = [o for o in args.overrides
+                 if not o.lstrip("+~").startswith("hydra") or _key(o) == "hydra.searchpath"]
     # -m, or Hydra's own spelling of it on the command line
     multirun = args.multirun or any(o.replace(" ", "").upper() == "HYDRA.MODE=MULTIRUN" for o in args.overrides)
     _check_sweeps(args.overrides, multirun)
@@ -328,6 +330,11 @@ def prevalidate(config_name: str, argv: list[str], config_dir: Path | None = Non
         _compose_with_hydra(config_name, variants[0] + hydra_overrides, config_dir, extra)
         return
     check_output_dir(config_name, variants[0] + hydra_overrides, multirun, config_dir, extra)
+
+
+def _key(override: str) -> str:
+    """An override's key: ``hydra.searchpath`` of ``++hydra.searchpath=[...]``."""
+    return re.split(r"[=@]", override.lstrip("+~"), maxsplit=1)[0].strip()
 
 
 def _config_dirs(args: Any, config_dir: Path | None) -> tuple[Path | str | None, tuple[str, ...]]:
