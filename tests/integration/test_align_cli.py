@@ -43,6 +43,7 @@ def broken_model(tmp_path) -> Path:
     [
         ("ppo", "beta=-0.5", "beta=-0.5: must be a finite number >= 0"),
         ("ppo", "beta=lots", "beta:"),
+        ("ppo", "seed=4294967296", "seed=4294967296: must be an integer from 0 to 4294967295 (2**32 - 1, numpy's"),
         ("ppo", "beta=[0.01,", "beta=[0.01,: Hydra cannot parse this override of 'beta' (no viable alternative at "
                                "input '[0.01,'); a list is beta=[a,b], quoted in the shell: 'beta=[a,b]'"),
         ("dpo", "model=gpt5", "model=gpt5 is unknown (available:"),

@@ -290,6 +290,33 @@ def test_hydra_searchpath_adds_a_config_folder_for_the_check_too(cdir, tmp_path)
         prevalidate("cltest", [f"hydra.searchpath=[file://{tmp_path / 'mine'}]", "part=mine", "part.rank=0"], cdir)
 
 
+_SEED = "must be an integer from 0 to 4294967295 (2**32 - 1, numpy's seed range)"
+
+
+@pytest.mark.parametrize("config, overrides, expected", [
+    ("ppo", ["seed=4294967296"], f"seed=4294967296: {_SEED}"),
+    ("sft", ["seed=-1"], f"seed=-1: {_SEED}"),
+    ("sft", ["model.pretrain_seed=4294967296"], f"model.pretrain_seed=4294967296: {_SEED}"),
+    ("pretrain", ["seed=4294967296", "model.pretrain_seed=1"], f"seed=4294967296: {_SEED}"),
+    ("evaluate", ["checkpoints=[tiny]", "seed=4294967296"], f"seed=4294967296: {_SEED}"),
+    ("steer", ["checkpoint=tiny", "seed=4294967296"], f"seed=4294967296: {_SEED}"),
+    ("typicality", ["pairs=p.jsonl", "ref=tiny", "seed=4294967296"], f"seed=4294967296: {_SEED}"),
+    ("toy", ["seed=-1"], "seed=-1: must be an integer >= 0"),  # numpy.random.default_rng alone: no upper bound
+    ("make_world", ["world.seed=-1"], "world.seed=-1: must be an integer >= 0"),
+])
+def test_a_seed_the_code_cannot_use_is_refused_with_its_range(config, overrides, expected):
+    """seed_everything's np.random.seed takes 0 to 2**32 - 1 and default_rng no negative seed: the config took any
+    integer, and the job ended in numpy's traceback once it seeded (after its prerequisites, for a stage)."""
+    with pytest.raises(UserError) as e:
+        compose(config, ["logger=none", *overrides] if config not in ("steer", "typicality") else overrides)
+    assert str(e.value) == expected
+
+
+def test_the_largest_seeds_are_taken():
+    assert compose("ppo", ["logger=none", "seed=4294967295"]).seed == 2**32 - 1
+    assert compose("toy", ["seed=4294967296"]).seed == 2**32
+
+
 def test_hydra_mode_multirun_on_the_command_line_is_a_multirun(tmp_path):
     """``hydra.mode=MULTIRUN`` is Hydra's other spelling of ``-m``: its sweep is not refused, and the folder
     checked is the sweep's."""

@@ -75,6 +75,19 @@ def test_bench_eval_rejects_a_bad_repeat_count():
     assert_one_line_error(run("bench_eval.py", env={"BENCH_REPEATS": "abc"}), "BENCH_REPEATS")
 
 
+@pytest.mark.parametrize("script, args", [
+    ("gpu_check.py", ["--tiny", "--device", "cpu", "--steps", "1"]),
+    ("typicality_recovery.py", ["--pairs", "pairs.jsonl", "--base", "base"]),
+])
+def test_a_seed_numpy_cannot_take_is_refused_with_its_range(tmp_path, script, args):
+    """gpu_check ended in numpy's "ValueError: Seed must be between 0 and 2**32 - 1" traceback; typicality_recovery
+    in the same, once its model had scored every pair."""
+    res = run(script, *args, "--seed", "4294967296", "--out", str(tmp_path / "out"))
+    line = assert_one_line_error(res, "--seed")
+    assert line == "error: argument --seed: '4294967296': must be a whole number from 0 to 4294967295"
+    assert not (tmp_path / "out").exists()
+
+
 def test_bench_lab_from_without_a_folder():
     assert_one_line_error(run("bench_lab.py", "--from"), "--from")
 
