@@ -92,6 +92,24 @@ def test_bench_lab_from_without_a_folder():
     assert_one_line_error(run("bench_lab.py", "--from"), "--from")
 
 
+_TIMES = ('it must hold the record scripts/lab.py writes there: {"jobs": {job: seconds}, "this_run": {stage: seconds}, '
+          '"total_this_run": seconds, "workers": n >= 1, "reused": [stage, ...], "preset": name}')
+
+
+@pytest.mark.parametrize("content, wrong", [
+    ('{"jobs": {', " is not valid JSON (Expecting property name enclosed in double quotes at line 2 column 1)"),
+    ("[1, 2]", "'s content is a JSON list, not an object"),
+    ('{"reused": "base"}', '\'s "reused" is "base"'),
+    ('{"jobs": 3, "preset": "smoke"}', '\'s "jobs" is 3'),
+    ('{"jobs": {"base": 1.5}, "this_run": {"base": 1.5}, "total_this_run": 1.5}', '\'s "workers" is missing'),
+])
+def test_bench_lab_from_a_corrupt_stage_times_json(tmp_path, content, wrong):
+    """It ended in json's JSONDecodeError, "'list' object has no attribute 'get'" or a KeyError, as tracebacks."""
+    (tmp_path / "stage_times.json").write_text(content + "\n")
+    line = assert_one_line_error(run("bench_lab.py", "--from", str(tmp_path)), "--from")
+    assert line == f"error: --from {tmp_path}: stage_times.json{wrong}; {_TIMES}"
+
+
 def test_gpu_check_rejects_an_unknown_device(tmp_path):
     assert_one_line_error(run("gpu_check.py", "--tiny", "--device", "tpu", "--out", str(tmp_path)), "--device")
 
