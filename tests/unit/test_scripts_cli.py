@@ -187,6 +187,36 @@ def test_check_report_unwritable_screenshot(tmp_path, proc_unwritable):
     assert_one_line_error(res, "--screenshot")
 
 
+_NO_CHROMIUM = "error: Chromium not found: none of chromium, chromium-browser, google-chrome is on PATH"
+_ADD_TO_PATH = "or add the folder holding one to PATH (PATH=/path/to/its/folder:$PATH)"
+
+
+def test_check_report_without_chromium(tmp_path):
+    """It printed "error: chromium not found (apt-get install chromium)", naming neither where it looked nor how to
+    point it at a browser."""
+    (tmp_path / "index.html").write_text("<html></html>")
+    (tmp_path / "bin").mkdir()  # a PATH without any browser
+    res = run("check_report.py", str(tmp_path / "index.html"), "--no-install", env={"PATH": str(tmp_path / "bin")})
+    assert assert_one_line_error(res) == (f"{_NO_CHROMIUM}; install it (as root: apt-get install chromium, which this "
+                                          f"script runs itself when run as root without --no-install) {_ADD_TO_PATH}")
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="the script installs only as root")
+def test_check_report_when_installing_chromium_fails(tmp_path):
+    """A failing apt-get (offline, a held lock) ended in subprocess's CalledProcessError traceback."""
+    (tmp_path / "index.html").write_text("<html></html>")
+    (tmp_path / "bin").mkdir()
+    apt = tmp_path / "bin" / "apt-get"  # the only apt-get on this PATH: nothing is installed
+    apt.write_text("#!/bin/sh\necho 'E: Could not open lock file' >&2\nexit 100\n")
+    apt.chmod(0o755)
+    res = run("check_report.py", str(tmp_path / "index.html"), env={"PATH": str(tmp_path / "bin")})
+    assert "Traceback" not in res.stderr and res.returncode == 2, res.stderr
+    assert res.stderr.splitlines() == [
+        "check_report: installing Debian's chromium (one time)...",
+        f"{_NO_CHROMIUM}, and installing it failed (apt-get update: exit 100, E: Could not open lock file); install "
+        f"it yourself (apt-get install chromium) {_ADD_TO_PATH}"]
+
+
 def test_bench_align_refuses_a_missing_artifacts_folder_and_creates_nothing(tmp_path):
     missing = tmp_path / "no-artifacts"
     res = run("bench_align.py", "--artifacts", str(missing), "--steps", "1")
