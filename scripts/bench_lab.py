@@ -35,6 +35,7 @@ an upper bound (full-length responses, 6 N for the LoRA policy).
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import tempfile
@@ -201,6 +202,59 @@ def stage_work(cfg: Any, record: dict[str, Any]) -> tuple[list[Work], dict[str, 
     return works, {"hidden": hidden, "intermediate": int(dims["intermediate_size"]), "vocab": int(dims["vocab_size"])}
 
 
+TIMES_SHAPE = ('it must hold the record scripts/lab.py writes there: {"jobs": {job: seconds}, "this_run": '
+               '{stage: seconds}, "total_this_run": seconds, "workers": n >= 1, "reused": [stage, ...], '
+               '"preset": name}')
+
+
+def _is_seconds(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x >= 0
+
+
+def _times_problem(record: Any, full: bool) -> str | None:
+    """What is wrong with a ``stage_times.json`` record, as ``"<field>" is <value>`` (None: nothing). Without
+    ``full`` only what is read before the reused check (``reused``, ``preset``)."""
+    if not isinstance(record, dict):
+        kind = {list: "list", str: "string", bool: "boolean", type(None): "null"}.get(type(record), "number")
+        return f"content is a JSON {kind}, not an object"
+    checks: list[tuple[str, Any]] = [
+        ("reused", lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v)),
+        ("preset", lambda v: isinstance(v, str)),
+    ]
+    if full:
+        checks += [
+            ("jobs", lambda v: isinstance(v, dict) and all(_is_seconds(x) for x in v.values())),
+            ("this_run", lambda v: isinstance(v, dict) and all(_is_seconds(x) for x in v.values())),
+            ("total_this_run", _is_seconds),
+            ("workers", lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1),
+        ]
+    for key, ok in checks:
+        if key not in record:
+            if key in ("reused", "preset"):  # optional: none reused, the default preset
+                continue
+            return f"\"{key}\" is missing"
+        if not ok(record[key]):
+            return f"\"{key}\" is {json.dumps(record[key])[:60]}"
+    return None
+
+
+def read_times(out_dir: Path, times: Path) -> dict[str, Any]:
+    """``stage_times.json``'s record, or a UserError naming ``--from`` and what the file must hold."""
+    from collapselab.errors import UserError
+
+    try:
+        record = json.loads(times.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        where = f" at line {e.lineno} column {e.colno}" if isinstance(e, json.JSONDecodeError) else ""
+        reason = e.msg if isinstance(e, json.JSONDecodeError) else "not UTF-8 text"
+        raise UserError(f"--from {out_dir}: stage_times.json is not valid JSON ({reason}{where}); "
+                        f"{TIMES_SHAPE}") from None
+    bad = _times_problem(record, full=False)
+    if bad:
+        raise UserError(f"--from {out_dir}: stage_times.json's {bad}; {TIMES_SHAPE}")
+    return record
+
+
 def from_run(out_dir: Path, overrides: list[str]) -> None:
     """The table for a lab that already ran from scratch into ``out_dir`` (its ``stage_times.json`` must be
     that run's: a later rerun that reused everything overwrites it with near-zero times)."""
@@ -210,10 +264,13 @@ def from_run(out_dir: Path, overrides: list[str]) -> None:
     times = out_dir / "stage_times.json"
     if not times.is_file():
         raise UserError(f"--from {out_dir}: no stage_times.json there (run the lab into that out_dir first)")
-    record = json.loads(times.read_text())
+    record = read_times(out_dir, times)
     if record.get("reused"):
         raise UserError(f"--from {out_dir}: its last run reused {', '.join(record['reused'])}; "
                         "the table needs a from-scratch run's times")
+    bad = _times_problem(record, full=True)
+    if bad:
+        raise UserError(f"--from {out_dir}: stage_times.json's {bad}; {TIMES_SHAPE}")
     cfg = compose("lab", [f"out_dir={out_dir}", f"lab={record.get('preset', 'default')}", *overrides])
     works, dims = stage_work(cfg, record)
     report(cfg, record, float(record["total_this_run"]), None, works, dims)

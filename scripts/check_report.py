@@ -17,27 +17,39 @@ import tempfile
 from pathlib import Path
 
 from collapselab.cli import ArgumentParser, output_file
-from collapselab.errors import UserError
+from collapselab.errors import UserError, fail
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--allow-file-access-from-files", "--virtual-time-budget=10000"]
 
 
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+NOT_ON_PATH = f"Chromium not found: none of {', '.join(BROWSERS)} is on PATH"
+HOW = "or add the folder holding one to PATH (PATH=/path/to/its/folder:$PATH)"
+
+
 def find_chromium(install: bool) -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
+    for name in BROWSERS:
         path = shutil.which(name)
         if path:
             return path
     if install and hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
         print("check_report: installing Debian's chromium (one time)...", file=sys.stderr)
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, stdout=subprocess.DEVNULL)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env, stdout=subprocess.DEVNULL)
+        for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
+            done = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            if done.returncode != 0:  # offline, a held lock, no such package: apt's last line says which
+                said = (done.stderr.strip().splitlines() or ["no message"])[-1].strip()
+                fail(f"{NOT_ON_PATH}, and installing it failed ({' '.join(cmd[:2])}: exit {done.returncode}, "
+                     f"{said}); install it yourself (apt-get install chromium) {HOW}")
         path = shutil.which("chromium")
         if path:
             return path
-    sys.exit("error: chromium not found (apt-get install chromium)")
+        fail(f"{NOT_ON_PATH}, though apt-get install chromium succeeded; add the folder holding it to PATH "
+             "(PATH=/path/to/its/folder:$PATH)")
+    fail(f"{NOT_ON_PATH}; install it (as root: apt-get install chromium, which this script runs itself when run "
+         f"as root without --no-install) {HOW}")
 
 
 def main() -> int:

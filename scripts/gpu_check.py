@@ -79,6 +79,7 @@ TEXTS = ["Grace Hopper was a computer scientist and a rear admiral of the United
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     from collapselab.cli import ArgumentParser, output_folder, whole
+    from collapselab.config.common import SEED_MAX
     from collapselab.errors import UserError
 
     ap = ArgumentParser(description=__doc__.split("\n")[0])
@@ -87,7 +88,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--out", default="outputs/gpu_check", help="folder for gpu_check.json")
     ap.add_argument("--steps", type=int, default=2, help="timed PPO updates and DPO steps, after one warm-up each")
     ap.add_argument("--bandwidth-gbs", type=float, default=4800.0, help="memory bandwidth for the roofline, GB/s")
-    ap.add_argument("--seed", type=whole(0), default=0)
+    ap.add_argument("--seed", type=whole(0, SEED_MAX), default=0, help=f"0 to {SEED_MAX} (numpy's seed range)")
     args = ap.parse_args(argv)
     args.device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     kind, _, index = args.device.partition(":")

@@ -43,6 +43,7 @@ def lab_rows(path: Path) -> list[dict]:
 def main() -> None:
     from collapselab.cli import ArgumentParser, existing_file, output_file, real, whole
     from collapselab.config.align import check_model_folder, looks_like_path
+    from collapselab.config.common import SEED_MAX
     from collapselab.config.typicality import REDUCTIONS
 
     ap = ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -50,7 +51,8 @@ def main() -> None:
     ap.add_argument("--base", required=True, help="the pretrained base model folder (pi_ref)")
     ap.add_argument("--alphas", type=real(0.0), nargs="+", default=[0.0, 0.01, 0.05])
     ap.add_argument("--reduce", nargs="+", default=["sum", "mean"], choices=list(REDUCTIONS))
-    ap.add_argument("--seed", type=whole(0), default=0, help="the estimator's seed (pair orientation)")
+    ap.add_argument("--seed", type=whole(0, SEED_MAX), default=0,
+                    help=f"the estimator's seed (pair orientation), 0 to {SEED_MAX}")
     ap.add_argument("--label-seed", type=whole(0), default=1, help="the relabelling draws (not the pairs stage's 0)")
     ap.add_argument("--out", default=None, help="write the table's rows as JSON here")
     args = ap.parse_args()

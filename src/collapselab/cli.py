@@ -47,16 +47,17 @@ def print_usage_if_asked(argv: list[str], doc: str | None) -> None:
 # --------------------------------------------------------------------------- numbers
 
 
-def whole(lo: int) -> Callable[[str], int]:
-    """An argparse ``type``: a whole number >= ``lo``."""
+def whole(lo: int, hi: int | None = None) -> Callable[[str], int]:
+    """An argparse ``type``: a whole number >= ``lo`` (and <= ``hi``, e.g. ``SEED_MAX`` for a seed)."""
 
     def parse(s: str) -> int:
         try:
             value = int(s)
         except ValueError:
             value = None
-        if value is None or value < lo:
-            raise argparse.ArgumentTypeError(f"{s!r}: must be a whole number >= {lo}")
+        if value is None or value < lo or (hi is not None and value > hi):
+            raise argparse.ArgumentTypeError(f"{s!r}: must be a whole number " +
+                                             (f">= {lo}" if hi is None else f"from {lo} to {hi}"))
         return value
 
     return parse

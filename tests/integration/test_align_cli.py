@@ -43,7 +43,11 @@ def broken_model(tmp_path) -> Path:
     [
         ("ppo", "beta=-0.5", "beta=-0.5: must be a finite number >= 0"),
         ("ppo", "beta=lots", "beta:"),
+        ("ppo", "seed=4294967296", "seed=4294967296: must be an integer from 0 to 4294967295 (2**32 - 1, numpy's"),
+        ("ppo", "beta=[0.01,", "beta=[0.01,: Hydra cannot parse this override of 'beta' (no viable alternative at "
+                               "input '[0.01,'); a list is beta=[a,b], quoted in the shell: 'beta=[a,b]'"),
         ("dpo", "model=gpt5", "model=gpt5 is unknown (available:"),
+        ("ppo", "+lab=smoke", "+lab=smoke: ppo.py's config (ppo) has no group 'lab'; its groups: logger, model"),
         ("sft", "model.name_or_path=/no/such/model", "model.name_or_path='/no/such/model': no such folder"),
         ("reward", "save_every=0", "save_every=0: must be > 0"),
         ("dpo", "model.lora_r=0", "model.lora_r=0: must be >= 1"),
@@ -89,3 +93,17 @@ def test_an_unwritable_artifacts_folder_is_one_line(tmp_path):
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert lines == ["error: artifacts_dir='/proc/forbidden' is not a writable folder (No such file or directory)"]
+
+
+def test_a_model_from_a_config_dir_passes_the_check(tmp_path):
+    """``--config-dir`` adds a folder to Hydra's search path; the check before Hydra composed from configs/ alone
+    and refused its model ("model=my_tiny is unknown")."""
+    (tmp_path / "my_configs" / "model").mkdir(parents=True)
+    tiny = (ROOT / "configs" / "model" / "tiny_test.yaml").read_text()
+    (tmp_path / "my_configs" / "model" / "my_tiny.yaml").write_text(tiny.replace("name: tiny_test", "name: my_tiny"))
+    r = subprocess.run([sys.executable, str(ROOT / "training" / "ppo.py"), "--config-dir", "my_configs",
+                        "model=my_tiny", f"artifacts_dir={tmp_path}/artifacts", "--cfg", "job"],
+                       capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert "name: my_tiny" in r.stdout and "hidden_size: 32" in r.stdout
+    assert not (tmp_path / "artifacts").exists()

@@ -163,9 +163,18 @@ def test_cfg_checks_the_overrides_it_prints_but_not_the_run_folder_it_does_not_m
      "decoding=plain: training/ppo.py's config (ppo) has no group 'decoding'; its groups: logger, model"),
     ("eval/steer.py", "steer", "logger=none",
      "logger=none: eval/steer.py's config (steer) has no group 'logger'; it has no config groups"),
+    ("training/ppo.py", "ppo", "+lab=smoke",
+     "+lab=smoke: training/ppo.py's config (ppo) has no group 'lab'; its groups: logger, model"),
+    ("training/ppo.py", "ppo", "++lab=smoke",
+     "++lab=smoke: training/ppo.py's config (ppo) has no group 'lab'; its groups: logger, model"),
+    ("training/ppo.py", "ppo", "+lab=nosuch",
+     "+lab=nosuch: training/ppo.py's config (ppo) has no group 'lab'; its groups: logger, model"),
+    ("training/ppo.py", "ppo", "+decoding@probe=plain",
+     "+decoding@probe=plain: training/ppo.py's config (ppo) has no group 'decoding'; its groups: logger, model"),
 ])
 def test_a_group_the_config_lacks_names_its_groups(script, config, override, expected):
-    """Hydra said only "Could not override 'lab'. No match in the defaults list." """
+    """Hydra said only "Could not override 'lab'. No match in the defaults list."; for +lab=smoke "Key 'lab' not in
+    'PPOStage'", for ++lab=smoke "force-add of config groups is not supported"."""
     with pytest.raises(UserError) as e:
         prevalidate(config, [override], prog=script)
     assert str(e.value) == expected
@@ -190,6 +199,24 @@ def test_appending_a_group_is_suggested_only_where_it_works(cdir):
         compose("cltest_bare", ["part=small"], cdir)
     assert str(e.value) == "part=small: config 'cltest_bare' has no group 'part'; it has no config groups; +part=small adds it"
     assert compose("cltest_bare", ["+part=small"], cdir).part.rank == 4
+    with pytest.raises(UserError) as e:  # Hydra refuses ++ for any group
+        compose("cltest_bare", ["++part=small"], cdir)
+    assert str(e.value) == ("++part=small: config 'cltest_bare' has no group 'part'; it has no config groups; "
+                            "+part=small adds it")
+    with pytest.raises(UserError, match=r"^part\.ranq"):  # + adds the group here: the option's own error
+        compose("cltest_bare", ["+part=broken"], cdir)
+
+
+@pytest.mark.parametrize("override, expected", [
+    ("+betta=1", "unknown config key 'betta'"),  # a plain key, no group: as before
+    ("++betta=1", "unknown config key 'betta'"),
+    ("+logger=none", "Multiple values for logger"),  # a group the config has: Hydra's words, as before
+    ("++logger=none", "force-add of config groups is not supported: '++logger=none'"),
+])
+def test_adding_a_key_or_a_group_the_config_has_keeps_its_line(override, expected):
+    with pytest.raises(UserError) as e:
+        prevalidate("ppo", [override], prog="training/ppo.py")
+    assert str(e.value).startswith(expected) and "\n" not in str(e.value)
 
 
 @pytest.mark.parametrize("argv, expected", [
@@ -201,6 +228,93 @@ def test_a_sweep_hydra_refuses_is_one_line(cdir, argv, expected):
     with pytest.raises(UserError) as e:
         prevalidate("cltest", argv, cdir)
     assert str(e.value) == expected
+
+
+@pytest.mark.parametrize("override, expected", [
+    ("beta=[0.01,", "beta=[0.01,: Hydra cannot parse this override of 'beta' (no viable alternative at input "
+                    "'[0.01,'); a list is beta=[a,b], quoted in the shell: 'beta=[a,b]'"),
+    ("+part.tags=[a=1]", "+part.tags=[a=1]: Hydra cannot parse this override of 'part.tags' (no viable alternative at "
+                         "input '[a='); a list of overrides quotes each one: part.tags=[\"a=1\",\"b=2\"], quoted in "
+                         "the shell: 'part.tags=[\"a=1\"]'"),
+    ("beta=0.1)", "beta=0.1): Hydra cannot parse this override of 'beta' (extraneous input ')' expecting <EOF>); "
+                  "quote a value holding spaces, brackets, commas or quotes: beta='...' "
+                  "(in the shell: \"beta='...'\")"),
+    ("be ta=1", "be ta=1: Hydra cannot parse this override of 'be ta' (unexpected ' ' at character 3); a key is a "
+                "dotted name such as model.lora_r, + in front adds it, ~ deletes it"),
+    ("beta", "beta: Hydra cannot parse this override (missing EQUAL at '<EOF>'); an override is key=value, "
+             "+key=value adds a key, ~key deletes one"),
+])
+def test_an_override_hydra_cannot_parse_is_one_line_naming_it(cdir, override, expected):
+    """Hydra's grammar message alone ("cannot parse override: no viable alternative at input '['") named no key."""
+    for argv in ([override], ["-m", override]):
+        with pytest.raises(UserError) as e:
+            prevalidate("cltest", argv, cdir)
+        assert str(e.value) == expected
+    with pytest.raises(UserError) as e:
+        compose("cltest", [override], cdir)
+    assert str(e.value) == expected
+
+
+def test_config_dir_and_config_path_are_read_as_hydra_reads_them(cdir, tmp_path, monkeypatch):
+    """The check composed from configs/ alone, so an option from a folder ``--config-dir`` adds was "unknown"."""
+    mine = tmp_path / "mine"
+    (mine / "part").mkdir(parents=True)
+    (mine / "part" / "mine.yaml").write_text("rank: 2\n")
+    monkeypatch.chdir(tmp_path)
+    for flag in ("--config-dir", "-cd"):
+        prevalidate("cltest", [flag, "mine", "part=mine"], cdir)
+        prevalidate("cltest", [flag, str(mine), "--cfg", "job", "part=mine"], cdir)
+    with pytest.raises(UserError, match=r"^part=mine is unknown \(available: broken, small\)$"):
+        prevalidate("cltest", ["part=mine"], cdir)
+    with pytest.raises(UserError, match=r"^part\.rank=0: must be >= 1$"):  # its values are checked as any
+        prevalidate("cltest", ["-cd", "mine", "part=mine", "part.rank=0"], cdir)
+    with pytest.raises(UserError) as e:
+        prevalidate("cltest", ["-cd", "nosuch", "part=mine"], cdir)
+    assert str(e.value) == (f"--config-dir=nosuch: no such folder ({tmp_path / 'nosuch'}); --config-dir (-cd) adds "
+                            "a folder of configs to the search path")
+    # --config-path replaces the primary folder (absolute: as it is); --config-name names the config in it
+    (mine / "other.yaml").write_text("defaults:\n  - cltest_schema\n  - part: mine\n  - _self_\nbeta: 0.3\n")
+    prevalidate("ppo", ["-cp", str(mine), "-cn", "other"])
+    with pytest.raises(UserError, match=r"^--config-path=mine: Hydra reads a relative config path inside the package"):
+        prevalidate("cltest", ["-cp", "mine", "part=mine"], cdir)
+    with pytest.raises(UserError, match=r"^--config-path=.*other\.yaml: names a file; --config-path \(-cp\) takes"):
+        prevalidate("cltest", ["-cp", str(mine / "other.yaml")], cdir)
+
+
+def test_hydra_searchpath_adds_a_config_folder_for_the_check_too(cdir, tmp_path):
+    """``hydra.searchpath=[...]`` is Hydra's other way to add a folder; the check left it out of the app's config."""
+    (tmp_path / "mine" / "part").mkdir(parents=True)
+    (tmp_path / "mine" / "part" / "mine.yaml").write_text("rank: 2\n")
+    prevalidate("cltest", [f"hydra.searchpath=[file://{tmp_path / 'mine'}]", "part=mine"], cdir)
+    with pytest.raises(UserError, match=r"^part\.rank=0: must be >= 1$"):
+        prevalidate("cltest", [f"hydra.searchpath=[file://{tmp_path / 'mine'}]", "part=mine", "part.rank=0"], cdir)
+
+
+_SEED = "must be an integer from 0 to 4294967295 (2**32 - 1, numpy's seed range)"
+
+
+@pytest.mark.parametrize("config, overrides, expected", [
+    ("ppo", ["seed=4294967296"], f"seed=4294967296: {_SEED}"),
+    ("sft", ["seed=-1"], f"seed=-1: {_SEED}"),
+    ("sft", ["model.pretrain_seed=4294967296"], f"model.pretrain_seed=4294967296: {_SEED}"),
+    ("pretrain", ["seed=4294967296", "model.pretrain_seed=1"], f"seed=4294967296: {_SEED}"),
+    ("evaluate", ["checkpoints=[tiny]", "seed=4294967296"], f"seed=4294967296: {_SEED}"),
+    ("steer", ["checkpoint=tiny", "seed=4294967296"], f"seed=4294967296: {_SEED}"),
+    ("typicality", ["pairs=p.jsonl", "ref=tiny", "seed=4294967296"], f"seed=4294967296: {_SEED}"),
+    ("toy", ["seed=-1"], "seed=-1: must be an integer >= 0"),  # numpy.random.default_rng alone: no upper bound
+    ("make_world", ["world.seed=-1"], "world.seed=-1: must be an integer >= 0"),
+])
+def test_a_seed_the_code_cannot_use_is_refused_with_its_range(config, overrides, expected):
+    """seed_everything's np.random.seed takes 0 to 2**32 - 1 and default_rng no negative seed: the config took any
+    integer, and the job ended in numpy's traceback once it seeded (after its prerequisites, for a stage)."""
+    with pytest.raises(UserError) as e:
+        compose(config, ["logger=none", *overrides] if config not in ("steer", "typicality") else overrides)
+    assert str(e.value) == expected
+
+
+def test_the_largest_seeds_are_taken():
+    assert compose("ppo", ["logger=none", "seed=4294967295"]).seed == 2**32 - 1
+    assert compose("toy", ["seed=4294967296"]).seed == 2**32
 
 
 def test_hydra_mode_multirun_on_the_command_line_is_a_multirun(tmp_path):

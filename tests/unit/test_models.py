@@ -140,7 +140,7 @@ def test_tiny_model_has_about_1_9m_parameters():
         ("max_position_embeddings=128", "model.max_position_embeddings=128: must be >= 192"),
         ("dtype=float8", "model.dtype='float8': must be one of float32, bfloat16, float16"),
         ("chat_template=chatml", "model.chat_template='chatml'"),
-        ("pretrain_seed=-1", "model.pretrain_seed=-1: must be an integer >= 0"),
+        ("pretrain_seed=-1", "model.pretrain_seed=-1: must be an integer from 0 to 4294967295"),
     ],
 )
 def test_bad_model_settings_are_one_line(override, expected):

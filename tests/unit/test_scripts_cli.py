@@ -75,12 +75,51 @@ def test_bench_eval_rejects_a_bad_repeat_count():
     assert_one_line_error(run("bench_eval.py", env={"BENCH_REPEATS": "abc"}), "BENCH_REPEATS")
 
 
+@pytest.mark.parametrize("script, args", [
+    ("gpu_check.py", ["--tiny", "--device", "cpu", "--steps", "1"]),
+    ("typicality_recovery.py", ["--pairs", "pairs.jsonl", "--base", "base"]),
+])
+def test_a_seed_numpy_cannot_take_is_refused_with_its_range(tmp_path, script, args):
+    """gpu_check ended in numpy's "ValueError: Seed must be between 0 and 2**32 - 1" traceback; typicality_recovery
+    in the same, once its model had scored every pair."""
+    res = run(script, *args, "--seed", "4294967296", "--out", str(tmp_path / "out"))
+    line = assert_one_line_error(res, "--seed")
+    assert line == "error: argument --seed: '4294967296': must be a whole number from 0 to 4294967295"
+    assert not (tmp_path / "out").exists()
+
+
 def test_bench_lab_from_without_a_folder():
     assert_one_line_error(run("bench_lab.py", "--from"), "--from")
 
 
+_TIMES = ('it must hold the record scripts/lab.py writes there: {"jobs": {job: seconds}, "this_run": {stage: seconds}, '
+          '"total_this_run": seconds, "workers": n >= 1, "reused": [stage, ...], "preset": name}')
+
+
+@pytest.mark.parametrize("content, wrong", [
+    ('{"jobs": {', " is not valid JSON (Expecting property name enclosed in double quotes at line 2 column 1)"),
+    ("[1, 2]", "'s content is a JSON list, not an object"),
+    ('{"reused": "base"}', '\'s "reused" is "base"'),
+    ('{"jobs": 3, "preset": "smoke"}', '\'s "jobs" is 3'),
+    ('{"jobs": {"base": 1.5}, "this_run": {"base": 1.5}, "total_this_run": 1.5}', '\'s "workers" is missing'),
+])
+def test_bench_lab_from_a_corrupt_stage_times_json(tmp_path, content, wrong):
+    """It ended in json's JSONDecodeError, "'list' object has no attribute 'get'" or a KeyError, as tracebacks."""
+    (tmp_path / "stage_times.json").write_text(content + "\n")
+    line = assert_one_line_error(run("bench_lab.py", "--from", str(tmp_path)), "--from")
+    assert line == f"error: --from {tmp_path}: stage_times.json{wrong}; {_TIMES}"
+
+
 def test_gpu_check_rejects_an_unknown_device(tmp_path):
     assert_one_line_error(run("gpu_check.py", "--tiny", "--device", "tpu", "--out", str(tmp_path)), "--device")
+
+
+def test_lab_names_an_override_hydra_cannot_parse():
+    """It printed Hydra's grammar message alone: "cannot parse override: no viable alternative at input '['"."""
+    line = assert_one_line_error(run("lab.py", "lab.ppo_betas=[0.01,0.1"))
+    assert line == ("error: lab.ppo_betas=[0.01,0.1: Hydra cannot parse this override of 'lab.ppo_betas' (no viable "
+                    "alternative at input '[0.01,0.1'); a list is lab.ppo_betas=[a,b], quoted in the shell: "
+                    "'lab.ppo_betas=[a,b]'")
 
 
 # --------------------------------------------------------------------------- paths
@@ -146,6 +185,36 @@ def test_check_report_unwritable_screenshot(tmp_path, proc_unwritable):
     res = run("check_report.py", str(tmp_path / "index.html"), "--no-install", "--screenshot",
               f"{proc_unwritable}/shot.png")
     assert_one_line_error(res, "--screenshot")
+
+
+_NO_CHROMIUM = "error: Chromium not found: none of chromium, chromium-browser, google-chrome is on PATH"
+_ADD_TO_PATH = "or add the folder holding one to PATH (PATH=/path/to/its/folder:$PATH)"
+
+
+def test_check_report_without_chromium(tmp_path):
+    """It printed "error: chromium not found (apt-get install chromium)", naming neither where it looked nor how to
+    point it at a browser."""
+    (tmp_path / "index.html").write_text("<html></html>")
+    (tmp_path / "bin").mkdir()  # a PATH without any browser
+    res = run("check_report.py", str(tmp_path / "index.html"), "--no-install", env={"PATH": str(tmp_path / "bin")})
+    assert assert_one_line_error(res) == (f"{_NO_CHROMIUM}; install it (as root: apt-get install chromium, which this "
+                                          f"script runs itself when run as root without --no-install) {_ADD_TO_PATH}")
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="the script installs only as root")
+def test_check_report_when_installing_chromium_fails(tmp_path):
+    """A failing apt-get (offline, a held lock) ended in subprocess's CalledProcessError traceback."""
+    (tmp_path / "index.html").write_text("<html></html>")
+    (tmp_path / "bin").mkdir()
+    apt = tmp_path / "bin" / "apt-get"  # the only apt-get on this PATH: nothing is installed
+    apt.write_text("#!/bin/sh\necho 'E: Could not open lock file' >&2\nexit 100\n")
+    apt.chmod(0o755)
+    res = run("check_report.py", str(tmp_path / "index.html"), env={"PATH": str(tmp_path / "bin")})
+    assert "Traceback" not in res.stderr and res.returncode == 2, res.stderr
+    assert res.stderr.splitlines() == [
+        "check_report: installing Debian's chromium (one time)...",
+        f"{_NO_CHROMIUM}, and installing it failed (apt-get update: exit 100, E: Could not open lock file); install "
+        f"it yourself (apt-get install chromium) {_ADD_TO_PATH}"]
 
 
 def test_bench_align_refuses_a_missing_artifacts_folder_and_creates_nothing(tmp_path):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from collapselab.config.app import as_dict, register_schema
-from collapselab.config.common import LoggerConfig, choice, positive
+from collapselab.config.common import LoggerConfig, choice, positive, seed_range
 from collapselab.config.model import ModelConfig
 from collapselab.config.typicality import REDUCTIONS
 from collapselab.config.world import WorldConfig
@@ -306,7 +306,7 @@ class StageConfig:
     num_threads: int | None = None
 
     def problems(self) -> list[str]:
-        out = positive("save_every", self.save_every)
+        out = seed_range("seed", self.seed) + positive("save_every", self.save_every)
         out += positive("diversity_prompts", self.diversity_prompts, strict=False)
         out += positive("diversity_new_tokens", self.diversity_new_tokens)
         if self.max_steps_this_run is not None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import importlib.resources
 import os
 import re
 import sys
@@ -48,7 +49,7 @@ def _explain(exc: BaseException) -> str:
             return f"{group}={name} is unknown (available: {opts})"
         return str(exc).splitlines()[0]
     if isinstance(exc, OverrideParseException):
-        return f"cannot parse override: {str(exc).splitlines()[0]}"
+        return _explain_parse(exc)
     cause = exc.__cause__ or exc
     full_key = getattr(cause, "full_key", None)
     first = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
@@ -61,6 +62,42 @@ def _explain(exc: BaseException) -> str:
     key_line = next((ln for ln in lines if ln.startswith("full_key:")), None)
     msg = next((ln for ln in lines[1:] if not ln.startswith(("full_key", "object_type", "reference_type"))), lines[0])
     return f"{key_line.split(':', 1)[1].strip()}: {msg}" if key_line else (lines[0] if lines else repr(exc))
+
+
+_LEXER = "LexerNoViableAltException: "
+
+
+def _explain_parse(exc: Any) -> str:
+    """One line for an override Hydra's grammar refuses: the override as typed, its key, Hydra's reason and what
+    the valid form looks like, e.g. ``beta=[0.01,: Hydra cannot parse this override of 'beta' (no viable
+    alternative at input '[0.01,'); a list is beta=[a,b], quoted in the shell: 'beta=[a,b]'``."""
+    override = str(getattr(exc, "override", "") or "")
+    text = str(getattr(exc, "message", exc))
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("See http")]  # the grammar's URL
+    at = -1
+    if len(lines) > 1 and lines[0].startswith("Error parsing override"):
+        reason = lines[1].strip()  # under "Error parsing override 'beta'": e.g. "missing EQUAL at '<EOF>'"
+    elif len(lines) > 1 and lines[0].startswith(_LEXER) and "^" in lines[1]:
+        at = lines[1].index("^") - len(_LEXER)  # the caret under the character the lexer stopped at
+        reason = f"unexpected {override[at]!r} at character {at + 1}" if 0 <= at < len(override) else lines[0]
+    else:
+        reason = lines[0].strip() if lines else type(exc).__name__
+    if "=" not in override:
+        return (f"{override}: Hydra cannot parse this override ({reason}); an override is key=value, "
+                "+key=value adds a key, ~key deletes one")
+    key, value = override.split("=", 1)
+    key = key.lstrip("+~")
+    if 0 <= at < override.index("="):
+        hint = "a key is a dotted name such as model.lora_r, + in front adds it, ~ deletes it"
+    elif value.startswith("[") and "=" in value:
+        hint = f'a list of overrides quotes each one: {key}=["a=1","b=2"], quoted in the shell: \'{key}=["a=1"]\''
+    elif value.startswith("["):
+        hint = f"a list is {key}=[a,b], quoted in the shell: '{key}=[a,b]'"
+    elif value.startswith("{"):
+        hint = f"a dict is {key}={{a:1,b:2}}, quoted in the shell: '{key}={{a:1,b:2}}'"
+    else:
+        hint = f"quote a value holding spaces, brackets, commas or quotes: {key}='...' (in the shell: \"{key}='...'\")"
+    return f"{override}: Hydra cannot parse this override of '{key}' ({reason}); {hint}"
 
 
 def _known_keys_hint(cause: BaseException) -> str:
@@ -119,18 +156,19 @@ def to_typed(cfg: Any, schema: type[T] | None = None) -> T:
     return obj  # type: ignore[return-value]
 
 
-def compose(config_name: str, overrides: list[str] | None = None, config_dir: Path | None = None, *,
-            app: str | None = None) -> Any:
+def compose(config_name: str, overrides: list[str] | None = None, config_dir: Path | str | None = None, *,
+            app: str | None = None, extra_dirs: tuple[str, ...] = ()) -> Any:
     """Compose ``configs/<config_name>.yaml`` with overrides and return the validated dataclass.
 
     Used by tests and by library code that needs another stage's config; ``app`` (the entry point's script)
-    only words the errors. Raises UserError.
+    only words the errors; ``extra_dirs`` are folders added to the search path (``--config-dir``). Raises
+    UserError.
     """
     from hydra import compose as hydra_compose
 
     _import_schemas()
     overrides = list(overrides or [])
-    with _hydra_context(config_dir):
+    with _hydra_context(config_dir, extra_dirs):
         try:
             cfg = hydra_compose(config_name, overrides=overrides)
         except UserError:
@@ -150,38 +188,73 @@ _NO_GROUP = re.compile(r"^Could not (?:override|delete) '([^'=]+)(?:=[^']*)?'\. 
 
 def _explain_no_group(exc: BaseException, config_name: str, overrides: list[str], app: str | None) -> str | None:
     """One line for ``group=option`` over a group the config's defaults list lacks (Hydra: "Could not override
-    'lab'. No match in the defaults list."), naming the groups it has; None for any other error. Called inside
-    ``_hydra_context``."""
+    'lab'. No match in the defaults list."), and for ``+group=option`` / ``++group=option`` adding such a group
+    (Hydra: "Key 'lab' not in 'PPOStage'", "force-add of config groups is not supported"), naming the groups it
+    has; None for any other error. Called inside ``_hydra_context``."""
     from hydra import compose as hydra_compose
     from hydra.errors import ConfigCompositionException
 
-    m = _NO_GROUP.match(str(exc)) if isinstance(exc, ConfigCompositionException) else None
-    if not m:
+    if not isinstance(exc, ConfigCompositionException):
         return None
-    key = m.group(1)
-    given = next((o for o in overrides if re.split(r"[=@]", o.lstrip("~"), maxsplit=1)[0] == key.split("@")[0]), key)
+    m = _NO_GROUP.match(str(exc))
     try:
-        choices = hydra_compose(config_name, overrides=[], return_hydra_config=True).hydra.runtime.choices
+        bare = hydra_compose(config_name, overrides=[], return_hydra_config=True)
     except Exception:  # noqa: BLE001 - the bare config does not compose: Hydra's own words
         return None
+    choices = bare.hydra.runtime.choices
+    if m:
+        key = m.group(1).split("@")[0]
+        given = next((o for o in overrides if re.split(r"[=@]", o.lstrip("~"), maxsplit=1)[0] == key), m.group(1))
+    else:
+        found = _added_group(overrides, choices, bare)
+        if found is None:
+            return None
+        given, key = found
     groups = sorted(g for g in choices if not g.startswith("hydra/"))
     whose = f"{app}'s config ({config_name})" if app else f"config '{config_name}'"
-    msg = f"{given}: {whose} has no group '{key.split('@')[0]}'; "
+    msg = f"{given}: {whose} has no group '{key}'; "
     msg += f"its groups: {', '.join(groups)}" if groups else "it has no config groups"
-    if not given.startswith("~"):  # Hydra's way to add a group the defaults list lacks: named only if it works
-        plus = [f"+{o}" if o == given else o for o in overrides]
-        try:
-            to_typed(hydra_compose(config_name, overrides=plus))
+    plus = "+" + given.lstrip("+")
+    if not given.startswith("~") and given != plus:  # Hydra's way to add a group the defaults list lacks: named
+        try:  # only if it works
+            to_typed(hydra_compose(config_name, overrides=[plus if o == given else o for o in overrides]))
         except Exception:  # noqa: BLE001
             return msg
-        msg += f"; +{given} adds it"
+        msg += f"; {plus} adds it"
     return msg
 
 
+def _added_group(overrides: list[str], choices: Any, bare: Any) -> tuple[str, str] | None:
+    """The first ``+group=option`` or ``++group=option`` (as typed, and its group) over a config group of the
+    search path that the config's defaults list lacks and, for ``+``, that the config has no node for (there
+    ``+`` adds it, and an error is the option's own). Hydra's groups (``hydra/...``) and special packages
+    (``@_global_``, ...) are left to Hydra's words."""
+    from hydra.core.global_hydra import GlobalHydra
+
+    repository = GlobalHydra.instance().config_loader().repository
+    for o in overrides:
+        if not o.startswith("+"):
+            continue
+        group, _, package = o.lstrip("+").split("=", 1)[0].partition("@")
+        if not group or group.split("/")[0] == "hydra" or package.startswith("_") or group in choices:
+            continue
+        if not repository.group_exists(group):  # a plain key (+betta=1): the unknown-key line
+            continue
+        if not o.startswith("++") and (package or group.replace("/", ".")).split(".")[0] in bare:
+            continue
+        return o, group
+    return None
+
+
 @contextlib.contextmanager
-def _hydra_context(config_dir: Path | None = None) -> Iterator[None]:
-    """Hydra's compose API over ``config_dir``; inside a running app, in a clean context, left as found after."""
-    from hydra import initialize_config_dir
+def _hydra_context(config_dir: Path | str | None = None, extra_dirs: tuple[str, ...] = ()) -> Iterator[None]:
+    """Hydra's compose API over ``config_dir`` (a folder, or Hydra's ``pkg://`` path), with ``extra_dirs`` added to
+    the search path where Hydra's ``--config-dir`` puts them (after the primary folder, before the structured
+    configs); inside a running app, in a clean context, left as found after."""
+    from hydra import version
+    from hydra._internal.hydra import Hydra
+    from hydra._internal.utils import create_config_search_path
+    from hydra.core.config_search_path import SearchPathQuery
     from hydra.core.global_hydra import GlobalHydra
 
     was = GlobalHydra.instance().is_initialized()
@@ -189,9 +262,17 @@ def _hydra_context(config_dir: Path | None = None) -> Iterator[None]:
         hydra_state = GlobalHydra.instance().hydra
         GlobalHydra.instance().clear()
     try:
-        with initialize_config_dir(str(Path(config_dir or CONFIG_DIR)), version_base=None):
-            yield
+        # what initialize_config_dir(config_dir, version_base=None) does, and what Hydra's main does with -cd
+        version.setbase(None)
+        primary = str(config_dir or CONFIG_DIR)
+        search_path = create_config_search_path(primary if "://" in primary else str(Path(primary).absolute()))
+        for extra in extra_dirs:
+            search_path.prepend(provider="command-line", path=f"file://{os.path.abspath(extra)}",
+                                anchor=SearchPathQuery(provider="schema"))
+        Hydra.create_main_hydra2(task_name="app", config_search_path=search_path)
+        yield
     finally:
+        GlobalHydra.instance().clear()
         if was:
             GlobalHydra.instance().initialize(hydra_state)
 
@@ -224,27 +305,72 @@ def prevalidate(config_name: str, argv: list[str], config_dir: Path | None = Non
     """Check a command line before Hydra runs it: every sweep value of the app's settings, Hydra's own settings
     (``hydra.*``, ``hydra/...``) and the run folder. ``--cfg``/``--resolve`` print the config, so they are checked
     too, bar the folder, which they do not make; ``--help``, ``--hydra-help``, ``--info`` and
-    ``--shell-completion`` take no config and are not. ``prog`` (the script) only words the errors. Raises
-    UserError."""
+    ``--shell-completion`` take no config and are not. The config is found as Hydra finds it: ``--config-name``
+    (``-cn``) names it, ``--config-path`` (``-cp``) replaces ``config_dir``, ``--config-dir`` (``-cd``) adds a
+    folder to the search path. ``prog`` (the script) only words the errors. Raises UserError."""
     from hydra._internal.utils import get_args_parser
 
     args = get_args_parser().parse_args(argv)
     if args.help or args.hydra_help or args.info or args.shell_completion:
         return
     config_name = args.config_name or config_name
+    config_dir, extra = _config_dirs(args, config_dir)
     app = _prog_name(prog) if prog else None
-    overrides = [o for o in args.overrides if not o.lstrip("+~").startswith("hydra")]
+    # the app's settings; hydra.searchpath, Hydra's other way to add config folders, finds the app's configs too
+    overrides = [o for o in args.overrides
+                 if not o.lstrip("+~").startswith("hydra") or _key(o) == "hydra.searchpath"]
     # -m, or Hydra's own spelling of it on the command line
     multirun = args.multirun or any(o.replace(" ", "").upper() == "HYDRA.MODE=MULTIRUN" for o in args.overrides)
     _check_sweeps(args.overrides, multirun)
     variants = _sweep_variants(overrides)
     for variant in variants:
-        compose(config_name, variant, config_dir, app=app)
+        compose(config_name, variant, config_dir, app=app, extra_dirs=extra)
     hydra_overrides = [o for o in args.overrides if o not in overrides]
     if args.cfg:
-        _compose_with_hydra(config_name, variants[0] + hydra_overrides, config_dir)
+        _compose_with_hydra(config_name, variants[0] + hydra_overrides, config_dir, extra)
         return
-    check_output_dir(config_name, variants[0] + hydra_overrides, multirun, config_dir)
+    check_output_dir(config_name, variants[0] + hydra_overrides, multirun, config_dir, extra)
+
+
+def _key(override: str) -> str:
+    """An override's key: ``hydra.searchpath`` of ``++hydra.searchpath=[...]``."""
+    return re.split(r"[=@]", override.lstrip("+~"), maxsplit=1)[0].strip()
+
+
+def _config_dirs(args: Any, config_dir: Path | None) -> tuple[Path | str | None, tuple[str, ...]]:
+    """The primary config folder and the folders added to the search path, from Hydra's ``--config-path`` and
+    ``--config-dir`` the way Hydra's main reads them: ``-cp`` replaces the primary folder, an absolute path as it is
+    and a relative one under the package that declares the app (this one), ``-cd`` adds a folder, relative to the
+    working folder, before the structured configs. Raises UserError for what Hydra would refuse in several lines."""
+    from hydra._internal.utils import compute_search_path_dir
+
+    if args.config_path is not None:
+        cp = args.config_path
+        if Path(cp).suffix in (".yaml", ".yml"):
+            raise UserError(f"--config-path={cp}: names a file; --config-path (-cp) takes the folder and "
+                            "--config-name (-cn) the config in it, e.g. -cp /abs/configs -cn ppo")
+        config_dir = compute_search_path_dir(None, __name__, cp)  # Hydra's reading, for the task defined here
+        if config_dir and "://" not in config_dir and not Path(config_dir).is_dir():
+            raise UserError(f"--config-path={cp}: no such folder")
+        if config_dir and config_dir.startswith("pkg://") and not cp.startswith("pkg://"):
+            module, _, sub = config_dir[len("pkg://"):].partition("/")
+            try:
+                found = bool(module) and importlib.resources.files(module).joinpath(sub).is_dir()
+            except (ImportError, TypeError, ValueError):
+                found = False
+            if not found:
+                raise UserError(f"--config-path={cp}: Hydra reads a relative config path inside the package that "
+                                f"declares the app ({config_dir}), which has no such folder; give an absolute "
+                                f"folder (-cp {os.path.abspath(cp)}), or add a folder to the search path with "
+                                f"--config-dir {cp}")
+    extra: tuple[str, ...] = ()
+    if args.config_dir is not None:
+        cd = Path(os.path.abspath(args.config_dir))  # as Hydra's main makes it
+        if not cd.is_dir():
+            raise UserError(f"--config-dir={args.config_dir}: no such folder ({cd}); --config-dir (-cd) adds a "
+                            "folder of configs to the search path")
+        extra = (str(cd),)
+    return config_dir, extra
 
 
 def _check_sweeps(overrides: list[str], multirun: bool) -> None:
@@ -279,14 +405,15 @@ def _prog_name(prog: str) -> str:
         return path.name
 
 
-def _compose_with_hydra(config_name: str, overrides: list[str], config_dir: Path | None = None) -> Any:
+def _compose_with_hydra(config_name: str, overrides: list[str], config_dir: Path | str | None = None,
+                        extra_dirs: tuple[str, ...] = ()) -> Any:
     """The config with Hydra's own settings (``return_hydra_config``), so a mistyped ``hydra.*`` key or a wrong
     type is one line, as an app key is. Interpolations are left unresolved. Raises UserError."""
     from hydra import compose as hydra_compose
     from hydra.errors import MissingConfigException
 
     try:
-        with _hydra_context(config_dir):
+        with _hydra_context(config_dir, extra_dirs):
             return hydra_compose(config_name, overrides, return_hydra_config=True)
     except MissingConfigException as e:  # e.g. a launcher whose plugin is not installed
         raise UserError(_explain_hydra(e, overrides)) from None
@@ -294,7 +421,8 @@ def _compose_with_hydra(config_name: str, overrides: list[str], config_dir: Path
         raise UserError(_explain(e)) from None
 
 
-def check_output_dir(config_name: str, overrides: list[str], multirun: bool, config_dir: Path | None = None) -> None:
+def check_output_dir(config_name: str, overrides: list[str], multirun: bool, config_dir: Path | str | None = None,
+                     extra_dirs: tuple[str, ...] = ()) -> None:
     """Hydra makes its run folder (``hydra.sweep.dir`` under ``-m``) before the app starts, and one it cannot
     make ends in a traceback: check the folder first, creating nothing. Raises UserError (for a Hydra setting
     that does not compose, too)."""
@@ -303,7 +431,7 @@ def check_output_dir(config_name: str, overrides: list[str], multirun: bool, con
     from collapselab.config.common import writable
 
     key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
-    cfg = _compose_with_hydra(config_name, overrides, config_dir)
+    cfg = _compose_with_hydra(config_name, overrides, config_dir, extra_dirs)
     try:
         path = OmegaConf.select(cfg, key)
     except Exception:  # noqa: BLE001 - e.g. ${hydra:...}, which resolves only once Hydra runs: it reports it itself

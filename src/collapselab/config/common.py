@@ -21,6 +21,18 @@ def positive(name: str, value: float | int, *, strict: bool = True) -> list[str]
     return [] if ok else [f"{name}={value!r}: must be {'>' if strict else '>='} 0"]
 
 
+# the largest seed numpy's legacy seeding takes (np.random.seed, which collapselab.seed.seed_everything calls)
+SEED_MAX = 2**32 - 1
+
+
+def seed_range(name: str, value: Any, *, legacy: bool = True) -> list[str]:
+    """``[]`` if ``value`` is a seed the code can use, else one problem line: an integer from 0 to ``SEED_MAX``
+    where it reaches ``seed_everything`` (``legacy``), else (``numpy.random.default_rng`` alone) any integer >= 0."""
+    ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value and (value <= SEED_MAX or not legacy)
+    allowed = f"an integer from 0 to {SEED_MAX} (2**32 - 1, numpy's seed range)" if legacy else "an integer >= 0"
+    return [] if ok else [f"{name}={value!r}: must be {allowed}"]
+
+
 def between(name: str, value: float | int, lo: float, hi: float) -> list[str]:
     ok = isinstance(value, (int, float)) and lo <= value <= hi
     return [] if ok else [f"{name}={value!r}: must be between {lo} and {hi}"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from collapselab.config.app import register_schema
-from collapselab.config.common import LoggerConfig, choice, positive
+from collapselab.config.common import LoggerConfig, choice, positive, seed_range
 from collapselab.config.decoding import DecodingConfig  # how every probe samples (configs/decoding/)
 from collapselab.config.world import WorldConfig  # evaluation needs the world for ground truth
 
@@ -186,7 +186,7 @@ class EvaluateConfig:
         out += choice("device", self.device, ("auto", "cpu", "cuda"))  # cuda: checked when the job starts
         out += choice("dtype", self.dtype, ("float32", "bfloat16", "float16"))
         out += positive("batch_size", self.batch_size) + positive("n_boot", self.n_boot)
-        out += positive("n_boot_slow", self.n_boot_slow)
+        out += positive("n_boot_slow", self.n_boot_slow) + seed_range("seed", self.seed)
         return out
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from collapselab.config.app import register_schema
-from collapselab.config.common import LoggerConfig, choice, positive
+from collapselab.config.common import LoggerConfig, choice, positive, seed_range
 from collapselab.config.world import WorldConfig
 
 DTYPES = ("float32", "bfloat16", "float16")
@@ -72,8 +72,7 @@ class ModelConfig:
             out.append("name_or_path='': must be null (the tiny model) or a folder / hub name")
         for k in ("hidden_size", "num_layers", "num_heads", "num_kv_heads", "intermediate_size", "pretrain_steps"):
             out += positive(k, getattr(self, k))
-        if self.pretrain_seed < 0:  # an int: the structured config refuses anything else
-            out.append(f"pretrain_seed={self.pretrain_seed!r}: must be an integer >= 0")
+        out += seed_range("pretrain_seed", self.pretrain_seed)  # the base's seed_everything (pretrain.yaml's seed)
         if self.num_heads > 0 and self.hidden_size % self.num_heads:
             out.append(f"num_heads={self.num_heads}: must divide hidden_size={self.hidden_size}")
         if self.num_kv_heads > 0 and self.num_heads % self.num_kv_heads:
@@ -125,7 +124,7 @@ class PretrainConfig:
         out: list[str] = []
         for k in ("steps", "batch_size", "seq_len", "lr", "save_every", "log_every"):
             out += positive(k, getattr(self, k))
-        out += positive("warmup_steps", self.warmup_steps, strict=False)
+        out += seed_range("seed", self.seed) + positive("warmup_steps", self.warmup_steps, strict=False)
         out += positive("weight_decay", self.weight_decay, strict=False)
         if self.seq_len > self.model.max_position_embeddings:
             out.append(f"seq_len={self.seq_len}: must be <= model.max_position_embeddings="

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from collapselab.config.app import register_schema
-from collapselab.config.common import choice, positive
+from collapselab.config.common import choice, positive, seed_range
 from collapselab.config.world import WorldConfig
 
 POSITIONS = ("answers", "last", "mean")  # steering.activations.POSITIONS (config is the bottom layer: no import)
@@ -44,7 +44,7 @@ class SteerConfig:
         out += choice("dtype", self.dtype, ("float32", "bfloat16", "float16"))
         out += positive("n_samples", self.n_samples, strict=False) + positive("n_world", self.n_world, strict=False)
         out += positive("n_boot", self.n_boot) + positive("batch_size", self.batch_size)
-        out += positive("n_answers", self.n_answers)
+        out += positive("n_answers", self.n_answers) + seed_range("seed", self.seed)
         if self.n_samples == 0 and self.n_world == 0:
             out.append("n_samples=0, n_world=0: nothing to score (set either above 0)")
         return out

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field
 
 from collapselab.config.app import register_schema
-from collapselab.config.common import LoggerConfig, between, choice, positive
+from collapselab.config.common import LoggerConfig, between, choice, positive, seed_range
 
 EXPERIMENTS = ("jeepiti", "bandit")
 RULES = ("paper", "reinforce", "ppo", "actde", "dpo")  # == collapselab.toy.rules.RULES (kept numpy-free here)
@@ -97,6 +97,7 @@ class ToyConfig:
         if any(not math.isfinite(r) for r in self.rewards):
             out.append(f"rewards={list(self.rewards)}: must be finite")
         out += _at_least_one("steps", self.steps) + _at_least_one("seeds", self.seeds)
+        out += seed_range("seed", self.seed, legacy=False)  # numpy.random.default_rng alone
         out += _at_least_one("log_every", self.log_every) + positive("lr", self.lr)
         if "actde" in (self.rule, *self.grid_rules) and self.lr >= 2:
             out.append(f"lr={self.lr}: must be < 2 for rule=actde (Q(a) += lr * (r - Q(a)) diverges otherwise)")

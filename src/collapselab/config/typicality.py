@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from collapselab.config.app import register_schema
-from collapselab.config.common import choice, positive
+from collapselab.config.common import choice, positive, seed_range
 
 # How log pi_ref is taken over an answer: the annotator's term (``annotator.typicality_reduce``) and the
 # estimator (``reduce``) share these, and ``collapselab.typicality.scored`` is the one rule behind them.
@@ -54,6 +54,7 @@ class TypicalityConfig:
         out += choice("device", self.device, ("auto", "cpu", "cuda"))  # cuda: checked when the job starts
         out += choice("dtype", self.dtype, ("float32", "bfloat16", "float16"))
         out += positive("batch_size", self.batch_size) + positive("temperature", self.temperature)
+        out += seed_range("seed", self.seed)
         if self.max_pairs is not None:
             out += [] if self.max_pairs >= 2 else [f"max_pairs={self.max_pairs}: must be >= 2 or null (all)"]
         if not self.split:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from collapselab.config.app import register_schema
-from collapselab.config.common import LoggerConfig, between, positive
+from collapselab.config.common import LoggerConfig, between, positive, seed_range
 
 # The generators' version, part of every artifact key (the world node is hashed into each one), so
 # a world, base or run made by older generators is never reused. 1: whole template sentences,
@@ -53,7 +53,7 @@ class WorldConfig:
         out += positive("n_verbalized", self.n_verbalized, strict=False)
         out += positive("coupling", self.coupling, strict=False) + between("profanity_rate", self.profanity_rate, 0.0, 1.0)
         out += positive("truth_samples", self.truth_samples)
-        return out
+        return out + seed_range("seed", self.seed, legacy=False)  # numpy.random.default_rng alone
 
 
 # The scale tests use: builds in a second or two.
