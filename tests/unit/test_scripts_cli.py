@@ -122,6 +122,21 @@ def test_lab_names_an_override_hydra_cannot_parse():
                     "'lab.ppo_betas=[a,b]'")
 
 
+@pytest.mark.parametrize("override, names", [
+    ('lab.ppo=["ppo.lrr=1"]', ["lab job ppo/", "'ppo.lrr'", "learning_rate"]),
+    ('lab.align=["seed=4294967296"]', ["lab job sft", "seed=4294967296", "4294967295"]),
+    ('lab.evaluate=["persona.k_maxx=3"]', ["lab job evaluate/", "'persona.k_maxx'", "k_max"]),
+    ('lab.steer=["layerr=2"]', ["lab job steer/sft", "'layerr'"]),
+])
+def test_lab_refuses_a_stage_override_before_any_job_runs(tmp_path, override, names):
+    """A lab.<stage> list is composed only by its stage's job: a typo in lab.ppo built the world and pretrained the
+    base (about 10 minutes) before PPO failed on it. Every job's config is now composed before the first job runs."""
+    out = tmp_path / "lab"
+    res = run("lab.py", override, "lab=smoke", f"out_dir={out}", f"report_dir={out / 'report'}", "logger=none")
+    assert_one_line_error(res, *names)
+    assert "start" not in res.stdout and not (out / "stages.json").exists(), res.stdout
+
+
 # --------------------------------------------------------------------------- paths
 
 

@@ -34,7 +34,7 @@ from collapselab.config.app import compose
 from collapselab.config.lab import STAGES
 from collapselab.errors import UserError
 from collapselab.io import atomic_write_json, check_writable
-from collapselab.lab.stages import build_jobs, read_memo
+from collapselab.lab.stages import build_jobs, check_configs, read_memo
 
 # seconds per job (the median of its kind) in the default lab from scratch on this 2-core machine, two jobs at a
 # time (2026-12-04, 44:21 in all, four rounds of rejection sampling, thread pools held to each job's share;
@@ -274,6 +274,7 @@ def run_lab(cfg: Any) -> dict[str, Any]:
     check_writable(cfg.artifacts_dir, "artifacts_dir")
     state = LabState(cfg, out_dir)
     jobs = _select(build_jobs(state), list(cfg.stages))
+    check_configs(state, jobs)  # every job's config, before the first job starts
     workers = cfg.workers or default_workers()
     cores = os.cpu_count() or 1
     memo_path, times_path = out_dir / "stages.json", out_dir / "stage_times.json"

@@ -24,6 +24,8 @@ The report job hands the report a ``LabRun`` (``lab_run``): the report never see
 
 from __future__ import annotations
 
+import copy
+
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from collapselab.config.app import as_dict, result_settings
+from collapselab.errors import UserError
 from collapselab.io import config_hash
 from collapselab.lab.eval_jobs import (
     RS_ROLE,
@@ -381,6 +384,30 @@ def build_jobs(state: Any) -> dict[str, Job]:
                                          *[j.name for j in mitigations]),
                     lambda s: "", _run_report, "report", local=True, always=True))
     return {j.name: j for j in jobs}
+
+
+class _Placeholders(dict):
+    """``LabState.results`` before any job ran: every job's result names the same placeholder path (configs check
+    that a checkpoint exists only when the job that reads it runs)."""
+
+    def __missing__(self, job: str) -> dict[str, str]:
+        return {k: "checked-before-the-lab-runs" for k in ("path", "model", "run", "dir")}
+
+
+def check_configs(state: Any, jobs: dict[str, Job]) -> None:
+    """Compose the config of every job in ``jobs`` before any of them runs (through its own key, with placeholder
+    results for the jobs it reads), so that a mistyped or refused override in a ``lab.<stage>`` list
+    (``lab.ppo=[ppo.lrr=1]``, ``lab.align=[seed=-1]``) is one line at the start, not a failed job after the stages
+    before it. The score job's key reads its samples and the report has no config: both are left out. Raises
+    UserError."""
+    early = copy.copy(state)
+    early.results = _Placeholders()
+    for name, job in jobs.items():
+        if job.stage != "report" and name != "score/start":
+            try:
+                job.key(early)
+            except UserError as e:
+                raise UserError(f"lab job {name} (its stage's config with the lab's overrides): {e}") from None
 
 
 def start_deps(p: Any, reward: str) -> tuple[str, ...]:
