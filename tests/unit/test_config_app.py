@@ -341,3 +341,20 @@ def test_device_cuda_is_checked_where_the_job_runs(tmp_path):
     with pytest.raises(UserError, match=r"^device=cuda: torch cannot use CUDA here \(.+\); use device=cpu or device=auto$"):
         resolve_device("cuda")
     assert resolve_device("auto") == "cpu" and resolve_device("cpu") == "cpu"
+
+
+@pytest.mark.parametrize("config, override, where, known", [
+    ("ppo", "+model.foo=1", "of model", "num_layers"),
+    ("ppo", "+ppo.value_lora_r=1", "of ppo", "value_lora"),
+    ("evaluate", "+persona.foo=1", "of persona", "k_max"),
+    ("lab", "+lab.foo=1", "of lab", "ppo_betas"),
+    ("ppo", "+foo=1", "at top level", "beta"),
+])
+def test_an_added_key_inside_a_node_is_refused_with_that_nodes_keys(config, override, where, known):
+    """Under ``from __future__ import annotations`` a field's type is a string, so the check never walked into
+    nested nodes and ``+model.foo=1`` passed silently; it names the node's own keys now."""
+    extra = ["checkpoints=[tiny]"] if config == "evaluate" else []
+    with pytest.raises(UserError) as e:
+        compose(config, [override, *extra])
+    key = override.lstrip("+").split("=")[0]
+    assert f"unknown config key '{key}' (known keys {where}: " in str(e.value) and known in str(e.value)

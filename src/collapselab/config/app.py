@@ -113,18 +113,38 @@ def _unknown_keys(node: Any, schema: Any, prefix: str = "") -> list[str]:
 
     if not dataclasses.is_dataclass(schema) or not isinstance(node, DictConfig):
         return []
-    fields = {f.name: f for f in dataclasses.fields(schema)}
+    schema = schema if isinstance(schema, type) else type(schema)
+    fields = {f.name for f in dataclasses.fields(schema)}
+    hints = _field_types(schema)
     out = []
     for key in node.keys():
         full = f"{prefix}{key}"
         if key not in fields:
             out.append(full)
             continue
-        sub = getattr(schema, key, None) if not isinstance(schema, type) else None
-        sub_type = type(sub) if sub is not None else fields[key].type
-        if dataclasses.is_dataclass(sub_type):
+        sub_type = _dataclass_of(hints.get(key))
+        if sub_type is not None:
             out += _unknown_keys(node[key], sub_type, full + ".")
     return out
+
+
+@functools.lru_cache(maxsize=None)
+def _field_types(schema: type) -> dict[str, Any]:
+    """A dataclass's field types, resolved: under ``from __future__ import annotations`` ``Field.type`` is a string,
+    so a nested config node (``model: ModelConfig``) was never walked and ``+model.foo=1`` passed."""
+    import typing
+
+    return typing.get_type_hints(schema)
+
+
+def _dataclass_of(tp: Any) -> type | None:
+    """The config dataclass a field holds: ``ModelConfig`` for ``ModelConfig`` or ``ModelConfig | None``."""
+    import typing
+
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        return tp
+    inner = [a for a in typing.get_args(tp) if isinstance(a, type) and dataclasses.is_dataclass(a)]
+    return inner[0] if len(inner) == 1 else None
 
 
 def collect_problems(obj: Any, prefix: str = "") -> list[str]:
@@ -148,8 +168,13 @@ def to_typed(cfg: Any, schema: type[T] | None = None) -> T:
         schema = type(obj)
     unknown = _unknown_keys(cfg, type(obj))
     if unknown:
-        known = ", ".join(f.name for f in dataclasses.fields(type(obj)))
-        raise UserError(f"unknown config key '{unknown[0]}' (known keys at top level: {known})")
+        *path, _ = unknown[0].split(".")
+        node = type(obj)
+        for part in path:  # the node that lacks the key: its own keys are the ones to list
+            node = _dataclass_of(_field_types(node)[part])
+        known = ", ".join(f.name for f in dataclasses.fields(node))
+        where = f"of {'.'.join(path)}" if path else "at top level"
+        raise UserError(f"unknown config key '{unknown[0]}' (known keys {where}: {known})")
     problems = collect_problems(obj)
     if problems:
         raise UserError("; ".join(problems))
