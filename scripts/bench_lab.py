@@ -155,6 +155,26 @@ def ppo_prompt_tokens(ppo_cfg: Any, sft_model: str) -> float:
     return sum(lengths) / len(lengths)
 
 
+def read_stages(out_dir: Path) -> dict[str, Any]:
+    """The lab's ``stages.json`` (each job's key, seconds and result), or a UserError naming ``--from``: it is
+    missing, not JSON, or not the object scripts/lab.py writes there."""
+    from collapselab.errors import UserError
+
+    path = out_dir / "stages.json"
+    what = 'it must hold the record scripts/lab.py writes there: {job: {"key", "seconds", "result", "outputs"}}'
+    if not path.is_file():
+        raise UserError(f"--from {out_dir}: no stages.json there ({what}; run the lab into that out_dir first)")
+    try:
+        memo = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise UserError(f"--from {out_dir}: stages.json is not valid JSON ({getattr(e, 'msg', e)}); {what}") from None
+    bad = next((j for j, v in memo.items() if not isinstance(v, dict) or not isinstance(v.get("result"), dict)),
+               None) if isinstance(memo, dict) else "(the whole file)"
+    if bad is not None:
+        raise UserError(f"--from {out_dir}: stages.json's entry {bad} is not a job record; {what}")
+    return memo
+
+
 def stage_work(cfg: Any, record: dict[str, Any]) -> tuple[list[Work], dict[str, int]]:
     """FLOPs and job seconds of pretraining, SFT, PPO and the probes' sampling, read from what the lab wrote.
 
@@ -165,7 +185,7 @@ def stage_work(cfg: Any, record: dict[str, Any]) -> tuple[list[Work], dict[str, 
     from collapselab.layout import read_meta
 
     out_dir = Path(cfg.out_dir)
-    memo = json.loads((out_dir / "stages.json").read_text())
+    memo = read_stages(out_dir)
     jobs, workers, cores = record["jobs"], record["workers"], os.cpu_count() or 1
     if "base" not in jobs or "base" not in memo:  # stages=[...] without the models: nothing to count
         return [], {}

@@ -110,6 +110,24 @@ def test_bench_lab_from_a_corrupt_stage_times_json(tmp_path, content, wrong):
     assert line == f"error: --from {tmp_path}: stage_times.json{wrong}; {_TIMES}"
 
 
+@pytest.mark.parametrize("content, wrong", [
+    (None, "no stages.json there"),
+    ("{", "stages.json is not valid JSON"),
+    ("[1]", "stages.json's entry (the whole file) is not a job record"),
+    ('{"base": 3}', "stages.json's entry base is not a job record"),
+])
+def test_bench_lab_from_a_missing_or_corrupt_stages_json(tmp_path, content, wrong):
+    """With a valid stage_times.json, a missing or corrupt stages.json ended in FileNotFoundError or a
+    JSONDecodeError traceback."""
+    times = {"jobs": {"base": 1.0}, "this_run": {"base": 1.0}, "total_this_run": 1.0, "workers": 1, "reused": [],
+             "preset": "smoke"}
+    (tmp_path / "stage_times.json").write_text(json.dumps(times))
+    if content is not None:
+        (tmp_path / "stages.json").write_text(content)
+    line = assert_one_line_error(run("bench_lab.py", "--from", str(tmp_path)), "--from")
+    assert line.startswith(f"error: --from {tmp_path}: {wrong}") and "scripts/lab.py writes there" in line, line
+
+
 def test_gpu_check_rejects_an_unknown_device(tmp_path):
     assert_one_line_error(run("gpu_check.py", "--tiny", "--device", "tpu", "--out", str(tmp_path)), "--device")
 
