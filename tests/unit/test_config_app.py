@@ -358,3 +358,16 @@ def test_an_added_key_inside_a_node_is_refused_with_that_nodes_keys(config, over
         compose(config, [override, *extra])
     key = override.lstrip("+").split("=")[0]
     assert f"unknown config key '{key}' (known keys {where}: " in str(e.value) and known in str(e.value)
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["beta=0.1", "--cfg", "job", "seed=2"], "seed=2: an override after a flag that itself follows overrides; "),
+    (["beta=0.1", "--frobnicate"], "--frobnicate: unknown flag (see --help)"),
+])
+def test_a_command_line_argparse_refuses_is_one_line(cdir, argv, expected):
+    """Hydra reads the overrides as one run of words: a second run after a flag, or an unknown flag, printed
+    argparse's dozen usage lines and 'unrecognized arguments'."""
+    with pytest.raises(UserError) as e:
+        prevalidate("cltest", argv, cdir)
+    assert str(e.value).startswith(expected) and "\n" not in str(e.value)
+    prevalidate("cltest", ["beta=0.1", "seed=2", "--cfg", "job"], cdir)  # the same overrides in one run pass

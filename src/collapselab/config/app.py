@@ -335,7 +335,12 @@ def prevalidate(config_name: str, argv: list[str], config_dir: Path | None = Non
     folder to the search path. ``prog`` (the script) only words the errors. Raises UserError."""
     from hydra._internal.utils import get_args_parser
 
-    args = get_args_parser().parse_args(argv)
+    args, stray = get_args_parser().parse_known_args(argv)
+    if stray:  # Hydra reads the overrides as one run of words: a second run after a flag is refused in usage lines
+        flags = [a for a in stray if a.startswith("-")]
+        raise UserError(f"{' '.join(flags)}: unknown flag (see --help)" if flags else (
+            f"{' '.join(stray)}: an override after a flag that itself follows overrides; Hydra reads the overrides "
+            "as one run, so put them all before the flags or all after them (e.g. beta=1 seed=2 --cfg job)"))
     if args.help or args.hydra_help or args.info or args.shell_completion:
         return
     config_name = args.config_name or config_name
