@@ -210,6 +210,18 @@ def test_prompt_format_auto():
     assert resolve_format("plain", ppo, stub_chat) == "plain"
 
 
+@pytest.mark.parametrize("spec, aligned", [
+    ("meta-llama/Llama-2-7b-chat-hf", True), ("Qwen/Qwen2.5-0.5B-Instruct", True), ("google/gemma-2-2b-it", True),
+    ("HuggingFaceTB/SmolLM2-135M-Instruct", True), ("/m/llama2_7b_chat", True),
+    ("meta-llama/Llama-2-7b-hf", False), ("google/gemma-2-2b", False), ("Qwen/Qwen2.5-0.5B", False),
+    ("/runs/pretrain-step001000", False), ("/m/digit-model", False),
+])
+def test_a_model_whose_name_says_it_is_instruction_tuned_is_aligned(spec, aligned):
+    """Only "chat" counted: an instruct model of unknown origin was taken for a pretrained base, got plain
+    prompts under prompt_format=auto and was scored as its own base (entropy/base_nll, quality/base_nll)."""
+    assert Checkpoint(spec, spec, "c").aligned is aligned
+
+
 # ------------------------------------------------------------------ cache
 def _maker(log, fail_at=None):
     def make(start, stop, seed):
@@ -418,7 +430,8 @@ def test_quality_gives_the_annotators_score_without_typicality_by_hand():
 
 def test_base_lm_scores_under_the_named_base_or_a_base_under_itself():
     """entropy/base_nll needs a reference on the base row too: a checkpoint that names no base (a pretrained
-    base) scores under itself when asked (own=True); quality/base_nll (own=False) skips it; base_model=null
+    base) scores under itself when asked (own=True, as the entropy and quality probes ask); without own it is
+    skipped; a chat or instruct model of unknown origin is never its own base; base_model=null
     skips both; a named base is loaded through the context's loader."""
     from collapselab.probes.base import ProbeContext
 
@@ -436,6 +449,7 @@ def test_base_lm_scores_under_the_named_base_or_a_base_under_itself():
     # metadata) is never its own reference
     assert ctx([], None, algo=None, spec="meta-llama/Llama-2-7b-hf").base_lm(own=True) is me
     assert ctx([], None, algo=None, spec="meta-llama/Llama-2-7b-chat-hf").base_lm(own=True) is None
+    assert ctx([], None, algo=None, spec="Qwen/Qwen2.5-0.5B-Instruct").base_lm(own=True) is None
     assert ctx([], None, algo="ppo").base_lm(own=True) is None
     assert ctx([], "b").base_lm(own=True) is other and ctx([], "b").base_lm() is other and loaded == ["b", "b"]
     assert ctx(["base_model=null"], "b").base_lm(own=True) is None and ctx(["base_model=null"], None).base_lm(own=True) is None

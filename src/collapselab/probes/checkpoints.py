@@ -21,6 +21,9 @@ from collapselab.layout import CHAT_ALGOS, is_latest_pointer, latest_checkpoint,
 
 _MODEL_FILES = ("config.json", "adapter_config.json")
 
+# an instruction-tuned model's name: "chat" or "instruct" anywhere, or "it" as one part of it (gemma's "-it")
+_INSTRUCT_NAME = re.compile(r"chat|instruct|(?:^|[-_.])it(?:$|[-_.])", re.IGNORECASE)
+
 
 @dataclass
 class Checkpoint:
@@ -40,10 +43,11 @@ class Checkpoint:
     @property
     def aligned(self) -> bool:
         """True for checkpoints of the runs trained on chats (``layout.CHAT_ALGOS``: SFT, RS, PPO, DPO) and for models
-        whose name says "chat"."""
+        whose name says so: "chat" or "instruct" in it, or "it" as a part of it ("Llama-2-7b-chat-hf",
+        "Qwen2.5-0.5B-Instruct", "gemma-2-2b-it"). Such a model is never scored as its own base."""
         if self.algo in CHAT_ALGOS:
             return True
-        return any("chat" in (s or "").lower() for s in (self.model_name, self.spec, Path(self.path).name))
+        return any(_INSTRUCT_NAME.search(s or "") for s in (self.model_name, self.spec, Path(self.path).name))
 
     @property
     def pretrained_base(self) -> str | None:
