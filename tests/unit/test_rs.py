@@ -16,6 +16,9 @@ def test_best_of_n_picks_the_highest_score_of_each_prompt_and_the_first_on_ties(
 def test_round_seeds_differ_by_round_and_by_run_seed():
     seeds = {round_seed(s, r) for s in range(3) for r in range(1, 4)}
     assert len(seeds) == 9
+    assert round_seed(0, 4) == 31676  # the lab's seeds are unchanged
+    # the largest seed the config takes: round 1's seed wraps into numpy's range (was 4294975214, a ValueError)
+    assert round_seed(2**32 - 1, 1) == 7918 and round_seed(2**32 - 1, 4) == 31675
 
 
 def test_rs_key_holds_the_annotator_only_when_it_is_biased_and_the_reward_model_only_when_it_scores():

@@ -31,6 +31,7 @@ from collapselab.align.pairs import pick_prompts, reference_lm, reference_logpro
 from collapselab.align.runner import begin_work, checkpoint_meta, open_stage, open_tracker
 from collapselab.align.sft import fine_tune, replay_rows, sft_args, train_sft
 from collapselab.config.align import RSStage
+from collapselab.config.common import SEED_MAX
 from collapselab.io import atomic_write_text, keyed_dir
 from collapselab.layout import checkpoint_step, final_model, latest_checkpoint, mark_done, save_checkpoint
 
@@ -40,8 +41,11 @@ def rs_run_dir(cfg: RSStage) -> Path:
 
 
 def round_seed(seed: int, r: int) -> int:
-    """The seed of round ``r`` (1-based): a function of the run's seed and the round only."""
-    return seed + 7919 * r
+    """The seed of round ``r`` (1-based): a function of the run's seed and the round only, within numpy's seed range
+    (0 .. 2**32 - 1, ``config.common.SEED_MAX``), which the config allows the run's seed to reach: wrapped around,
+    so a seed near the top no longer fails in round 1 after SFT and the reward model were built (the lab's seeds,
+    far below, are unchanged)."""
+    return (seed + 7919 * r) % (SEED_MAX + 1)
 
 
 def pick_winners(scores: np.ndarray) -> np.ndarray:
