@@ -233,9 +233,12 @@ def test_a_sweep_hydra_refuses_is_one_line(cdir, argv, expected):
 @pytest.mark.parametrize("override, expected", [
     ("beta=[0.01,", "beta=[0.01,: Hydra cannot parse this override of 'beta' (no viable alternative at input "
                     "'[0.01,'); a list is beta=[a,b], quoted in the shell: 'beta=[a,b]'"),
+    ("lab.align=[a=1]", "lab.align=[a=1]: Hydra cannot parse this override of 'lab.align' (no viable alternative at "
+                        "input '[a='); a list of overrides quotes each one: lab.align=[\"a=1\",\"b=2\"], quoted in "
+                        "the shell: 'lab.align=[\"a=1\"]'"),
+    # outside the lab's per-stage lists a value with '=' is no list of overrides
     ("+part.tags=[a=1]", "+part.tags=[a=1]: Hydra cannot parse this override of 'part.tags' (no viable alternative at "
-                         "input '[a='); a list of overrides quotes each one: part.tags=[\"a=1\",\"b=2\"], quoted in "
-                         "the shell: 'part.tags=[\"a=1\"]'"),
+                         "input '[a='); a list is part.tags=[a,b], quoted in the shell: 'part.tags=[a,b]'"),
     ("beta=0.1)", "beta=0.1): Hydra cannot parse this override of 'beta' (extraneous input ')' expecting <EOF>); "
                   "quote a value holding spaces, brackets, commas or quotes: beta='...' "
                   "(in the shell: \"beta='...'\")"),

@@ -89,7 +89,7 @@ def _explain_parse(exc: Any) -> str:
     key = key.lstrip("+~")
     if 0 <= at < override.index("="):
         hint = "a key is a dotted name such as model.lora_r, + in front adds it, ~ deletes it"
-    elif value.startswith("[") and "=" in value:
+    elif value.startswith("[") and "=" in value and key.startswith("lab."):  # the lab's per-stage lists
         hint = f'a list of overrides quotes each one: {key}=["a=1","b=2"], quoted in the shell: \'{key}=["a=1"]\''
     elif value.startswith("["):
         hint = f"a list is {key}=[a,b], quoted in the shell: '{key}=[a,b]'"
