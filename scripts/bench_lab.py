@@ -155,23 +155,35 @@ def ppo_prompt_tokens(ppo_cfg: Any, sft_model: str) -> float:
     return sum(lengths) / len(lengths)
 
 
+STAGES_SHAPE = 'it must hold the record scripts/lab.py writes there: {job: {"key", "seconds", "result", "outputs"}}'
+
+
+def read_record(out_dir: Path, name: str, shape: str) -> Any:
+    """The JSON that scripts/lab.py wrote to ``out_dir / name``, or a UserError naming ``--from``: the file is
+    missing or not JSON (``shape``: what it must hold)."""
+    from collapselab.errors import UserError
+
+    path = out_dir / name
+    if not path.is_file():
+        raise UserError(f"--from {out_dir}: no {name} there (run the lab into that out_dir first; {shape})")
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        where = f" at line {e.lineno} column {e.colno}" if isinstance(e, json.JSONDecodeError) else ""
+        reason = e.msg if isinstance(e, json.JSONDecodeError) else "not UTF-8 text"
+        raise UserError(f"--from {out_dir}: {name} is not valid JSON ({reason}{where}); {shape}") from None
+
+
 def read_stages(out_dir: Path) -> dict[str, Any]:
     """The lab's ``stages.json`` (each job's key, seconds and result), or a UserError naming ``--from``: it is
     missing, not JSON, or not the object scripts/lab.py writes there."""
     from collapselab.errors import UserError
 
-    path = out_dir / "stages.json"
-    what = 'it must hold the record scripts/lab.py writes there: {job: {"key", "seconds", "result", "outputs"}}'
-    if not path.is_file():
-        raise UserError(f"--from {out_dir}: no stages.json there ({what}; run the lab into that out_dir first)")
-    try:
-        memo = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise UserError(f"--from {out_dir}: stages.json is not valid JSON ({getattr(e, 'msg', e)}); {what}") from None
+    memo = read_record(out_dir, "stages.json", STAGES_SHAPE)
     bad = next((j for j, v in memo.items() if not isinstance(v, dict) or not isinstance(v.get("result"), dict)),
                None) if isinstance(memo, dict) else "(the whole file)"
     if bad is not None:
-        raise UserError(f"--from {out_dir}: stages.json's entry {bad} is not a job record; {what}")
+        raise UserError(f"--from {out_dir}: stages.json's entry {bad} is not a job record; {STAGES_SHAPE}")
     return memo
 
 
@@ -258,17 +270,11 @@ def _times_problem(record: Any, full: bool) -> str | None:
     return None
 
 
-def read_times(out_dir: Path, times: Path) -> dict[str, Any]:
+def read_times(out_dir: Path) -> dict[str, Any]:
     """``stage_times.json``'s record, or a UserError naming ``--from`` and what the file must hold."""
     from collapselab.errors import UserError
 
-    try:
-        record = json.loads(times.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        where = f" at line {e.lineno} column {e.colno}" if isinstance(e, json.JSONDecodeError) else ""
-        reason = e.msg if isinstance(e, json.JSONDecodeError) else "not UTF-8 text"
-        raise UserError(f"--from {out_dir}: stage_times.json is not valid JSON ({reason}{where}); "
-                        f"{TIMES_SHAPE}") from None
+    record = read_record(out_dir, "stage_times.json", TIMES_SHAPE)
     bad = _times_problem(record, full=False)
     if bad:
         raise UserError(f"--from {out_dir}: stage_times.json's {bad}; {TIMES_SHAPE}")
@@ -281,10 +287,7 @@ def from_run(out_dir: Path, overrides: list[str]) -> None:
     from collapselab.config import compose
     from collapselab.errors import UserError
 
-    times = out_dir / "stage_times.json"
-    if not times.is_file():
-        raise UserError(f"--from {out_dir}: no stage_times.json there (run the lab into that out_dir first)")
-    record = read_times(out_dir, times)
+    record = read_times(out_dir)
     if record.get("reused"):
         raise UserError(f"--from {out_dir}: its last run reused {', '.join(record['reused'])}; "
                         "the table needs a from-scratch run's times")

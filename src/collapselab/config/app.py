@@ -229,7 +229,7 @@ def _explain_no_group(exc: BaseException, config_name: str, overrides: list[str]
     choices = bare.hydra.runtime.choices
     if m:
         key = m.group(1).split("@")[0]
-        given = next((o for o in overrides if re.split(r"[=@]", o.lstrip("~"), maxsplit=1)[0] == key), m.group(1))
+        given = next((o for o in overrides if _key(o) == key), m.group(1))
     else:
         found = _added_group(overrides, choices, bare)
         if found is None:
